@@ -1,0 +1,155 @@
+// Package log builds the service's *slog.Logger on a zap core: JSON lines in
+// production, a readable console format in development, an atomically
+// adjustable level (hot-reloadable from config), and optional file output with
+// rotation by lumberjack. Every record logged with a request's context carries
+// that request's attributes (see WithAttrs) and, when a span is active, its
+// trace_id and span_id.
+//
+// gox code logs through the standard log/slog API only; zap is an
+// implementation detail of this package.
+package log
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
+	"go.uber.org/zap/zapcore"
+	"gopkg.in/natefinch/lumberjack.v2"
+)
+
+// Config configures logging.
+type Config struct {
+	// Level is debug, info, warn or error. It can be changed while running.
+	Level string `yaml:"level"`
+	// Format is json, console, or auto (json in production, console in development).
+	Format string `yaml:"format"`
+	// File, when File.Path is set, writes logs to a rotated file instead of stdout.
+	File FileConfig `yaml:"file"`
+}
+
+// FileConfig configures file output and its rotation.
+type FileConfig struct {
+	// Path of the log file; empty logs to stdout.
+	Path string `yaml:"path"`
+	// MaxSizeMB is the size at which the file is rotated.
+	MaxSizeMB int `yaml:"max_size_mb"`
+	// MaxBackups is how many rotated files are kept (0 keeps all).
+	MaxBackups int `yaml:"max_backups"`
+	// MaxAgeDays removes rotated files older than this (0 keeps them).
+	MaxAgeDays int `yaml:"max_age_days"`
+	// Compress gzips rotated files.
+	Compress bool `yaml:"compress"`
+}
+
+// DefaultConfig returns info level, auto format, stdout; files rotate at 100 MB
+// keeping 7 compressed backups.
+func DefaultConfig() Config {
+	return Config{Level: "info", Format: "auto", File: FileConfig{MaxSizeMB: 100, MaxBackups: 7, Compress: true}}
+}
+
+// Logger is a *slog.Logger whose level can be changed and whose output can be
+// flushed and closed.
+type Logger struct {
+	*slog.Logger
+	level zap.AtomicLevel
+	sync  func() error
+	close io.Closer
+}
+
+// New builds a Logger from c. production picks the format when c.Format is auto.
+func New(c Config, production bool) (*Logger, error) {
+	return NewWriter(c, production, nil)
+}
+
+// NewWriter is New writing to w instead of stdout or the configured file; tests use it.
+func NewWriter(c Config, production bool, w io.Writer) (*Logger, error) {
+	lvl, err := ParseLevel(c.Level)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := encoder(c.Format, production)
+	if err != nil {
+		return nil, err
+	}
+	atom := zap.NewAtomicLevelAt(lvl)
+	var closer io.Closer = nopCloser{}
+	var ws zapcore.WriteSyncer
+	switch {
+	case w != nil:
+		ws = zapcore.AddSync(w)
+	case c.File.Path != "":
+		lj := &lumberjack.Logger{Filename: c.File.Path, MaxSize: c.File.MaxSizeMB,
+			MaxBackups: c.File.MaxBackups, MaxAge: c.File.MaxAgeDays, Compress: c.File.Compress}
+		ws, closer = zapcore.AddSync(lj), lj
+	default:
+		ws = zapcore.Lock(os.Stdout)
+	}
+	core := zapcore.NewCore(enc, ws, atom)
+	h := zapslog.NewHandler(core, zapslog.WithCaller(true), zapslog.AddStacktraceAt(slog.LevelError+4))
+	return &Logger{Logger: slog.New(contextHandler{h}), level: atom, sync: ws.Sync, close: closer}, nil
+}
+
+// SetLevel changes the level of every logger derived from l.
+func (l *Logger) SetLevel(level string) error {
+	lvl, err := ParseLevel(level)
+	if err != nil {
+		return err
+	}
+	l.level.SetLevel(lvl)
+	return nil
+}
+
+// Level returns the current level name.
+func (l *Logger) Level() string { return l.level.Level().String() }
+
+// Close flushes buffered output and closes the log file, if any.
+func (l *Logger) Close() error {
+	_ = l.sync() // stdout cannot be synced on every OS; that is not a failure
+	return l.close.Close()
+}
+
+// ParseLevel parses debug, info, warn or error, naming the bad value.
+func ParseLevel(s string) (zapcore.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return zapcore.DebugLevel, nil
+	case "", "info":
+		return zapcore.InfoLevel, nil
+	case "warn", "warning":
+		return zapcore.WarnLevel, nil
+	case "error":
+		return zapcore.ErrorLevel, nil
+	}
+	return 0, fmt.Errorf("log: level %q is not one of debug, info, warn, error", s)
+}
+
+func encoder(format string, production bool) (zapcore.Encoder, error) {
+	switch format {
+	case "", "auto":
+		if production {
+			format = "json"
+		} else {
+			format = "console"
+		}
+	case "json", "console":
+	default:
+		return nil, fmt.Errorf("log: format %q is not one of auto, json, console", format)
+	}
+	if format == "json" {
+		ec := zap.NewProductionEncoderConfig()
+		ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+		return zapcore.NewJSONEncoder(ec), nil
+	}
+	ec := zap.NewDevelopmentEncoderConfig()
+	ec.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+	return zapcore.NewConsoleEncoder(ec), nil
+}
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }

@@ -1,0 +1,114 @@
+package log_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/goxkit/gox/log"
+)
+
+func TestJSONRecordCarriesRequestAndTraceIDs(t *testing.T) {
+	var buf bytes.Buffer
+	l, err := log.NewWriter(log.DefaultConfig(), true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := trace.ContextWithSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	ctx = log.WithAttrs(ctx, slog.String("request_id", "req-1"))
+	l.InfoContext(ctx, "handled", "route", "/ping")
+
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatalf("not one JSON line: %v: %s", err, buf.String())
+	}
+	want := map[string]string{"msg": "handled", "route": "/ping", "request_id": "req-1",
+		"trace_id": tid.String(), "span_id": sid.String(), "level": "info"}
+	for k, v := range want {
+		if rec[k] != v {
+			t.Errorf("%s = %v, want %q", k, rec[k], v)
+		}
+	}
+}
+
+func TestConsoleInDevelopment(t *testing.T) {
+	var buf bytes.Buffer
+	l, _ := log.NewWriter(log.DefaultConfig(), false, &buf)
+	l.Info("hello", "k", "v")
+	if strings.HasPrefix(buf.String(), "{") || !strings.Contains(buf.String(), "hello") {
+		t.Fatalf("not console output: %q", buf.String())
+	}
+}
+
+func TestSetLevel(t *testing.T) {
+	var buf bytes.Buffer
+	l, _ := log.NewWriter(log.Config{Level: "warn", Format: "json"}, true, &buf)
+	l.Info("hidden")
+	if buf.Len() != 0 {
+		t.Fatalf("info logged at warn level: %s", buf.String())
+	}
+	if err := l.SetLevel("debug"); err != nil {
+		t.Fatal(err)
+	}
+	l.Debug("shown")
+	if !strings.Contains(buf.String(), "shown") {
+		t.Fatal("debug not logged after SetLevel(debug)")
+	}
+	if err := l.SetLevel("loud"); err == nil || !strings.Contains(err.Error(), `"loud"`) {
+		t.Fatalf("bad level error = %v", err)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	if _, err := log.New(log.Config{Level: "verbose"}, true); err == nil || !strings.Contains(err.Error(), "verbose") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := log.New(log.Config{Format: "xml"}, true); err == nil || !strings.Contains(err.Error(), "xml") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestFileRotationWithCompression(t *testing.T) {
+	dir := t.TempDir()
+	c := log.DefaultConfig()
+	c.Format = "json"
+	c.File = log.FileConfig{Path: filepath.Join(dir, "app.log"), MaxSizeMB: 1, MaxBackups: 2, Compress: true}
+	l, err := log.New(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", 1000)
+	for range 3000 { // ~3 MB: at least two rotations
+		l.Info(line)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var gz []string
+	for time.Now().Before(deadline) { // lumberjack compresses in the background
+		gz, _ = filepath.Glob(filepath.Join(dir, "app-*.log.gz"))
+		if len(gz) == 2 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(gz) != 2 {
+		entries, _ := os.ReadDir(dir)
+		t.Fatalf("want 2 compressed backups (max_backups=2), dir has %v", entries)
+	}
+	if st, err := os.Stat(c.File.Path); err != nil || st.Size() > 1<<20 {
+		t.Fatalf("active file: %v, %v", st, err)
+	}
+}

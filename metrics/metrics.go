@@ -1,0 +1,43 @@
+// Package metrics defines the metric names and labels every gox transport
+// records, once, so HTTP, gRPC, queue consumers and event listeners share one
+// scheme and one dashboard. It holds no metrics library: contrib/prometheus
+// implements Recorder.
+package metrics
+
+// Names of the series. Every request-like unit of work (an HTTP request, a gRPC
+// call, a consumed message, a delivered event) is recorded under them, with the
+// transport in the "kind" label.
+const (
+	// ServerRequestsTotal counts handled requests; labels kind, operation, code.
+	ServerRequestsTotal = "gox_server_requests_total"
+	// ServerRequestDuration is a histogram of handling time in seconds; labels kind, operation.
+	ServerRequestDuration = "gox_server_request_duration_seconds"
+	// ServerRequestsInFlight is a gauge of requests being handled; label kind.
+	ServerRequestsInFlight = "gox_server_requests_in_flight"
+	// ClientRequestsTotal counts outgoing calls; labels kind, operation, code.
+	ClientRequestsTotal = "gox_client_requests_total"
+	// ClientRequestDuration is a histogram of outgoing call time in seconds; labels kind, operation.
+	ClientRequestDuration = "gox_client_request_duration_seconds"
+	// ClientRequestsInFlight is a gauge of outgoing calls under way; label kind.
+	ClientRequestsInFlight = "gox_client_requests_in_flight"
+)
+
+// Label names. "code" holds the gox error code (HTTP status semantics: "200",
+// "404", "503") on every transport, so one query covers HTTP and gRPC alike.
+var (
+	CounterLabels  = []string{"kind", "operation", "code"}
+	DurationLabels = []string{"kind", "operation"}
+	InFlightLabels = []string{"kind"}
+)
+
+// DurationBuckets are the default histogram buckets, in seconds.
+var DurationBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// Recorder records units of work. Implementations are safe for concurrent use
+// and must not block.
+type Recorder interface {
+	// InFlight adds delta (+1 or -1) to the in-flight gauge of kind.
+	InFlight(kind string, delta float64)
+	// Observe records one finished unit of work.
+	Observe(kind, operation, code string, seconds float64)
+}

@@ -1,0 +1,78 @@
+// Package requestid gives every request an id: the caller's X-Request-ID when
+// it sent one, a new random id otherwise. The id is echoed in the reply header,
+// stored in the context, added to every log record made with that context, and
+// sent on with outgoing calls by the Client middleware.
+package requestid
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"math/rand/v2"
+
+	"github.com/goxkit/gox/log"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+// Header is the header that carries the id.
+const Header = "X-Request-ID"
+
+// maxLen bounds an id accepted from a caller, so a client cannot bloat every log line.
+const maxLen = 128
+
+type key struct{}
+
+// FromContext returns the request id of ctx, or "".
+func FromContext(ctx context.Context) string {
+	id, _ := ctx.Value(key{}).(string)
+	return id
+}
+
+// NewContext returns ctx carrying id, also as the request_id log attribute.
+func NewContext(ctx context.Context, id string) context.Context {
+	return log.WithAttrs(context.WithValue(ctx, key{}, id), slog.String("request_id", id))
+}
+
+// Server assigns the request id on the server side.
+func Server() middleware.Middleware {
+	return func(next middleware.Handler) middleware.Handler {
+		return func(ctx context.Context, req any) (any, error) {
+			tr, ok := transport.FromServerContext(ctx)
+			if !ok {
+				return next(ctx, req)
+			}
+			id := tr.RequestHeader().Get(Header)
+			if id == "" || len(id) > maxLen {
+				id = New()
+			}
+			tr.ReplyHeader().Set(Header, id)
+			return next(NewContext(ctx, id), req)
+		}
+	}
+}
+
+// Client sends the request id of ctx with outgoing calls.
+func Client() middleware.Middleware {
+	return func(next middleware.Handler) middleware.Handler {
+		return func(ctx context.Context, req any) (any, error) {
+			if tr, ok := transport.FromClientContext(ctx); ok {
+				if id := FromContext(ctx); id != "" {
+					tr.RequestHeader().Set(Header, id)
+				}
+			}
+			return next(ctx, req)
+		}
+	}
+}
+
+// New returns a random 128-bit id as 32 hex characters. It is unique, not
+// secret: math/rand/v2's generator is seeded from the OS and fast.
+func New() string {
+	var b [16]byte
+	a, c := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
+	}
+	return hex.EncodeToString(b[:])
+}

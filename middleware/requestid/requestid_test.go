@@ -1,0 +1,49 @@
+package requestid_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/log"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/transport"
+)
+
+func TestServerKeepsCallerIDOrMakesOne(t *testing.T) {
+	for _, incoming := range []string{"abc-123", ""} {
+		tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
+		if incoming != "" {
+			tr.Request.Set(requestid.Header, incoming)
+		}
+		var seen string
+		var logged bool
+		h := requestid.Server()(func(ctx context.Context, _ any) (any, error) {
+			seen = requestid.FromContext(ctx)
+			for _, a := range log.Attrs(ctx) {
+				logged = logged || (a.Key == "request_id" && a.Value.String() == seen)
+			}
+			return nil, nil
+		})
+		_, _ = h(goxtest.ServerContext(context.Background(), tr), nil)
+		if incoming != "" && seen != incoming {
+			t.Fatalf("id %q, want caller's %q", seen, incoming)
+		}
+		if len(seen) == 0 || tr.Reply.Get(requestid.Header) != seen || !logged {
+			t.Fatalf("id %q reply header %q logged %v", seen, tr.Reply.Get(requestid.Header), logged)
+		}
+	}
+	if requestid.New() == requestid.New() || len(requestid.New()) != 32 {
+		t.Fatal("ids are not unique 32-char hex")
+	}
+}
+
+func TestClientForwardsID(t *testing.T) {
+	client := goxtest.NewTransport(transport.KindGRPC, "/x.Y/Z")
+	ctx := transport.NewClientContext(requestid.NewContext(context.Background(), "r-9"), client)
+	_, _ = middleware.Chain(requestid.Client())(func(context.Context, any) (any, error) { return nil, nil })(ctx, nil)
+	if got := client.Request.Get(requestid.Header); got != "r-9" {
+		t.Fatalf("forwarded %q", got)
+	}
+}

@@ -1,0 +1,85 @@
+// Package transport holds the contracts every transport implements: a Server
+// that the App starts and stops, and a Transporter that tells middleware which
+// operation is running and gives it the request and reply headers. It owns no
+// protocol; transport/http and transport/grpc do.
+package transport
+
+import (
+	"context"
+	"net/url"
+)
+
+// Server is anything the App runs: an HTTP or gRPC server, a queue consumer, an
+// event listener, a scheduler.
+//
+// Start blocks while the server serves and returns nil once Stop has made it
+// return; any other return is a failure that stops the App. Stop makes Start
+// return: it stops accepting new work, waits for in-flight work until ctx is
+// done, then abandons what is left. Both are called at most once.
+type Server interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// Endpointer is implemented by servers that listen on an address. The App calls
+// Endpoint before Start: the server binds its listener there, so a port in use
+// stops the App before anything is registered, and the returned URL is what
+// gets registered.
+type Endpointer interface {
+	Endpoint() (*url.URL, error)
+}
+
+// Kind names a transport in metrics, logs and spans.
+type Kind string
+
+// The kinds of transport gox ships.
+const (
+	KindHTTP Kind = "http"
+	KindGRPC Kind = "grpc"
+)
+
+// Header is a transport's header map: HTTP headers or gRPC metadata.
+type Header interface {
+	Get(key string) string
+	Set(key, value string)
+	Add(key, value string)
+	Keys() []string
+	Values(key string) []string
+}
+
+// Transporter describes the call a middleware is running in.
+type Transporter interface {
+	Kind() Kind
+	// Endpoint is the server address (server side) or the target (client side).
+	Endpoint() string
+	// Operation is the route template ("GET /users/:id") or the full gRPC method
+	// ("/helloworld.Greeter/SayHello"): bounded, so it can label metrics.
+	Operation() string
+	RequestHeader() Header
+	ReplyHeader() Header
+}
+
+type serverKey struct{}
+type clientKey struct{}
+
+// NewServerContext returns ctx carrying the server side Transporter.
+func NewServerContext(ctx context.Context, tr Transporter) context.Context {
+	return context.WithValue(ctx, serverKey{}, tr)
+}
+
+// FromServerContext returns the server side Transporter of ctx.
+func FromServerContext(ctx context.Context) (Transporter, bool) {
+	tr, ok := ctx.Value(serverKey{}).(Transporter)
+	return tr, ok
+}
+
+// NewClientContext returns ctx carrying the client side Transporter.
+func NewClientContext(ctx context.Context, tr Transporter) context.Context {
+	return context.WithValue(ctx, clientKey{}, tr)
+}
+
+// FromClientContext returns the client side Transporter of ctx.
+func FromClientContext(ctx context.Context) (Transporter, bool) {
+	tr, ok := ctx.Value(clientKey{}).(Transporter)
+	return tr, ok
+}
