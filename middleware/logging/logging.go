@@ -14,10 +14,14 @@ import (
 )
 
 // Server logs each request handled by a server.
-func Server(logger *slog.Logger) middleware.Middleware { return access(logger, "server", transport.FromServerContext) }
+func Server(logger *slog.Logger) middleware.Middleware {
+	return access(logger, "server", transport.FromServerContext)
+}
 
 // Client logs each outgoing call.
-func Client(logger *slog.Logger) middleware.Middleware { return access(logger, "client", transport.FromClientContext) }
+func Client(logger *slog.Logger) middleware.Middleware {
+	return access(logger, "client", transport.FromClientContext)
+}
 
 func access(logger *slog.Logger, side string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {

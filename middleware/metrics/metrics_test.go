@@ -17,7 +17,11 @@ type recorder struct {
 	observed []string
 }
 
-func (r *recorder) InFlight(kind string, d float64) { r.mu.Lock(); r.inflight[kind] += d; r.mu.Unlock() }
+func (r *recorder) InFlight(kind string, d float64) {
+	r.mu.Lock()
+	r.inflight[kind] += d
+	r.mu.Unlock()
+}
 func (r *recorder) Observe(kind, op, code string, _ float64) {
 	r.mu.Lock()
 	r.observed = append(r.observed, kind+" "+op+" "+code)
