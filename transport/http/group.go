@@ -1,0 +1,92 @@
+package http
+
+import (
+	"context"
+	"net/http"
+	"path"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+// RouteGroup is a set of routes under a path prefix with its own middleware, run
+// after the server's.
+type RouteGroup struct {
+	s   *Server
+	rg  *gin.RouterGroup
+	mws []middleware.Middleware
+}
+
+// Group returns a sub-group under prefix; m runs after this group's middleware.
+func (g *RouteGroup) Group(prefix string, m ...middleware.Middleware) *RouteGroup {
+	mws := append(append([]middleware.Middleware(nil), g.mws...), m...)
+	return &RouteGroup{s: g.s, rg: g.rg.Group(prefix), mws: mws}
+}
+
+// Handle registers h for method and relative path.
+func (g *RouteGroup) Handle(method, relativePath string, h HandlerFunc) {
+	op := method + " " + joinPath(g.rg.BasePath(), relativePath)
+	g.rg.Handle(method, relativePath, g.s.adapt(op, g.chain(), h))
+}
+
+func (g *RouteGroup) chain() middleware.Middleware { return middleware.Chain(g.mws...) }
+
+// GET registers a GET route.
+func (g *RouteGroup) GET(p string, h HandlerFunc) { g.Handle(http.MethodGet, p, h) }
+
+// POST registers a POST route.
+func (g *RouteGroup) POST(p string, h HandlerFunc) { g.Handle(http.MethodPost, p, h) }
+
+// PUT registers a PUT route.
+func (g *RouteGroup) PUT(p string, h HandlerFunc) { g.Handle(http.MethodPut, p, h) }
+
+// PATCH registers a PATCH route.
+func (g *RouteGroup) PATCH(p string, h HandlerFunc) { g.Handle(http.MethodPatch, p, h) }
+
+// DELETE registers a DELETE route.
+func (g *RouteGroup) DELETE(p string, h HandlerFunc) { g.Handle(http.MethodDelete, p, h) }
+
+// adapt turns h into a gin handler that runs the chain, built once per route.
+func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gin.HandlerFunc {
+	final := chain(func(ctx context.Context, _ any) (any, error) {
+		tr, _ := transport.FromServerContext(ctx)
+		t := tr.(*Transport)
+		if ctx != t.ctx.Request.Context() {
+			t.ctx.Request = t.ctx.Request.WithContext(ctx)
+		}
+		return nil, h(&t.ctx)
+	})
+	return func(gc *gin.Context) {
+		t := &Transport{ctx: Context{gc}, operation: op}
+		if s.endpoint != nil {
+			t.endpoint = s.endpoint.Host
+		}
+		ctx := transport.NewServerContext(gc.Request.Context(), t)
+		if _, err := final(ctx, gc.Request); err != nil {
+			s.renderError(gc, err)
+		}
+	}
+}
+
+// renderError writes err unless the handler already wrote a response.
+func (s *Server) renderError(gc *gin.Context, err error) {
+	_ = gc.Error(err) // visible to gin filters that run after the route
+	if gc.Writer.Written() {
+		return
+	}
+	s.encoder(gc.Writer, gc.Request, err, s.production)
+	gc.Abort()
+}
+
+func joinPath(base, rel string) string {
+	if rel == "" {
+		return base
+	}
+	p := path.Join(base, rel)
+	if rel[len(rel)-1] == '/' && p[len(p)-1] != '/' {
+		p += "/"
+	}
+	return p
+}

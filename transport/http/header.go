@@ -1,0 +1,56 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/goxkit/gox/transport"
+)
+
+// headerCarrier adapts http.Header to transport.Header.
+type headerCarrier http.Header
+
+func (h headerCarrier) Get(key string) string      { return http.Header(h).Get(key) }
+func (h headerCarrier) Set(key, value string)      { http.Header(h).Set(key, value) }
+func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
+func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
+func (h headerCarrier) Keys() []string {
+	keys := make([]string, 0, len(h))
+	for k := range h {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// Transport is the server side transport.Transporter of an HTTP request. It
+// carries the request's Context, so the route adapter finds it again after the
+// middleware chain.
+type Transport struct {
+	ctx       Context
+	endpoint  string
+	operation string
+}
+
+var _ transport.Transporter = (*Transport)(nil)
+
+// Kind implements transport.Transporter.
+func (t *Transport) Kind() transport.Kind { return transport.KindHTTP }
+
+// Endpoint implements transport.Transporter.
+func (t *Transport) Endpoint() string { return t.endpoint }
+
+// Operation is "METHOD /route/:template".
+func (t *Transport) Operation() string { return t.operation }
+
+// RequestHeader implements transport.Transporter.
+func (t *Transport) RequestHeader() transport.Header { return headerCarrier(t.ctx.Request.Header) }
+
+// ReplyHeader implements transport.Transporter.
+func (t *Transport) ReplyHeader() transport.Header { return headerCarrier(t.ctx.Writer.Header()) }
+
+// Request returns the HTTP request.
+func (t *Transport) Request() *http.Request { return t.ctx.Request }
+
+// GinContext returns the gin context of the request.
+func (t *Transport) GinContext() *gin.Context { return t.ctx.Context }

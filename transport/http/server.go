@@ -1,0 +1,194 @@
+// Package http is gox's HTTP transport on gin: a transport.Server with timeouts
+// and body limits from Config, routes and route groups whose handlers return
+// errors and run the gox middleware chain, one error format for every failure
+// (404 and 405 included), and the built-in routes /ping, /healthz, /readyz,
+// /metrics and, when enabled, /debug/pprof. It is the only gox package that
+// imports gin.
+package http
+
+import (
+	"context"
+	"crypto/tls"
+	stderrors "errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+var (
+	_ transport.Server     = (*Server)(nil)
+	_ transport.Endpointer = (*Server)(nil)
+	_ http.Handler         = (*Server)(nil)
+)
+
+// Server is an HTTP server. Register routes before Start.
+type Server struct {
+	*RouteGroup
+	cfg        Config
+	engine     *gin.Engine
+	srv        *http.Server
+	encoder    ErrorEncoder
+	health     *health.Health
+	metrics    http.Handler
+	logger     *slog.Logger
+	production bool
+
+	mu       sync.Mutex
+	lis      net.Listener
+	endpoint *url.URL
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithMiddleware sets the server-wide middleware chain, outermost first.
+func WithMiddleware(m ...middleware.Middleware) Option {
+	return func(s *Server) { s.RouteGroup.mws = append(s.RouteGroup.mws, m...) }
+}
+
+// WithErrorEncoder replaces the error renderer chosen by Config.ErrorFormat.
+func WithErrorEncoder(e ErrorEncoder) Option { return func(s *Server) { s.encoder = e } }
+
+// WithHealth serves /readyz from h; without it /readyz reports ready.
+func WithHealth(h *health.Health) Option { return func(s *Server) { s.health = h } }
+
+// WithMetricsHandler serves h at /metrics (contrib/prometheus.Handler, say).
+func WithMetricsHandler(h http.Handler) Option { return func(s *Server) { s.metrics = h } }
+
+// WithLogger sets the logger for server errors.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
+
+// WithProduction hides causes, stacks and foreign error text from clients.
+func WithProduction(p bool) Option { return func(s *Server) { s.production = p } }
+
+// WithListener serves on lis instead of listening on Config.Addr (tests, socket activation).
+func WithListener(lis net.Listener) Option { return func(s *Server) { s.lis = lis } }
+
+// NewServer returns a Server. It fails on a Config it cannot honour, naming the field.
+func NewServer(c Config, opts ...Option) (*Server, error) {
+	var enc ErrorEncoder
+	switch c.ErrorFormat {
+	case "", "envelope":
+		enc = EnvelopeEncoder
+	case "problem":
+		enc = ProblemEncoder
+	default:
+		return nil, fmt.Errorf("http: error_format %q is not one of envelope, problem", c.ErrorFormat)
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return nil, fmt.Errorf("http: tls needs both cert_file and key_file (got cert_file=%q key_file=%q)", c.TLS.CertFile, c.TLS.KeyFile)
+	}
+	if c.Pprof.Enabled && (c.Pprof.Username == "" || c.Pprof.Password == "") {
+		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password")
+	}
+	if gin.Mode() == gin.DebugMode {
+		gin.SetMode(gin.ReleaseMode) // debug mode prints every route to stdout; gox logs instead
+	}
+	engine := gin.New()
+	engine.HandleMethodNotAllowed = true
+	engine.ContextWithFallback = true
+	s := &Server{cfg: c, engine: engine, encoder: enc, logger: slog.Default()}
+	s.RouteGroup = &RouteGroup{s: s, rg: &engine.RouterGroup}
+	for _, o := range opts {
+		o(s)
+	}
+	if c.MaxBodyBytes > 0 {
+		engine.Use(func(gc *gin.Context) {
+			gc.Request.Body = http.MaxBytesReader(gc.Writer, gc.Request.Body, c.MaxBodyBytes)
+		})
+	}
+	s.routes()
+	s.srv = &http.Server{
+		Handler:           engine,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// Use adds gin filters that run before routing and before the middleware
+// chain: CORS, gzip and other raw HTTP concerns.
+func (s *Server) Use(filters ...gin.HandlerFunc) { s.engine.Use(filters...) }
+
+// Engine returns the gin engine, for what gox does not wrap.
+func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// ServeHTTP serves one request; tests call it with httptest.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Endpoint binds the listener if it is not bound yet and returns the URL the
+// server answers on.
+func (s *Server) Endpoint() (*url.URL, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.endpoint != nil {
+		return s.endpoint, nil
+	}
+	scheme := "http"
+	if s.cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("http server: tls: %w", err)
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		scheme = "https"
+	}
+	if s.lis == nil {
+		lis, err := net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("http server: listen on %s: %w", s.cfg.Addr, err)
+		}
+		s.lis = lis
+	}
+	if s.srv.TLSConfig != nil {
+		s.lis = tls.NewListener(s.lis, s.srv.TLSConfig)
+	}
+	s.endpoint = &url.URL{Scheme: scheme, Host: transport.AdvertiseAddr(s.lis.Addr())}
+	return s.endpoint, nil
+}
+
+// Addr returns the bound address, or "" before Endpoint or Start.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return ""
+	}
+	return s.lis.Addr().String()
+}
+
+// Start serves until Stop. ctx becomes the base context of every request.
+func (s *Server) Start(ctx context.Context) error {
+	if _, err := s.Endpoint(); err != nil {
+		return err
+	}
+	s.srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
+	s.logger.Info("http server listening", "addr", s.lis.Addr().String(), "url", s.endpoint.String())
+	if err := s.srv.Serve(s.lis); err != nil && !stderrors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server on %s: %w", s.lis.Addr(), err)
+	}
+	return nil
+}
+
+// Stop stops accepting connections and waits for in-flight requests until ctx
+// is done; then it closes the rest.
+func (s *Server) Stop(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+		return fmt.Errorf("http server: drain: %w", err)
+	}
+	return nil
+}

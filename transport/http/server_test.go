@@ -1,0 +1,240 @@
+package http_test
+
+import (
+	"context"
+	"encoding/json"
+	stderrors "errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/recovery"
+	"github.com/goxkit/gox/middleware/requestid"
+	xhttp "github.com/goxkit/gox/transport/http"
+)
+
+type user struct {
+	Name string `json:"name" binding:"required"`
+	Age  int    `json:"age" binding:"gte=0"`
+}
+
+var errUserNotFound = errors.NotFound("USER_NOT_FOUND", "user not found")
+
+func newServer(t *testing.T, c xhttp.Config, opts ...xhttp.Option) *xhttp.Server {
+	t.Helper()
+	opts = append([]xhttp.Option{xhttp.WithMiddleware(recovery.Recovery(slog.New(slog.DiscardHandler)), requestid.Server())}, opts...)
+	s, err := xhttp.NewServer(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.POST("/users", xhttp.JSON(func(_ context.Context, u *user) (*user, error) { return u, nil }))
+	s.GET("/users/:id", func(c *xhttp.Context) error {
+		return errUserNotFound.WithMetadata(map[string]string{"id": c.Param("id")})
+	})
+	s.GET("/panic", func(*xhttp.Context) error { panic("handler bug") })
+	s.GET("/fail", func(*xhttp.Context) error { return stderrors.New("dial tcp 10.0.0.7:5432: secret host") })
+	return s
+}
+
+func do(s http.Handler, method, target, body string) (*http.Response, map[string]any) {
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest(method, target, strings.NewReader(body)))
+	resp := w.Result()
+	var m map[string]any
+	_ = json.Unmarshal(w.Body.Bytes(), &m)
+	return resp, m
+}
+
+func TestBadInputGetsClearErrors(t *testing.T) {
+	c := xhttp.DefaultConfig()
+	c.MaxBodyBytes = 64
+	s := newServer(t, c)
+	tests := []struct {
+		name, method, target, body string
+		code                       int
+		reason, inMessage          string
+	}{
+		{"malformed JSON", "POST", "/users", `{"name": "ann",`, 400, "MALFORMED_JSON", "malformed JSON"},
+		{"bad syntax", "POST", "/users", `{"name" "ann"}`, 400, "MALFORMED_JSON", "byte 9"},
+		{"wrong field type", "POST", "/users", `{"name":"ann","age":"old"}`, 400, "INVALID_FIELD", `field "age" must be int, got JSON string`},
+		{"missing required", "POST", "/users", `{"age":3}`, 400, "INVALID_FIELD", `"user.Name" fails "required"`},
+		{"body over limit", "POST", "/users", `{"name":"` + strings.Repeat("a", 100) + `"}`, 413, "PAYLOAD_TOO_LARGE", "larger than 64 bytes"},
+		{"unknown route", "GET", "/nope", "", 404, "ROUTE_NOT_FOUND", "no route"},
+		{"wrong method", "DELETE", "/users", "", 405, "METHOD_NOT_ALLOWED", "method"},
+		{"panic in handler", "GET", "/panic", "", 500, "PANIC", "internal server error"},
+		{"domain error", "GET", "/users/7", "", 404, "USER_NOT_FOUND", "user not found"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, m := do(s, tt.method, tt.target, tt.body)
+			if resp.StatusCode != tt.code || m["code"] != float64(tt.code) || m["reason"] != tt.reason {
+				t.Fatalf("status %d body %v", resp.StatusCode, m)
+			}
+			if msg, _ := m["message"].(string); !strings.Contains(msg, tt.inMessage) {
+				t.Fatalf("message %q does not contain %q", msg, tt.inMessage)
+			}
+			if _, ok := m["data"]; !ok {
+				t.Fatal("envelope has no data key")
+			}
+		})
+	}
+	// the server still serves after all that
+	if resp, m := do(s, "POST", "/users", `{"name":"ann","age":3}`); resp.StatusCode != 200 || m["name"] != "ann" {
+		t.Fatalf("good request after bad ones: %d %v", resp.StatusCode, m)
+	}
+}
+
+func TestProductionHidesInternals(t *testing.T) {
+	for _, prod := range []bool{true, false} {
+		s := newServer(t, xhttp.DefaultConfig(), xhttp.WithProduction(prod))
+		resp, m := do(s, "GET", "/fail", "")
+		raw, _ := json.Marshal(m)
+		leaked := strings.Contains(string(raw), "secret host") || m["stack"] != nil
+		if resp.StatusCode != 500 || leaked == prod {
+			t.Fatalf("production=%v: status %d leaked=%v body %s", prod, resp.StatusCode, leaked, raw)
+		}
+	}
+}
+
+func TestProblemJSON(t *testing.T) {
+	c := xhttp.DefaultConfig()
+	c.ErrorFormat = "problem"
+	s := newServer(t, c)
+	resp, m := do(s, "GET", "/users/9", "")
+	if ct := resp.Header.Get("Content-Type"); ct != xhttp.ContentTypeProblem {
+		t.Fatalf("content type %q", ct)
+	}
+	if m["status"] != float64(404) || m["title"] != "Not Found" || m["reason"] != "USER_NOT_FOUND" ||
+		m["instance"] != "/users/9" || m["metadata"].(map[string]any)["id"] != "9" {
+		t.Fatalf("problem %v", m)
+	}
+}
+
+func TestCustomEncoder(t *testing.T) {
+	s := newServer(t, xhttp.DefaultConfig(), xhttp.WithErrorEncoder(func(w http.ResponseWriter, _ *http.Request, err error, _ bool) {
+		w.WriteHeader(errors.Code(err))
+		_, _ = io.WriteString(w, "custom:"+errors.Reason(err))
+	}))
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/users/1", nil))
+	if w.Code != 404 || w.Body.String() != "custom:USER_NOT_FOUND" {
+		t.Fatalf("%d %q", w.Code, w.Body.String())
+	}
+}
+
+func TestBuiltinRoutes(t *testing.T) {
+	h := health.New(time.Second)
+	c := xhttp.DefaultConfig()
+	c.Pprof = xhttp.PprofConfig{Enabled: true, Username: "ops", Password: "pw"}
+	s := newServer(t, c, xhttp.WithHealth(h),
+		xhttp.WithMetricsHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "up 1\n") })))
+
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/ping", nil))
+	if w.Code != 200 || w.Body.String() != "pong" || w.Header().Get(requestid.Header) == "" {
+		t.Fatalf("/ping: %d %q (ping must run the chain: request id %q)", w.Code, w.Body.String(), w.Header().Get(requestid.Header))
+	}
+	if resp, m := do(s, "GET", "/healthz", ""); resp.StatusCode != 200 || m["status"] != "ok" {
+		t.Fatalf("/healthz: %d %v", resp.StatusCode, m)
+	}
+	if resp, _ := do(s, "GET", "/readyz", ""); resp.StatusCode != 200 {
+		t.Fatalf("/readyz before shutdown: %d", resp.StatusCode)
+	}
+	h.Add("db", func(context.Context) error { return stderrors.New("db down") })
+	if resp, m := do(s, "GET", "/readyz", ""); resp.StatusCode != 503 || m["checks"].(map[string]any)["db"] != "db down" {
+		t.Fatalf("/readyz with failing check: %d %v", resp.StatusCode, m)
+	}
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	if w.Body.String() != "up 1\n" {
+		t.Fatalf("/metrics: %q", w.Body.String())
+	}
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/debug/pprof/", nil))
+	if w.Code != 401 {
+		t.Fatalf("pprof without auth: %d", w.Code)
+	}
+	r := httptest.NewRequest("GET", "/debug/pprof/goroutine?debug=1", nil)
+	r.SetBasicAuth("ops", "pw")
+	w = httptest.NewRecorder()
+	s.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "goroutine") {
+		t.Fatalf("pprof with auth: %d", w.Code)
+	}
+	// pprof is off by default
+	if resp, _ := do(newServer(t, xhttp.DefaultConfig()), "GET", "/debug/pprof/", ""); resp.StatusCode != 404 {
+		t.Fatalf("pprof off: %d", resp.StatusCode)
+	}
+}
+
+func TestGroupsHaveTheirOwnChain(t *testing.T) {
+	s := newServer(t, xhttp.DefaultConfig())
+	deny := func(middleware.Handler) middleware.Handler {
+		return func(context.Context, any) (any, error) { return nil, errors.Unauthorized("", "token required") }
+	}
+	admin := s.Group("/admin", deny)
+	admin.GET("/stats", func(c *xhttp.Context) error { c.String(200, "stats"); return nil })
+	pub := s.Group("/public")
+	pub.GET("/info", func(c *xhttp.Context) error { c.String(200, "info"); return nil })
+
+	if resp, m := do(s, "GET", "/admin/stats", ""); resp.StatusCode != 401 || m["message"] != "token required" {
+		t.Fatalf("admin: %d %v", resp.StatusCode, m)
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/public/info", nil))
+	if w.Code != 200 || w.Body.String() != "info" {
+		t.Fatalf("public: %d %q", w.Code, w.Body.String())
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	tests := []struct {
+		mut  func(*xhttp.Config)
+		want string
+	}{
+		{func(c *xhttp.Config) { c.ErrorFormat = "xml" }, `error_format "xml"`},
+		{func(c *xhttp.Config) { c.TLS.CertFile = "c.pem" }, "key_file"},
+		{func(c *xhttp.Config) { c.Pprof.Enabled = true }, "pprof.username"},
+	}
+	for _, tt := range tests {
+		c := xhttp.DefaultConfig()
+		tt.mut(&c)
+		if _, err := xhttp.NewServer(c); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("err = %v, want it to mention %q", err, tt.want)
+		}
+	}
+}
+
+func TestPortInUseNamesTheAddress(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	c := xhttp.DefaultConfig()
+	c.Addr = busy.Addr().String()
+	s, _ := xhttp.NewServer(c)
+	err = s.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "http server") || !strings.Contains(err.Error(), c.Addr) ||
+		!strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBadTLSFileNamesTheFile(t *testing.T) {
+	c := xhttp.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	c.TLS = xhttp.TLSConfig{CertFile: "/nonexistent/cert.pem", KeyFile: "/nonexistent/key.pem"}
+	s, _ := xhttp.NewServer(c)
+	if _, err := s.Endpoint(); err == nil || !strings.Contains(err.Error(), "/nonexistent/cert.pem") {
+		t.Fatalf("err = %v", err)
+	}
+}
