@@ -1,0 +1,123 @@
+package grpc
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+type clientOptions struct {
+	mws      []middleware.Middleware
+	tls      *tls.Config
+	dialOpts []grpc.DialOption
+}
+
+// ClientOption configures Dial.
+type ClientOption func(*clientOptions)
+
+// WithClientMiddleware sets the client chain, outermost first.
+func WithClientMiddleware(m ...middleware.Middleware) ClientOption {
+	return func(o *clientOptions) { o.mws = append(o.mws, m...) }
+}
+
+// WithTLS dials with TLS; without it the connection is plaintext.
+func WithTLS(c *tls.Config) ClientOption { return func(o *clientOptions) { o.tls = c } }
+
+// WithDialOption passes options to grpc.NewClient.
+func WithDialOption(d ...grpc.DialOption) ClientOption {
+	return func(o *clientOptions) { o.dialOpts = append(o.dialOpts, d...) }
+}
+
+// Dial returns a client connection to target ("127.0.0.1:9090", "dns:///svc:9090")
+// whose calls run the client chain, carry the caller's deadline (grpc sends it
+// as grpc-timeout) and return *errors.Error for failed calls. It does not
+// connect until the first call, like grpc.NewClient.
+func Dial(target string, opts ...ClientOption) (*grpc.ClientConn, error) {
+	o := clientOptions{}
+	for _, f := range opts {
+		f(&o)
+	}
+	creds := insecure.NewCredentials()
+	if o.tls != nil {
+		creds = credentials.NewTLS(o.tls)
+	}
+	chain := middleware.Chain(o.mws...)(func(ctx context.Context, req any) (any, error) {
+		tr, _ := transport.FromClientContext(ctx)
+		t := tr.(*Transport)
+		if len(t.request) > 0 {
+			out, _ := metadata.FromOutgoingContext(ctx)
+			ctx = metadata.NewOutgoingContext(ctx, metadata.Join(out, t.request))
+		}
+		return t.next(ctx, req)
+	})
+	c := &clientInterceptor{target: target, chain: chain}
+	dopts := append([]grpc.DialOption{
+		grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(c.unary),
+		grpc.WithChainStreamInterceptor(c.stream),
+	}, o.dialOpts...)
+	conn, err := grpc.NewClient(target, dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("grpc client: target %q: %w", target, err)
+	}
+	return conn, nil
+}
+
+type clientInterceptor struct {
+	target string
+	chain  middleware.Handler
+}
+
+func (c *clientInterceptor) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	t := &Transport{endpoint: c.target, operation: method, request: metadata.MD{}, reply: metadata.MD{}}
+	t.next = func(ctx context.Context, req any) (any, error) {
+		err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Header(&t.reply))...)
+		return reply, FromStatus(err)
+	}
+	_, err := c.chain(transport.NewClientContext(ctx, t), req)
+	return err
+}
+
+func (c *clientInterceptor) stream(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	t := &Transport{endpoint: c.target, operation: method, request: metadata.MD{}, reply: metadata.MD{}}
+	t.next = func(ctx context.Context, _ any) (any, error) {
+		cs, err := streamer(ctx, desc, cc, method, opts...)
+		if err != nil {
+			return nil, FromStatus(err)
+		}
+		return &clientStream{ClientStream: cs}, nil
+	}
+	cs, err := c.chain(transport.NewClientContext(ctx, t), nil)
+	if err != nil {
+		return nil, err
+	}
+	return cs.(grpc.ClientStream), nil
+}
+
+// clientStream turns statuses from a stream into *errors.Error too.
+type clientStream struct{ grpc.ClientStream }
+
+func (s *clientStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return FromStatus(err)
+}
+
+func (s *clientStream) SendMsg(m any) error {
+	err := s.ClientStream.SendMsg(m)
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return FromStatus(err)
+}

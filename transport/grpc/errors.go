@@ -1,0 +1,117 @@
+package grpc
+
+import (
+	stderrors "errors"
+	"net/http"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/goxkit/gox/errors"
+)
+
+// Domain is the ErrorInfo domain of errors sent by gox.
+const Domain = "goxkit.dev"
+
+// ToStatus converts err to a gRPC status carrying an ErrorInfo detail with the
+// reason and metadata. A status error made directly with grpc's status package
+// passes through unchanged. production hides foreign error text.
+func ToStatus(err error, production bool) *status.Status {
+	if st, ok := status.FromError(err); ok {
+		if _, isGox := stderrors.AsType[*errors.Error](err); !isGox {
+			return st
+		}
+	}
+	e := errors.FromError(err).Public(production)
+	st := status.New(ToGRPCCode(e.Code), e.Message)
+	if e.Reason == "" && len(e.Metadata) == 0 {
+		return st
+	}
+	withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: e.Reason, Domain: Domain, Metadata: e.Metadata})
+	if derr != nil {
+		return st
+	}
+	return withInfo
+}
+
+// FromStatus converts a gRPC error back to an *errors.Error: the code maps back
+// to its HTTP-style code and the ErrorInfo detail restores reason and metadata,
+// so errors.Is matches the server's sentinel. nil stays nil; a non-status error
+// (a dial failure, say) becomes Unavailable wrapping it.
+func FromStatus(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := stderrors.AsType[*errors.Error](err); ok {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return errors.Unavailable("", err.Error()).WithCause(err)
+	}
+	e := &errors.Error{Code: FromGRPCCode(st.Code()), Message: st.Message()}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			e.Reason, e.Metadata = info.Reason, info.Metadata
+		}
+	}
+	return e
+}
+
+var toGRPC = map[int]codes.Code{
+	http.StatusOK:                    codes.OK,
+	http.StatusBadRequest:            codes.InvalidArgument,
+	http.StatusUnauthorized:          codes.Unauthenticated,
+	http.StatusForbidden:             codes.PermissionDenied,
+	http.StatusNotFound:              codes.NotFound,
+	http.StatusConflict:              codes.Aborted,
+	http.StatusPreconditionFailed:    codes.FailedPrecondition,
+	http.StatusRequestEntityTooLarge: codes.ResourceExhausted,
+	http.StatusTooManyRequests:       codes.ResourceExhausted,
+	errors.StatusClientClosed:        codes.Canceled,
+	http.StatusInternalServerError:   codes.Internal,
+	http.StatusNotImplemented:        codes.Unimplemented,
+	http.StatusServiceUnavailable:    codes.Unavailable,
+	http.StatusGatewayTimeout:        codes.DeadlineExceeded,
+}
+
+var fromGRPC = map[codes.Code]int{
+	codes.OK:                 http.StatusOK,
+	codes.Canceled:           errors.StatusClientClosed,
+	codes.Unknown:            http.StatusInternalServerError,
+	codes.InvalidArgument:    http.StatusBadRequest,
+	codes.DeadlineExceeded:   http.StatusGatewayTimeout,
+	codes.NotFound:           http.StatusNotFound,
+	codes.AlreadyExists:      http.StatusConflict,
+	codes.PermissionDenied:   http.StatusForbidden,
+	codes.ResourceExhausted:  http.StatusTooManyRequests,
+	codes.FailedPrecondition: http.StatusPreconditionFailed,
+	codes.Aborted:            http.StatusConflict,
+	codes.OutOfRange:         http.StatusBadRequest,
+	codes.Unimplemented:      http.StatusNotImplemented,
+	codes.Internal:           http.StatusInternalServerError,
+	codes.Unavailable:        http.StatusServiceUnavailable,
+	codes.DataLoss:           http.StatusInternalServerError,
+	codes.Unauthenticated:    http.StatusUnauthorized,
+}
+
+// ToGRPCCode maps an HTTP-style code to a gRPC code: 4xx it does not know
+// become InvalidArgument (FailedPrecondition for 412), 5xx become Internal.
+func ToGRPCCode(code int) codes.Code {
+	if c, ok := toGRPC[code]; ok {
+		return c
+	}
+	if code >= 400 && code < 500 {
+		return codes.InvalidArgument
+	}
+	return codes.Internal
+}
+
+// FromGRPCCode maps a gRPC code to its HTTP-style code.
+func FromGRPCCode(c codes.Code) int {
+	if code, ok := fromGRPC[c]; ok {
+		return code
+	}
+	return http.StatusInternalServerError
+}

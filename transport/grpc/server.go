@@ -1,0 +1,237 @@
+// Package grpc is gox's gRPC transport on grpc-go: a transport.Server whose
+// unary and stream interceptors run the gox middleware chain for all four RPC
+// kinds, the standard health service tied to readiness, reflection, keepalive
+// and message limits from Config, and errors mapped to statuses with details.
+// Dial makes a client connection that runs a client chain and turns statuses
+// back into *errors.Error.
+package grpc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+var (
+	_ transport.Server               = (*Server)(nil)
+	_ transport.Endpointer           = (*Server)(nil)
+	_ grpc.ServiceRegistrar          = (*Server)(nil)
+	_ reflection.ServiceInfoProvider = (*Server)(nil)
+)
+
+// Server is a gRPC server. Register services before Start.
+type Server struct {
+	cfg        Config
+	srv        *grpc.Server
+	mws        []middleware.Middleware
+	chain      middleware.Handler
+	health     *health.Health
+	logger     *slog.Logger
+	production bool
+	grpcOpts   []grpc.ServerOption
+
+	mu       sync.Mutex
+	lis      net.Listener
+	endpoint *url.URL
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithMiddleware sets the middleware chain, outermost first.
+func WithMiddleware(m ...middleware.Middleware) Option {
+	return func(s *Server) { s.mws = append(s.mws, m...) }
+}
+
+// WithHealth answers the health service from h; without it the server reports
+// SERVING until it stops.
+func WithHealth(h *health.Health) Option { return func(s *Server) { s.health = h } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
+
+// WithProduction hides the text of errors that did not come from gox errors.
+func WithProduction(p bool) Option { return func(s *Server) { s.production = p } }
+
+// WithListener serves on lis instead of listening on Config.Addr.
+func WithListener(lis net.Listener) Option { return func(s *Server) { s.lis = lis } }
+
+// WithServerOption passes options to grpc.NewServer (stats handlers, codecs ...).
+func WithServerOption(o ...grpc.ServerOption) Option {
+	return func(s *Server) { s.grpcOpts = append(s.grpcOpts, o...) }
+}
+
+// NewServer returns a Server; it fails on a Config it cannot honour, naming the field.
+func NewServer(c Config, opts ...Option) (*Server, error) {
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		return nil, fmt.Errorf("grpc: tls needs both cert_file and key_file (got cert_file=%q key_file=%q)", c.TLS.CertFile, c.TLS.KeyFile)
+	}
+	if c.MaxRecvMsgBytes < 0 || c.MaxSendMsgBytes < 0 {
+		return nil, fmt.Errorf("grpc: max_recv_msg_bytes and max_send_msg_bytes must not be negative")
+	}
+	s := &Server{cfg: c, logger: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.health == nil {
+		s.health = health.New(0)
+	}
+	s.chain = middleware.Chain(s.mws...)(func(ctx context.Context, req any) (any, error) {
+		tr, _ := transport.FromServerContext(ctx)
+		t := tr.(*Transport)
+		if len(t.reply) > 0 {
+			_ = grpc.SetHeader(ctx, t.reply)
+		}
+		return t.next(ctx, req)
+	})
+	gopts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.unary),
+		grpc.ChainStreamInterceptor(s.stream),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			Time: c.Keepalive.Time, Timeout: c.Keepalive.Timeout, MaxConnectionIdle: c.Keepalive.MaxConnectionIdle,
+			MaxConnectionAge: c.Keepalive.MaxConnectionAge, MaxConnectionAgeGrace: c.Keepalive.MaxConnectionAgeGrace,
+		}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: c.Keepalive.MinTime, PermitWithoutStream: c.Keepalive.PermitWithoutStream}),
+	}
+	if c.MaxRecvMsgBytes > 0 {
+		gopts = append(gopts, grpc.MaxRecvMsgSize(c.MaxRecvMsgBytes))
+	}
+	if c.MaxSendMsgBytes > 0 {
+		gopts = append(gopts, grpc.MaxSendMsgSize(c.MaxSendMsgBytes))
+	}
+	if c.TLS.CertFile != "" {
+		creds, err := credentials.NewServerTLSFromFile(c.TLS.CertFile, c.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("grpc server: tls: %w", err)
+		}
+		gopts = append(gopts, grpc.Creds(creds))
+	}
+	s.srv = grpc.NewServer(append(gopts, s.grpcOpts...)...)
+	healthpb.RegisterHealthServer(s.srv, &healthServer{h: s.health, services: s.serviceNames})
+	if c.Reflection {
+		reflection.Register(s.srv)
+	}
+	return s, nil
+}
+
+// RegisterService implements grpc.ServiceRegistrar: pass the Server to the
+// generated pb.RegisterXServer functions.
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) { s.srv.RegisterService(desc, impl) }
+
+// GetServiceInfo returns the registered services.
+func (s *Server) GetServiceInfo() map[string]grpc.ServiceInfo { return s.srv.GetServiceInfo() }
+
+// GRPC returns the underlying *grpc.Server.
+func (s *Server) GRPC() *grpc.Server { return s.srv }
+
+func (s *Server) serviceNames() map[string]grpc.ServiceInfo { return s.srv.GetServiceInfo() }
+
+// Endpoint binds the listener if needed and returns grpc://host:port.
+func (s *Server) Endpoint() (*url.URL, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.endpoint != nil {
+		return s.endpoint, nil
+	}
+	if s.lis == nil {
+		lis, err := net.Listen("tcp", s.cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("grpc server: listen on %s: %w", s.cfg.Addr, err)
+		}
+		s.lis = lis
+	}
+	s.endpoint = &url.URL{Scheme: "grpc", Host: transport.AdvertiseAddr(s.lis.Addr())}
+	return s.endpoint, nil
+}
+
+// Addr returns the bound address, or "" before Endpoint or Start.
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lis == nil {
+		return ""
+	}
+	return s.lis.Addr().String()
+}
+
+// Start serves until Stop.
+func (s *Server) Start(context.Context) error {
+	if _, err := s.Endpoint(); err != nil {
+		return err
+	}
+	s.logger.Info("grpc server listening", "addr", s.lis.Addr().String(), "url", s.endpoint.String())
+	if err := s.srv.Serve(s.lis); err != nil {
+		return fmt.Errorf("grpc server on %s: %w", s.lis.Addr(), err)
+	}
+	return nil
+}
+
+// Stop stops accepting calls and waits for running ones until ctx is done,
+// then cancels them.
+func (s *Server) Stop(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.srv.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.srv.Stop()
+		<-done
+		return fmt.Errorf("grpc server: drain: %w", ctx.Err())
+	}
+}
+
+func (s *Server) newTransport(ctx context.Context, method string) *Transport {
+	md, _ := metadata.FromIncomingContext(ctx)
+	t := &Transport{operation: method, request: md, reply: metadata.MD{}}
+	if s.endpoint != nil {
+		t.endpoint = s.endpoint.Host
+	}
+	return t
+}
+
+func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	t := s.newTransport(ctx, info.FullMethod)
+	t.next = middleware.Handler(handler)
+	reply, err := s.chain(transport.NewServerContext(ctx, t), req)
+	if err != nil {
+		return nil, ToStatus(err, s.production).Err()
+	}
+	return reply, nil
+}
+
+func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	t := s.newTransport(ss.Context(), info.FullMethod)
+	t.next = func(ctx context.Context, _ any) (any, error) {
+		return nil, handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+	}
+	if _, err := s.chain(transport.NewServerContext(ss.Context(), t), nil); err != nil {
+		return ToStatus(err, s.production).Err()
+	}
+	return nil
+}
+
+// serverStream gives the handler the context the middleware chain built.
+type serverStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *serverStream) Context() context.Context { return w.ctx }

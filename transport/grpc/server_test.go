@@ -1,0 +1,325 @@
+package grpc_test
+
+import (
+	"context"
+	stderrors "errors"
+	"io"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/recovery"
+	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/transport"
+	xgrpc "github.com/goxkit/gox/transport/grpc"
+)
+
+var errUserNotFound = errors.NotFound("USER_NOT_FOUND", "user not found")
+
+type service struct {
+	testpb.UnimplementedTestServiceServer
+	deadline chan time.Duration
+	entered  chan struct{}
+}
+
+func (s *service) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	switch string(req.GetPayload().GetBody()) {
+	case "missing":
+		return nil, errUserNotFound.WithMetadata(map[string]string{"id": "7"})
+	case "panic":
+		panic("handler bug")
+	case "deadline":
+		dl, _ := ctx.Deadline()
+		s.deadline <- time.Until(dl)
+	case "slow":
+		close(s.entered)
+		time.Sleep(300 * time.Millisecond)
+	}
+	return &testpb.SimpleResponse{Payload: req.GetPayload()}, nil
+}
+
+func (s *service) StreamingOutputCall(req *testpb.StreamingOutputCallRequest, ss grpc.ServerStreamingServer[testpb.StreamingOutputCallResponse]) error {
+	for range 3 {
+		if err := ss.Send(&testpb.StreamingOutputCallResponse{Payload: req.GetPayload()}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *service) StreamingInputCall(ss grpc.ClientStreamingServer[testpb.StreamingInputCallRequest, testpb.StreamingInputCallResponse]) error {
+	var n int32
+	for {
+		m, err := ss.Recv()
+		if err == io.EOF {
+			return ss.SendAndClose(&testpb.StreamingInputCallResponse{AggregatedPayloadSize: n})
+		}
+		if err != nil {
+			return err
+		}
+		n += int32(len(m.GetPayload().GetBody()))
+	}
+}
+
+func (s *service) FullDuplexCall(ss grpc.BidiStreamingServer[testpb.StreamingOutputCallRequest, testpb.StreamingOutputCallResponse]) error {
+	if requestid.FromContext(ss.Context()) == "" {
+		return errors.Internal("", "stream context lost the chain's values")
+	}
+	for {
+		m, err := ss.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := ss.Send(&testpb.StreamingOutputCallResponse{Payload: m.GetPayload()}); err != nil {
+			return err
+		}
+	}
+}
+
+type opRecorder struct {
+	mu  sync.Mutex
+	ops []string
+}
+
+func (r *opRecorder) mw(next middleware.Handler) middleware.Handler {
+	return func(ctx context.Context, req any) (any, error) {
+		tr, _ := transport.FromServerContext(ctx)
+		r.mu.Lock()
+		r.ops = append(r.ops, tr.Operation())
+		r.mu.Unlock()
+		return next(ctx, req)
+	}
+}
+
+type fixture struct {
+	srv    *xgrpc.Server
+	svc    *service
+	conn   *grpc.ClientConn
+	client testpb.TestServiceClient
+	health *health.Health
+	ops    *opRecorder
+}
+
+func setup(t *testing.T, mut func(*xgrpc.Config)) *fixture {
+	t.Helper()
+	c := xgrpc.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	if mut != nil {
+		mut(&c)
+	}
+	f := &fixture{svc: &service{deadline: make(chan time.Duration, 1), entered: make(chan struct{})}, health: health.New(0), ops: &opRecorder{}}
+	srv, err := xgrpc.NewServer(c, xgrpc.WithHealth(f.health),
+		xgrpc.WithMiddleware(recovery.Recovery(slog.New(slog.DiscardHandler)), requestid.Server(), f.ops.mw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterTestServiceServer(srv, f.svc)
+	if _, err := srv.Endpoint(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Start(context.Background()) }()
+	conn, err := xgrpc.Dial(srv.Addr(), xgrpc.WithClientMiddleware(requestid.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		_ = srv.Stop(context.Background())
+		if err := <-done; err != nil {
+			t.Errorf("Start: %v", err)
+		}
+	})
+	f.srv, f.conn, f.client = srv, conn, testpb.NewTestServiceClient(conn)
+	return f
+}
+
+func payload(s string) *testpb.Payload { return &testpb.Payload{Body: []byte(s)} }
+
+func TestChainRunsForAllFourKinds(t *testing.T) {
+	f := setup(t, nil)
+	ctx := context.Background()
+	var hdr metadata.MD
+	if _, err := f.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("hi")}, grpc.Header(&hdr)); err != nil {
+		t.Fatal(err)
+	}
+	if len(hdr.Get("x-request-id")) != 1 {
+		t.Fatalf("reply header lacks the request id: %v", hdr)
+	}
+	so, _ := f.client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{Payload: payload("x")})
+	n := 0
+	for {
+		if _, err := so.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	si, _ := f.client.StreamingInputCall(ctx)
+	for range 4 {
+		_ = si.Send(&testpb.StreamingInputCallRequest{Payload: payload("ab")})
+	}
+	agg, err := si.CloseAndRecv()
+	if err != nil || agg.GetAggregatedPayloadSize() != 8 || n != 3 {
+		t.Fatalf("streams: out %d in %v %v", n, agg, err)
+	}
+	bidi, _ := f.client.FullDuplexCall(ctx)
+	_ = bidi.Send(&testpb.StreamingOutputCallRequest{Payload: payload("ping")})
+	echo, err := bidi.Recv()
+	if err != nil || string(echo.GetPayload().GetBody()) != "ping" {
+		t.Fatalf("bidi: %v %v", echo, err)
+	}
+	_ = bidi.CloseSend()
+	if _, err := bidi.Recv(); err != io.EOF {
+		t.Fatalf("bidi end: %v", err)
+	}
+	want := []string{"/grpc.testing.TestService/UnaryCall", "/grpc.testing.TestService/StreamingOutputCall",
+		"/grpc.testing.TestService/StreamingInputCall", "/grpc.testing.TestService/FullDuplexCall"}
+	f.ops.mu.Lock()
+	defer f.ops.mu.Unlock()
+	if !slices.Equal(f.ops.ops, want) {
+		t.Fatalf("chain saw %v, want %v", f.ops.ops, want)
+	}
+}
+
+func TestErrorsCrossTheWire(t *testing.T) {
+	f := setup(t, nil)
+	_, err := f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload("missing")})
+	if !stderrors.Is(err, errUserNotFound) {
+		t.Fatalf("errors.Is(%v, errUserNotFound) = false", err)
+	}
+	var e *errors.Error
+	if !stderrors.As(err, &e) || e.Metadata["id"] != "7" || e.Message != "user not found" {
+		t.Fatalf("decoded %+v", e)
+	}
+	_, err = f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload("panic")})
+	if errors.Code(err) != 500 || errors.Reason(err) != "PANIC" {
+		t.Fatalf("panic -> %v", err)
+	}
+	if _, err := f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload("ok")}); err != nil {
+		t.Fatalf("server stopped serving after a panic: %v", err)
+	}
+}
+
+func TestDeadlinePropagates(t *testing.T) {
+	f := setup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := f.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("deadline")}); err != nil {
+		t.Fatal(err)
+	}
+	if left := <-f.svc.deadline; left <= 0 || left > 2*time.Second {
+		t.Fatalf("server saw %v left, want (0, 2s]", left)
+	}
+}
+
+func TestHealthFollowsReadiness(t *testing.T) {
+	f := setup(t, nil)
+	hc := healthpb.NewHealthClient(f.conn)
+	ctx := context.Background()
+	for _, svc := range []string{"", "grpc.testing.TestService"} {
+		r, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Fatalf("%q: %v %v", svc, r, err)
+		}
+	}
+	if _, err := hc.Check(ctx, &healthpb.HealthCheckRequest{Service: "no.Such"}); errors.Code(err) != 404 {
+		t.Fatalf("unknown service: %v", err)
+	}
+	w, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := w.Recv(); r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("watch first: %v", r)
+	}
+	f.health.SetShuttingDown()
+	if r, _ := w.Recv(); r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("watch after shutdown: %v", r)
+	}
+	if r, _ := hc.Check(ctx, &healthpb.HealthCheckRequest{}); r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("check after shutdown: %v", r)
+	}
+}
+
+func listServices(t *testing.T, conn *grpc.ClientConn) ([]string, error) {
+	t.Helper()
+	st, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		return nil, err
+	}
+	r, err := st.Recv()
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, s := range r.GetListServicesResponse().GetService() {
+		names = append(names, s.GetName())
+	}
+	return names, nil
+}
+
+func TestReflectionToggle(t *testing.T) {
+	names, err := listServices(t, setup(t, nil).conn)
+	if err != nil || !slices.Contains(names, "grpc.testing.TestService") || !slices.Contains(names, "grpc.health.v1.Health") {
+		t.Fatalf("reflection on: %v %v", names, err)
+	}
+	if _, err := listServices(t, setup(t, func(c *xgrpc.Config) { c.Reflection = false }).conn); errors.Code(err) != 501 {
+		t.Fatalf("reflection off: %v", err)
+	}
+}
+
+func TestMessageSizeLimit(t *testing.T) {
+	f := setup(t, func(c *xgrpc.Config) { c.MaxRecvMsgBytes = 1024 })
+	_, err := f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload(strings.Repeat("a", 4096))})
+	if errors.Code(err) != 429 || !strings.Contains(err.Error(), "larger than max") {
+		t.Fatalf("oversized message: %v", err)
+	}
+}
+
+func TestStopDrainsInFlightCall(t *testing.T) {
+	f := setup(t, nil)
+	res := make(chan error, 1)
+	go func() {
+		_, err := f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload("slow")})
+		res <- err
+	}()
+	<-f.svc.entered
+	if err := f.srv.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil {
+		t.Fatalf("in-flight call failed: %v", err)
+	}
+}
+
+func TestPortInUse(t *testing.T) {
+	busy, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer busy.Close()
+	c := xgrpc.DefaultConfig()
+	c.Addr = busy.Addr().String()
+	s, _ := xgrpc.NewServer(c)
+	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "grpc server: listen on "+c.Addr) {
+		t.Fatalf("err = %v", err)
+	}
+}
