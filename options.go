@@ -85,13 +85,19 @@ func WithStopDelay(d time.Duration) Option { return func(o *options) { o.stopDel
 func WithSignals(sig ...os.Signal) Option { return func(o *options) { o.signals = sig } }
 
 // WithBeforeStart adds a hook run before servers start.
-func WithBeforeStart(h Hook) Option { return func(o *options) { o.beforeStart = append(o.beforeStart, h) } }
+func WithBeforeStart(h Hook) Option {
+	return func(o *options) { o.beforeStart = append(o.beforeStart, h) }
+}
 
 // WithAfterStart adds a hook run once every server listens, before registration.
-func WithAfterStart(h Hook) Option { return func(o *options) { o.afterStart = append(o.afterStart, h) } }
+func WithAfterStart(h Hook) Option {
+	return func(o *options) { o.afterStart = append(o.afterStart, h) }
+}
 
 // WithBeforeStop adds a hook run after deregistration, before servers stop.
-func WithBeforeStop(h Hook) Option { return func(o *options) { o.beforeStop = append(o.beforeStop, h) } }
+func WithBeforeStop(h Hook) Option {
+	return func(o *options) { o.beforeStop = append(o.beforeStop, h) }
+}
 
 // WithAfterStop adds a hook run after servers stopped, before resources close.
 func WithAfterStop(h Hook) Option { return func(o *options) { o.afterStop = append(o.afterStop, h) } }
