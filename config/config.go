@@ -1,0 +1,124 @@
+// Package config loads a service's typed configuration from three layers, each
+// overriding the one before (the seed's order: config.yaml > env > default):
+//
+//  1. defaults: the values already in the struct passed to Load;
+//  2. environment: PREFIX_SECTION_KEY for every leaf key, e.g. SHOP_HTTP_ADDR
+//     for http.addr (maps are not reachable through the environment);
+//  3. the YAML file, after expanding ${VAR} and ${VAR:-default} in its values.
+//
+// Keys are the fields' yaml tags. An unknown key, a value of the wrong type or
+// an unset ${VAR} fails the load with the file, line and full key path. If the
+// struct has a Validate() error method it runs last. Watcher reports changes
+// of the file, including a Kubernetes ConfigMap's atomic symlink swap.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Option configures Load.
+type Option func(*loader)
+
+type loader struct {
+	file      string
+	envPrefix string
+	noEnv     bool
+}
+
+// WithFile reads the YAML file at path; a missing file is an error.
+func WithFile(path string) Option { return func(l *loader) { l.file = path } }
+
+// WithEnvPrefix sets the prefix of environment variables ("SHOP" reads SHOP_HTTP_ADDR).
+func WithEnvPrefix(prefix string) Option { return func(l *loader) { l.envPrefix = prefix } }
+
+// WithoutEnv ignores the environment.
+func WithoutEnv() Option { return func(l *loader) { l.noEnv = true } }
+
+// Validator is implemented by config structs that check themselves after loading.
+type Validator interface{ Validate() error }
+
+// Load fills dst, a pointer to a struct holding the defaults.
+func Load(dst any, opts ...Option) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: Load needs a non-nil pointer to a struct, got %T", dst)
+	}
+	l := &loader{}
+	for _, o := range opts {
+		o(l)
+	}
+	// Work on a copy (maps and pointers are copied on write) so that a failed
+	// load leaves dst exactly as it was.
+	tmp := reflect.New(rv.Elem().Type())
+	tmp.Elem().Set(rv.Elem())
+	if !l.noEnv {
+		if err := applyEnv(tmp.Elem(), l.envPrefix, ""); err != nil {
+			return err
+		}
+	}
+	if l.file != "" {
+		if err := l.applyFile(tmp.Elem()); err != nil {
+			return err
+		}
+	}
+	if v, ok := tmp.Interface().(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
+	rv.Elem().Set(tmp.Elem())
+	return nil
+}
+
+func (l *loader) applyFile(v reflect.Value) error {
+	data, err := os.ReadFile(l.file)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config: %s: %w", l.file, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil // empty file: nothing overrides
+	}
+	if err := expand(&doc); err != nil {
+		return l.wrap(err)
+	}
+	return l.wrap(decode(doc.Content[0], v, ""))
+}
+
+func (l *loader) wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ke *KeyError
+	if errors.As(err, &ke) {
+		ke.File = l.file
+	}
+	return err
+}
+
+// KeyError is a problem with one key of the configuration.
+type KeyError struct {
+	File string // the YAML file, or "" for the environment
+	Line int    // line in File, when known
+	Env  string // the environment variable, for env errors
+	Key  string // full key path, "http.read_timeout"
+	Msg  string
+}
+
+func (e *KeyError) Error() string {
+	switch {
+	case e.Env != "":
+		return fmt.Sprintf("config: environment %s (key %q): %s", e.Env, e.Key, e.Msg)
+	case e.Key == "":
+		return fmt.Sprintf("config: %s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("config: %s:%d: key %q: %s", e.File, e.Line, e.Key, e.Msg)
+}
