@@ -1,0 +1,105 @@
+// Package prometheus records gox's shared metrics (see the core metrics
+// package) in Prometheus and serves them: New builds a registry with the Go
+// runtime and process collectors and the gox server and client series; Server
+// and Client return the Recorders the metrics middleware takes; Handler serves
+// /metrics.
+package prometheus
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/goxkit/gox/metrics"
+)
+
+// Metrics owns a registry and the gox series in it.
+type Metrics struct {
+	reg    *prometheus.Registry
+	server *recorder
+	client *recorder
+}
+
+type options struct {
+	buckets     []float64
+	constLabels prometheus.Labels
+	noRuntime   bool
+}
+
+// Option configures New.
+type Option func(*options)
+
+// WithBuckets sets the latency histogram buckets in seconds.
+func WithBuckets(b []float64) Option { return func(o *options) { o.buckets = b } }
+
+// WithConstLabels adds labels to every gox series (service, zone ...).
+func WithConstLabels(l map[string]string) Option { return func(o *options) { o.constLabels = l } }
+
+// WithoutRuntimeCollectors leaves out the Go runtime and process collectors.
+func WithoutRuntimeCollectors() Option { return func(o *options) { o.noRuntime = true } }
+
+// New returns Metrics with a fresh registry.
+func New(opts ...Option) *Metrics {
+	o := options{buckets: metrics.DurationBuckets}
+	for _, f := range opts {
+		f(&o)
+	}
+	reg := prometheus.NewRegistry()
+	if !o.noRuntime {
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &Metrics{
+		reg: reg,
+		server: newRecorder(reg, o, metrics.ServerRequestsTotal, metrics.ServerRequestDuration, metrics.ServerRequestsInFlight,
+			"Requests handled, by transport kind, operation and gox code.",
+			"Time to handle a request, in seconds.", "Requests being handled."),
+		client: newRecorder(reg, o, metrics.ClientRequestsTotal, metrics.ClientRequestDuration, metrics.ClientRequestsInFlight,
+			"Outgoing calls, by transport kind, operation and gox code.",
+			"Time of an outgoing call, in seconds.", "Outgoing calls under way."),
+	}
+	return m
+}
+
+// Server returns the Recorder of requests this process handles.
+func (m *Metrics) Server() metrics.Recorder { return m.server }
+
+// Client returns the Recorder of calls this process makes.
+func (m *Metrics) Client() metrics.Recorder { return m.client }
+
+// Registry returns the registry, to register the service's own collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition formats.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+type recorder struct {
+	total    *prometheus.CounterVec
+	seconds  *prometheus.HistogramVec
+	inFlight *prometheus.GaugeVec
+}
+
+var _ metrics.Recorder = (*recorder)(nil)
+
+func newRecorder(reg prometheus.Registerer, o options, total, seconds, inFlight, totalHelp, secondsHelp, inFlightHelp string) *recorder {
+	r := &recorder{
+		total: prometheus.NewCounterVec(prometheus.CounterOpts{Name: total, Help: totalHelp, ConstLabels: o.constLabels},
+			metrics.CounterLabels),
+		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: seconds, Help: secondsHelp, Buckets: o.buckets, ConstLabels: o.constLabels},
+			metrics.DurationLabels),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: inFlight, Help: inFlightHelp, ConstLabels: o.constLabels},
+			metrics.InFlightLabels),
+	}
+	reg.MustRegister(r.total, r.seconds, r.inFlight)
+	return r
+}
+
+func (r *recorder) InFlight(kind string, delta float64) { r.inFlight.WithLabelValues(kind).Add(delta) }
+
+func (r *recorder) Observe(kind, operation, code string, seconds float64) {
+	r.total.WithLabelValues(kind, operation, code).Inc()
+	r.seconds.WithLabelValues(kind, operation).Observe(seconds)
+}

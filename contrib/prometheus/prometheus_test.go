@@ -1,0 +1,158 @@
+package prometheus_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/contrib/prometheus"
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/metrics"
+	mmw "github.com/goxkit/gox/middleware/metrics"
+	xhttp "github.com/goxkit/gox/transport/http"
+)
+
+func newService(t *testing.T, m *prometheus.Metrics, addr string) *xhttp.Server {
+	t.Helper()
+	c := xhttp.DefaultConfig()
+	c.Addr = addr
+	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(mmw.Server(m.Server())), xhttp.WithMetricsHandler(m.Handler()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.GET("/users/:id", func(*xhttp.Context) error { return errors.NotFound("", "no such user") })
+	return s
+}
+
+func scrape(t *testing.T, h http.Handler) string {
+	t.Helper()
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+	return w.Body.String()
+}
+
+func TestSeriesAfterRequests(t *testing.T) {
+	m := prometheus.New()
+	s := newService(t, m, ":0")
+	for _, target := range []string{"/ping", "/ping", "/users/1", "/users/2", "/nope"} {
+		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
+	}
+	body := scrape(t, s)
+	for _, want := range []string{
+		`gox_server_requests_total{code="200",kind="http",operation="GET /ping"} 2`,
+		`gox_server_requests_total{code="404",kind="http",operation="GET /users/:id"} 2`, // route template: bounded labels
+		`gox_server_requests_total{code="404",kind="http",operation="NoRoute"} 1`,
+		`gox_server_request_duration_seconds_count{kind="http",operation="GET /ping"} 2`,
+		`gox_server_requests_in_flight{kind="http"} 0`,
+		"go_goroutines ", "process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
+func TestClientRecorderUsesClientNames(t *testing.T) {
+	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
+	m.Client().Observe("grpc", "/a.A/B", "503", 0.01)
+	body := scrape(t, m.Handler())
+	if !strings.Contains(body, metrics.ClientRequestsTotal+`{code="503",kind="grpc",operation="/a.A/B"} 1`) {
+		t.Fatal(body)
+	}
+	if strings.Contains(body, "go_goroutines") {
+		t.Fatal("runtime collectors present despite WithoutRuntimeCollectors")
+	}
+}
+
+// TestPrometheusServerScrapesTheService runs a real Prometheus server against
+// a running gox service and queries the series it scraped.
+func TestPrometheusServerScrapesTheService(t *testing.T) {
+	bin := goxtest.RequireBinary(t, "prometheus", "apt-get install prometheus, or run bash ci/test.sh")
+	m := prometheus.New()
+	s := newService(t, m, "127.0.0.1:0")
+	u, err := s.Endpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Start(context.Background()) }()
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	for range 3 {
+		resp, err := http.Get(u.String() + "/ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: gox\n    static_configs: [{targets: [%q]}]\n", u.Host)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	promAddr := freeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+promAddr, "--log.level=warn")
+	logf, _ := os.Create(filepath.Join(dir, "prometheus.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	query := `gox_server_requests_total{job="gox",operation="GET /ping",code="200"}`
+	deadline := time.Now().Add(45 * time.Second) // target discovery batches every 5s, then the first scrape
+	for time.Now().Before(deadline) {
+		if v, ok := queryValue(promAddr, query); ok {
+			if v != "3" {
+				t.Fatalf("Prometheus sees %s = %s, want 3", query, v)
+			}
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+	t.Fatalf("Prometheus never returned %s; its log:\n%s", query, log)
+}
+
+func queryValue(addr, q string) (string, bool) {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(body, &r) != nil || len(r.Data.Result) == 0 || len(r.Data.Result[0].Value) < 2 {
+		return "", false
+	}
+	v, _ := r.Data.Result[0].Value[1].(string)
+	return v, true
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	s := httptest.NewServer(http.NotFoundHandler())
+	addr := s.Listener.Addr().String()
+	s.Close()
+	return addr
+}
