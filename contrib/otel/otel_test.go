@@ -23,7 +23,9 @@ import (
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
-type users struct{ testpb.UnimplementedTestServiceServer }
+type users struct {
+	testpb.UnimplementedTestServiceServer
+}
 
 func (users) UnaryCall(_ context.Context, r *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
 	return &testpb.SimpleResponse{Payload: r.GetPayload()}, nil
