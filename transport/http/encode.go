@@ -12,7 +12,8 @@ import (
 type ErrorEncoder func(w http.ResponseWriter, r *http.Request, err error, production bool)
 
 // Envelope is the seed's error body: {"code","reason","message","data"}, with
-// the metadata as data. In development it also carries the cause and stack.
+// the metadata as data. In development it also carries the cause and, for
+// server errors, the stack.
 type Envelope struct {
 	Code    int               `json:"code"`
 	Reason  string            `json:"reason,omitempty"`
@@ -44,7 +45,7 @@ func EnvelopeEncoder(w http.ResponseWriter, _ *http.Request, err error, producti
 	pub := e.Public(production)
 	env := Envelope{Code: pub.Code, Reason: pub.Reason, Message: pub.Message, Data: pub.Metadata}
 	if !production {
-		env.Cause, env.Stack = causeText(e), e.Stack()
+		env.Cause, env.Stack = causeText(e), serverStack(e)
 	}
 	writeJSON(w, "application/json; charset=utf-8", pub.Code, env)
 }
@@ -59,9 +60,18 @@ func ProblemEncoder(w http.ResponseWriter, r *http.Request, err error, productio
 		p.Title = "Error"
 	}
 	if !production {
-		p.Cause, p.Stack = causeText(e), e.Stack()
+		p.Cause, p.Stack = causeText(e), serverStack(e)
 	}
 	writeJSON(w, ContentTypeProblem, pub.Code, p)
+}
+
+// serverStack is the stack of a server-side failure; a client's mistake (4xx)
+// gets none, since where the error value was made does not help the caller.
+func serverStack(e *errors.Error) string {
+	if e.Code < 500 {
+		return ""
+	}
+	return e.Stack()
 }
 
 func causeText(e *errors.Error) string {

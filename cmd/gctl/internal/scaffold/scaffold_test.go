@@ -1,0 +1,138 @@
+package scaffold_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/goxkit/gox/cmd/gctl/internal/scaffold"
+)
+
+func TestValidateRejectsWithAClearMessage(t *testing.T) {
+	tests := []struct {
+		o    scaffold.Options
+		want []string
+	}{
+		{scaffold.Options{Kind: "web", Name: "shop"}, []string{`kind "web"`, "api, rpc"}},
+		{scaffold.Options{Kind: "api"}, []string{"--name is required"}},
+		{scaffold.Options{Kind: "api", Name: "my shop"}, []string{`--name "my shop"`}},
+		{scaffold.Options{Kind: "api", Name: "9lives"}, []string{`--name "9lives"`, "start with a letter"}},
+		{scaffold.Options{Kind: "api", Name: "github.com/acme/sh$p"}, []string{"sh$p"}},
+		{scaffold.Options{Kind: "api", Name: "shop", DB: "mysql"}, []string{`--db "mysql" is not supported yet`, "supported today: none", "planned: sqlite, mysql"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Queue: "kafka"}, []string{`--queue "kafka"`, "supported today: none"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Cache: "redis"}, []string{`--cache "redis"`}},
+		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
+		{scaffold.Options{Kind: "api", Name: "shop", Trace: "zipkin"}, []string{`--trace "zipkin"`, "none, otlp, jaeger"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Metric: "statsd"}, []string{`--metric "statsd"`, "none, prom"}},
+	}
+	for _, tt := range tests {
+		err := tt.o.Validate()
+		if err == nil {
+			t.Errorf("%+v: accepted", tt.o)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%+v: error %q lacks %q", tt.o, err, w)
+			}
+		}
+	}
+	ok := scaffold.Options{Kind: "rpc", Name: "github.com/acme/user-svc", Trace: "jaeger"}
+	if err := ok.Validate(); err != nil || ok.Trace != "otlp" || ok.Base() != "user-svc" || ok.EnvPrefix() != "USER_SVC" {
+		t.Fatalf("%+v %v", ok, err)
+	}
+}
+
+func TestNonEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	mine := []byte("package main // my own main.go\n")
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), mine, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := scaffold.Options{Kind: "api", Name: "shop"}
+	if _, err := scaffold.Render(o, dir, "", false); err == nil || !strings.Contains(err.Error(), "not empty") ||
+		!strings.Contains(err.Error(), "main.go") || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatal("a refused render wrote files")
+	}
+	res, err := scaffold.Render(o, dir, "", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "main.go")); !bytes.Equal(got, mine) {
+		t.Fatal("--force overwrote a file")
+	}
+	if len(res.Skipped) != 1 || res.Skipped[0] != "main.go" || len(res.Written) == 0 {
+		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := scaffold.Render(scaffold.Options{Kind: "rpc", Name: "user", Trace: "otlp"}, dir, "", false); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		first := string(bytes.SplitN(b, []byte("\n"), 2)[0])
+		if strings.HasSuffix(p, ".pb.go") {
+			if !strings.Contains(first, "generated") || !strings.Contains(first, "DO NOT EDIT") {
+				t.Errorf("%s: first line %q", p, first)
+			}
+			return nil
+		}
+		if !strings.Contains(string(b), scaffold.ScaffoldedHeader) {
+			t.Errorf("%s has no %q header", p, scaffold.ScaffoldedHeader)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGeneratedProjectsBuildAndPass renders every supported variant against
+// this checkout and runs go vet and the project's own tests.
+func TestGeneratedProjectsBuildAndPass(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds four projects")
+	}
+	source := scaffold.FindSource("")
+	if source == "" {
+		t.Fatal("the test runs inside the gox checkout but FindSource found none")
+	}
+	variants := []scaffold.Options{
+		{Kind: "api", Name: "shop"},
+		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp"},
+		{Kind: "rpc", Name: "user"},
+		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom"},
+	}
+	for _, o := range variants {
+		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), o.Base())
+			if _, err := scaffold.Render(o, dir, source, false); err != nil {
+				t.Fatal(err)
+			}
+			gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+			if !strings.Contains(string(gomod), "github.com/goxkit/gox => "+source) {
+				t.Fatalf("go.mod lacks the replace line:\n%s", gomod)
+			}
+			for _, args := range [][]string{{"mod", "tidy"}, {"vet", "./..."}, {"test", "./..."}} {
+				cmd := exec.Command("go", args...)
+				cmd.Dir = dir
+				cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,104 @@
+// Command gctl scaffolds gox services.
+//
+//	gctl new api --name shop                  # HTTP service (gin)
+//	gctl new rpc --name user --trace otlp     # gRPC service
+//
+// Templates are embedded in the binary; nothing is fetched. Run from a gox
+// source checkout, gctl points the new go.mod at that checkout.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/goxkit/gox/cmd/gctl/internal/scaffold"
+)
+
+func main() {
+	if err := newApp().Run(context.Background(), os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "gctl:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.Command {
+	return &cli.Command{
+		Name:  "gctl",
+		Usage: "scaffold and generate gox services",
+		Commands: []*cli.Command{{
+			Name:  "new",
+			Usage: "create a new service",
+			Commands: []*cli.Command{
+				newCommand(scaffold.KindAPI, "an HTTP service on gin"),
+				newCommand(scaffold.KindRPC, "a gRPC service with an HTTP port for probes and metrics"),
+			},
+		}},
+	}
+}
+
+func newCommand(kind, usage string) *cli.Command {
+	return &cli.Command{
+		Name:  kind,
+		Usage: "create " + usage,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Usage: "module path of the service; its last element names the directory", Required: true},
+			&cli.StringFlag{Name: "err", Usage: "error reporter: none"},
+			&cli.StringFlag{Name: "trace", Usage: "tracing: none | otlp (jaeger is an alias)"},
+			&cli.StringFlag{Name: "metric", Value: "prom", Usage: "metrics: prom | none"},
+			&cli.StringFlag{Name: "db", Usage: "database: none"},
+			&cli.StringFlag{Name: "queue", Usage: "queue: none"},
+			&cli.StringFlag{Name: "cache", Usage: "cache: none"},
+			&cli.StringFlag{Name: "dir", Usage: "target directory (default: ./<last element of --name>)"},
+			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory; existing files are still never overwritten"},
+			&cli.StringFlag{Name: "gox-source", Usage: "gox checkout for replace lines (default: the checkout gctl was built from, or $GOX_SOURCE)"},
+			&cli.BoolFlag{Name: "no-tidy", Usage: "skip `go mod tidy` in the new project"},
+		},
+		Action: func(ctx context.Context, c *cli.Command) error {
+			o := scaffold.Options{Kind: kind, Name: c.String("name"), Err: c.String("err"), Trace: c.String("trace"),
+				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache")}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			dir := c.String("dir")
+			if dir == "" {
+				dir = o.Base()
+			}
+			source := scaffold.FindSource(c.String("gox-source"))
+			res, err := scaffold.Render(o, dir, source, c.Bool("force"))
+			if err != nil {
+				return err
+			}
+			report(c, dir, source, res)
+			if !c.Bool("no-tidy") {
+				tidy := exec.CommandContext(ctx, "go", "mod", "tidy")
+				tidy.Dir, tidy.Stdout, tidy.Stderr = dir, os.Stderr, os.Stderr
+				if err := tidy.Run(); err != nil {
+					return fmt.Errorf("go mod tidy in %s: %w (the files are written; fix the cause and run it again)", dir, err)
+				}
+			}
+			abs, _ := filepath.Abs(dir)
+			fmt.Fprintf(c.Root().Writer, "\ndone. next:\n  cd %s\n  go run .\n  go test ./...\n", abs)
+			return nil
+		},
+	}
+}
+
+func report(c *cli.Command, dir, source string, res *scaffold.Result) {
+	w := c.Root().Writer
+	for _, f := range res.Written {
+		fmt.Fprintf(w, "  create %s\n", filepath.Join(dir, f))
+	}
+	for _, f := range res.Skipped {
+		fmt.Fprintf(w, "  skip   %s (exists; scaffolded files are never overwritten)\n", filepath.Join(dir, f))
+	}
+	if source != "" {
+		fmt.Fprintf(w, "  go.mod replaces github.com/goxkit/gox with %s\n", source)
+	} else {
+		fmt.Fprintln(w, "  note: not run from a gox checkout; set --gox-source or GOX_SOURCE if the gox modules are not published where you build")
+	}
+}
