@@ -1,7 +1,7 @@
 # Jaeger v2 all-in-one (in-memory storage), built from tools/jaeger. Sourced.
 install_jaeger() {
   if [[ ! -x tools/bin/jaeger ]]; then
-    ( cd tools/jaeger && GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger )
+    ( cd tools/jaeger && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger )
   fi
 }
 start_jaeger() {

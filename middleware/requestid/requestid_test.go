@@ -34,7 +34,7 @@ func TestServerKeepsCallerIDOrMakesOne(t *testing.T) {
 			t.Fatalf("id %q reply header %q logged %v", seen, tr.Reply.Get(requestid.Header), logged)
 		}
 	}
-	if requestid.New() == requestid.New() || len(requestid.New()) != 32 {
+	if a, b := requestid.New(), requestid.New(); a == b || len(a) != 32 {
 		t.Fatal("ids are not unique 32-char hex")
 	}
 }

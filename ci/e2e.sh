@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# End to end: scaffold an api and an rpc service with gctl into a temp dir,
+# build them, run their own tests, start them, call them with curl and grpcurl,
+# and stop them with SIGTERM while a slow request is in flight: the request
+# must complete and the process must exit 0.
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+export PATH=$PWD/tools/bin:$PATH
+export GOWORK=off # the projects live outside this workspace
+W=$SVC_TMP/e2e
+mkdir -p "$W"
+
+fail() { echo "E2E FAIL: $*" >&2; exit 1; }
+expect_eq() { [[ "$1" == "$2" ]] || fail "$3: got '$1', want '$2'"; }
+expect_has() { [[ "$1" == *"$2"* ]] || fail "$3: '$2' not in: $1"; }
+
+step "build gctl"
+( cd cmd/gctl && go build -o "$W/gctl" . )
+
+step "gctl refuses bad input"
+out=$("$W/gctl" new api --name '9 lives' --dir "$W/bad" 2>&1) && fail "invalid name accepted"
+expect_has "$out" 'is not a valid Go module path' "invalid name"
+mkdir -p "$W/full" && touch "$W/full/keep.txt"
+out=$("$W/gctl" new api --name full --dir "$W/full" 2>&1) && fail "non-empty dir accepted"
+expect_has "$out" 'is not empty' "non-empty dir"
+out=$("$W/gctl" new api --name shop --db mysql 2>&1) && fail "--db mysql accepted"
+expect_has "$out" 'supported today: none' "unsupported component"
+
+step "scaffold"
+"$W/gctl" new api --name shop --dir "$W/shop" >/dev/null
+"$W/gctl" new rpc --name example.com/user --trace otlp --dir "$W/user" >/dev/null
+
+step "build and test the generated projects"
+for p in shop user; do
+  ( cd "$W/$p" && go vet ./... && go test -race -count=1 ./... && go build -o "$p" . )
+done
+
+# ports: configure through the file, which wins over the environment
+sed -i 's/addr: ":8080"/addr: "127.0.0.1:18180"/' "$W/shop/config.yaml"
+sed -i 's/addr: ":8080"/addr: "127.0.0.1:18280"/; s/addr: ":9090"/addr: "127.0.0.1:18290"/' "$W/user/config.yaml"
+
+step "run the api service"
+( cd "$W/shop" && exec ./shop ) >"$W/shop.log" 2>&1 &
+SHOP=$!
+CLEANUP+=("stop_pid $SHOP 5")
+wait_until 30 curl -sf http://127.0.0.1:18180/ping
+expect_eq "$(curl -s http://127.0.0.1:18180/ping)" "pong" "/ping"
+expect_has "$(curl -s http://127.0.0.1:18180/healthz)" '"status":"ok"' "/healthz"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18180/readyz)" "200" "/readyz"
+expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"message":"hello, ann"' "hello"
+expect_has "$(curl -s -X POST -d '{"text":' http://127.0.0.1:18180/v1/echo)" '"reason":"MALFORMED_JSON"' "malformed JSON"
+expect_has "$(curl -s http://127.0.0.1:18180/nope)" '"code":404' "unknown route"
+expect_has "$(curl -s http://127.0.0.1:18180/metrics)" 'gox_server_requests_total{code="200",kind="http",operation="GET /ping"}' "/metrics"
+
+step "SIGTERM with a slow request in flight"
+# a 200 KB body uploaded at 50 KB/s keeps the request in flight for ~4 s
+python3 -c 'import json; print(json.dumps({"text": "x" * 200000, "count": 1}))' >"$W/big.json"
+curl -s -o "$W/slow.out" -w '%{http_code}' --limit-rate 50k -X POST -H 'Content-Type: application/json' \
+  --data-binary @"$W/big.json" http://127.0.0.1:18180/v1/echo >"$W/slow.code" &
+CURL=$!
+sleep 1
+kill -0 "$CURL" 2>/dev/null || fail "the slow request finished before SIGTERM; nothing was tested"
+kill -TERM "$SHOP"
+wait "$CURL" || true
+set +e; wait "$SHOP"; rc=$?; set -e
+expect_eq "$(cat "$W/slow.code")" "200" "slow request status after SIGTERM"
+expect_eq "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["text"]))' "$W/slow.out")" "200000" "slow request echoed text length"
+expect_eq "$rc" "0" "api exit code after SIGTERM"
+expect_has "$(cat "$W/shop.log")" '"reason": "signal terminated"' "shutdown log"
+
+step "run the rpc service"
+( cd "$W/user" && exec ./user ) >"$W/user.log" 2>&1 &
+USER_PID=$!
+CLEANUP+=("stop_pid $USER_PID 5")
+wait_until 30 curl -sf http://127.0.0.1:18280/ping
+G=127.0.0.1:18290
+expect_has "$(grpcurl -plaintext $G grpc.health.v1.Health/Check)" '"status": "SERVING"' "grpc health"
+expect_has "$(grpcurl -plaintext $G list)" "greeter.v1.Greeter" "reflection list"
+expect_has "$(grpcurl -plaintext -d '{"name":"ann"}' $G greeter.v1.Greeter/SayHello)" '"message": "hello, ann"' "SayHello"
+out=$(grpcurl -plaintext -d '{"name":"nobody"}' $G greeter.v1.Greeter/SayHello 2>&1) && fail "SayHello(nobody) succeeded"
+expect_has "$out" "NotFound" "SayHello(nobody) status"
+expect_has "$out" "NOBODY" "SayHello(nobody) reason detail"
+expect_has "$(curl -s http://127.0.0.1:18280/metrics)" 'operation="/greeter.v1.Greeter/SayHello"' "grpc metrics"
+kill -TERM "$USER_PID"
+set +e; wait "$USER_PID"; rc=$?; set -e
+expect_eq "$rc" "0" "rpc exit code after SIGTERM"
+echo "e2e: all checks passed"

@@ -1,0 +1,32 @@
+# Installs what the test suite needs on a fresh machine. Sourced after lib.sh.
+APT_PACKAGES=(ca-certificates curl prometheus wrk)
+
+install_apt() {
+  local missing=()
+  command -v curl >/dev/null || missing+=(curl)
+  command -v prometheus >/dev/null || missing+=(prometheus)
+  command -v wrk >/dev/null || missing+=(wrk)
+  ((${#missing[@]} == 0)) && return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    echo "missing ${missing[*]} and cannot apt-get install them (need root on Debian)" >&2
+    return 1
+  fi
+  # never let package scripts start services on default ports
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+}
+
+# build_tools: staticcheck and grpcurl (tools/dev), Jaeger (tools/jaeger), from
+# pinned go.mod/go.sum files with -mod=readonly.
+build_tools() {
+  mkdir -p tools/bin
+  if [[ ! -x tools/bin/staticcheck || ! -x tools/bin/grpcurl ]]; then
+    ( cd tools/dev && GOWORK=off GOFLAGS=-mod=readonly go build -o ../bin/ \
+        honnef.co/go/tools/cmd/staticcheck github.com/fullstorydev/grpcurl/cmd/grpcurl )
+  fi
+  if [[ ! -x tools/bin/jaeger ]]; then
+    ( cd tools/jaeger && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/jaeger \
+        github.com/jaegertracing/jaeger/cmd/jaeger )
+  fi
+}

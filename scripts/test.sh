@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script):
+#   install the servers and tools the tests need, check formatting, go vet and
+#   staticcheck in every module, go test -race in every module against real
+#   servers, then scaffold, run and stop services end to end (ci/e2e.sh).
+# Servers started here are stopped on exit.
+cd "$(dirname "$0")/.."
+source ci/lib.sh
+source ci/tools.sh
+source ci/jaeger.sh
+export PATH=$PWD/tools/bin:$PATH
+
+MODULES=(. contrib/otel contrib/prometheus cmd/gctl bench examples/hello)
+
+step "install packages"
+install_apt
+step "build tools"
+build_tools
+install_jaeger
+
+step "gofmt"
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './tools/*' -not -path '*/testdata/*'))
+if [[ -n "$unformatted" ]]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+for m in "${MODULES[@]}"; do
+  step "vet + staticcheck: $m"
+  ( cd "$m" && go vet ./... && staticcheck ./... )
+done
+
+step "start servers"
+start_jaeger
+
+for m in "${MODULES[@]}"; do
+  step "go test -race: $m"
+  ( cd "$m" && go test -race -count=1 ./... )
+done
+
+step "end to end"
+bash ci/e2e.sh
+step "all passed"
