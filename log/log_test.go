@@ -112,3 +112,51 @@ func TestFileRotationWithCompression(t *testing.T) {
 		t.Fatalf("active file: %v, %v", st, err)
 	}
 }
+
+func TestBufferedFileFlushes(t *testing.T) {
+	dir := t.TempDir()
+	c := log.DefaultConfig()
+	c.Format = "json"
+	c.File.Path = filepath.Join(dir, "app.log")
+	c.File.FlushInterval = 50 * time.Millisecond
+	l, err := log.New(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("first")
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(c.File.Path); strings.Contains(string(b), "first") {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if b, _ := os.ReadFile(c.File.Path); !strings.Contains(string(b), "first") {
+		t.Fatal("a buffered line did not reach the file within the flush interval")
+	}
+	l.Info("last")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(c.File.Path); !strings.Contains(string(b), "last") {
+		t.Fatal("Close did not flush the buffer")
+	}
+}
+
+func TestGroupsAndAttrs(t *testing.T) {
+	var buf bytes.Buffer
+	l, _ := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	l.With("svc", "shop").WithGroup("db").Info("slow query", "table", "users", slog.Group("q", "ms", 120), "err", os.ErrNotExist)
+	var rec map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+		t.Fatal(err, buf.String())
+	}
+	db, _ := rec["db"].(map[string]any)
+	q, _ := db["q"].(map[string]any)
+	if rec["svc"] != "shop" || db["table"] != "users" || q["ms"] != float64(120) || db["err"] != "file does not exist" {
+		t.Fatalf("record %s", buf.String())
+	}
+	if c, _ := rec["caller"].(string); !strings.Contains(c, "log_test.go") {
+		t.Fatalf("caller %v", rec["caller"])
+	}
+}

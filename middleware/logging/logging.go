@@ -1,4 +1,5 @@
-// Package logging writes one access-log record per request: kind, operation,
+// Package logging writes one access-log record per request (message
+// "request") or outgoing call (message "call"): kind, operation,
 // code, reason, latency and, on failure, the error. The record is logged with
 // the request's context, so it carries the request id and trace ids.
 package logging
@@ -23,7 +24,7 @@ func Client(logger *slog.Logger) middleware.Middleware {
 	return access(logger, "client", transport.FromClientContext)
 }
 
-func access(logger *slog.Logger, side string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
+func access(logger *slog.Logger, msg string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
 			start := time.Now()
@@ -32,24 +33,31 @@ func access(logger *slog.Logger, side string, from func(context.Context) (transp
 			if tr, ok := from(ctx); ok {
 				kind, op = string(tr.Kind()), tr.Operation()
 			}
-			level := slog.LevelInfo
-			attrs := []slog.Attr{
-				slog.String("side", side),
+			level, e := slog.LevelInfo, errors.FromError(err)
+			if e != nil {
+				level = slog.LevelWarn
+				if e.Code >= 500 {
+					level = slog.LevelError
+				}
+			}
+			// The record is built here, without a caller: every access line
+			// would name this file, and finding it costs more than the rest.
+			h := logger.Handler()
+			if !h.Enabled(ctx, level) {
+				return reply, err
+			}
+			end := time.Now()
+			r := slog.NewRecord(end, level, msg, 0)
+			r.AddAttrs(
 				slog.String("kind", kind),
 				slog.String("operation", op),
 				slog.Int("code", errors.Code(err)),
-				slog.Duration("latency", time.Since(start)),
+				slog.Duration("latency", end.Sub(start)),
+			)
+			if e != nil {
+				r.AddAttrs(slog.String("reason", e.Reason), slog.String("error", err.Error()))
 			}
-			if err != nil {
-				e := errors.FromError(err)
-				if e.Code >= 500 {
-					level = slog.LevelError
-				} else {
-					level = slog.LevelWarn
-				}
-				attrs = append(attrs, slog.String("reason", e.Reason), slog.String("error", err.Error()))
-			}
-			logger.LogAttrs(ctx, level, "access", attrs...)
+			_ = h.Handle(ctx, r) // a logging failure must not fail the request
 			return reply, err
 		}
 	}

@@ -15,23 +15,31 @@ import (
 	"github.com/goxkit/gox/transport"
 )
 
-// Header is the header that carries the id.
-const Header = "X-Request-ID"
+// Header is the header that carries the id, in canonical form so that
+// lookups skip canonicalization.
+const Header = "X-Request-Id"
+
+// attrKey is the log attribute, and the only place the id is stored.
+const attrKey = "request_id"
 
 // maxLen bounds an id accepted from a caller, so a client cannot bloat every log line.
 const maxLen = 128
 
-type key struct{}
-
 // FromContext returns the request id of ctx, or "".
 func FromContext(ctx context.Context) string {
-	id, _ := ctx.Value(key{}).(string)
-	return id
+	attrs := log.Attrs(ctx)
+	for i := len(attrs) - 1; i >= 0; i-- {
+		if attrs[i].Key == attrKey {
+			return attrs[i].Value.String()
+		}
+	}
+	return ""
 }
 
-// NewContext returns ctx carrying id, also as the request_id log attribute.
+// NewContext returns ctx carrying id as the request_id log attribute, so every
+// record logged with ctx names the request.
 func NewContext(ctx context.Context, id string) context.Context {
-	return log.WithAttrs(context.WithValue(ctx, key{}, id), slog.String("request_id", id))
+	return log.WithAttrs(ctx, slog.String(attrKey, id))
 }
 
 // Server assigns the request id on the server side.

@@ -22,9 +22,9 @@ func Timeout(d time.Duration) middleware.Middleware {
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= d {
 				return next(ctx, req)
 			}
-			ctx, cancel := context.WithTimeout(ctx, d)
-			defer cancel()
-			return next(ctx, req)
+			lc := &lazyDeadline{Context: ctx, deadline: time.Now().Add(d)}
+			defer lc.release()
+			return next(lc, req)
 		}
 	}
 }

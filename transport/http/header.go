@@ -11,7 +11,14 @@ import (
 // headerCarrier adapts http.Header to transport.Header.
 type headerCarrier http.Header
 
-func (h headerCarrier) Get(key string) string      { return http.Header(h).Get(key) }
+// Get looks the key up as given first: callers mostly pass canonical keys,
+// and canonicalizing costs more than the lookup.
+func (h headerCarrier) Get(key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return http.Header(h).Get(key)
+}
 func (h headerCarrier) Set(key, value string)      { http.Header(h).Set(key, value) }
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }

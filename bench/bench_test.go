@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/goxkit/gox/contrib/prometheus"
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+// BenchmarkChain is the cost of the middleware chain alone around a no-op
+// handler: empty versus the scaffolded default chain (access log to io.Discard
+// through zap's JSON encoder).
+func BenchmarkChain(b *testing.B) {
+	noop := func(context.Context, any) (any, error) { return nil, nil }
+	chains := map[string][]middleware.Middleware{
+		"empty":   nil,
+		"default": DefaultChain(Logger(io.Discard), prometheus.New()),
+	}
+	for _, name := range []string{"empty", "default"} {
+		b.Run(name, func(b *testing.B) {
+			h := middleware.Chain(chains[name]...)(noop)
+			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
+			ctx := transport.NewServerContext(context.Background(), tr)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = h(ctx, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkHTTP serves /ping and POST /echo in process, bare gin against gox
+// with its default chain, so the ratio is the framework's own cost.
+func BenchmarkHTTP(b *testing.B) {
+	handlers := []struct {
+		name string
+		h    http.Handler
+	}{{"gin", Gin()}, {"gox", Gox(Logger(io.Discard))}}
+	for _, route := range []string{"ping", "echo"} {
+		for _, hh := range handlers {
+			b.Run(route+"/"+hh.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					var r *http.Request
+					if route == "ping" {
+						r = httptest.NewRequest(http.MethodGet, "/ping", nil)
+					} else {
+						r = httptest.NewRequest(http.MethodPost, "/echo", strings.NewReader(EchoBody))
+						r.Header.Set("Content-Type", "application/json")
+					}
+					w := httptest.NewRecorder()
+					hh.h.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s %s: %d %s", hh.name, route, w.Code, w.Body)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkGRPCUnary calls UnaryCall over an in-memory connection, bare
+// grpc-go against gox with its default chain, from parallel goroutines.
+func BenchmarkGRPCUnary(b *testing.B) {
+	servers := []struct {
+		name  string
+		serve func(net.Listener) (stop func())
+	}{
+		{"grpc", func(l net.Listener) func() { s := GRPC(); go s.Serve(l); return s.Stop }},
+		{"gox", func(l net.Listener) func() {
+			s := GoxGRPC(Logger(io.Discard))
+			go s.GRPC().Serve(l)
+			return s.GRPC().Stop
+		}},
+	}
+	for _, srv := range servers {
+		b.Run(srv.name, func(b *testing.B) {
+			lis := bufconn.Listen(1 << 20)
+			stop := srv.serve(lis)
+			defer stop()
+			conn, err := grpc.NewClient("passthrough:///bufnet",
+				grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+				grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			client := testpb.NewTestServiceClient(conn)
+			req := &testpb.SimpleRequest{Payload: &testpb.Payload{Body: []byte("hello gox")}}
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := client.UnaryCall(context.Background(), req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// TestHandlersAgree keeps the benchmark fair: gin and gox answer the same.
+func TestHandlersAgree(t *testing.T) {
+	for _, h := range []http.Handler{Gin(), Gox(Logger(io.Discard))} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "/echo", strings.NewReader(EchoBody)))
+		if w.Code != 200 || !strings.Contains(w.Body.String(), `"tags":["a","b","c"]`) {
+			t.Fatalf("%T: %d %s", h, w.Code, w.Body)
+		}
+	}
+}

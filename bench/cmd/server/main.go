@@ -1,0 +1,84 @@
+// Command server runs one of the benchmark servers for load.sh:
+//
+//	server -mode gin|gox|grpc|goxgrpc -addr 127.0.0.1:18080 -log /tmp/access.log
+//
+// gox modes run the scaffolded default chain (recovery, request id, access
+// log to -log through zap, metrics, timeout; tracing off).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/goxkit/gox/bench"
+)
+
+func main() {
+	mode := flag.String("mode", "gox", "gin | gox | grpc | goxgrpc")
+	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
+	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
+	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "server:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*mode, *addr, *logPath); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+func run(mode, addr, logPath string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	l, err := bench.FileLogger(logPath)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	logger := l.Logger
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var serve func() error
+	var shutdown func()
+	switch mode {
+	case "gin", "gox":
+		h := bench.Gin()
+		if mode == "gox" {
+			h = bench.Gox(logger)
+		}
+		srv := &http.Server{Handler: h}
+		serve, shutdown = func() error { return srv.Serve(lis) }, func() { _ = srv.Shutdown(context.Background()) }
+	case "grpc":
+		s := bench.GRPC()
+		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
+	case "goxgrpc":
+		s := bench.GoxGRPC(logger).GRPC()
+		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
+	default:
+		return fmt.Errorf("-mode %q is not one of gin, gox, grpc, goxgrpc", mode)
+	}
+	go func() { <-ctx.Done(); shutdown() }()
+	if err := serve(); err != nil && err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Load comparison of gox against the library underneath it, in one run:
+#   /ping and POST /echo: bare gin vs gox with its default chain (wrk)
+#   unary echo:           bare grpc-go vs gox with its default chain (cmd/grpcload)
+# The server is pinned to CPU 0 and the load generator to CPU 1 (taskset).
+# Rounds alternate the order of the two servers; the median of each is kept.
+#   bash bench/load.sh [SECONDS_PER_RUN=10] [ROUNDS=3]
+# Loopback only; every run is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")"
+D=${1:-10}; ROUNDS=${2:-3}
+OUT=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+go build -o "$OUT/server" ./cmd/server
+go build -o "$OUT/grpcload" ./cmd/grpcload
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
+
+serve() { # serve MODE ADDR: start pinned, wait until it accepts
+  taskset -c 0 "$OUT/server" -mode "$1" -addr "$2" -log "$OUT/access-$1.log" &
+  SERVER=$!
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && return 0; sleep 0.05; done
+  echo "server $1 did not start" >&2; return 1
+}
+stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+
+http_rate() { # http_rate MODE PATH [LUA]
+  serve "$1" 127.0.0.1:18080
+  local lua=(); [[ -n "${3:-}" ]] && lua=(-s "$3")
+  taskset -c 1 wrk -t1 -c50 -d2s "${lua[@]}" "http://127.0.0.1:18080$2" >/dev/null # warm up
+  taskset -c 1 wrk -t1 -c50 -d"${D}s" "${lua[@]}" "http://127.0.0.1:18080$2" | awk '/Requests\/sec/ {print $2}'
+  stop
+}
+grpc_rate() { # grpc_rate MODE
+  serve "$1" 127.0.0.1:18090
+  taskset -c 1 "$OUT/grpcload" -addr 127.0.0.1:18090 -c 50 -d 2s >/dev/null
+  taskset -c 1 "$OUT/grpcload" -addr 127.0.0.1:18090 -c 50 -d "${D}s" | awk '/requests\/s/ {print $2}'
+  stop
+}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+run() { # run NAME BASE_MODE GOX_MODE KIND PATH [LUA]
+  local name=$1 base=$2 gox=$3 kind=$4; shift 4
+  local id=${name//[^a-zA-Z0-9]/_}
+  : >"$OUT/$id.base"; : >"$OUT/$id.gox"
+  for r in $(seq "$ROUNDS"); do
+    local order=("$base" "$gox"); (( r % 2 == 0 )) && order=("$gox" "$base")
+    for m in "${order[@]}"; do
+      local f="$OUT/$id.base"; [[ $m == "$gox" ]] && f="$OUT/$id.gox"
+      if [[ $kind == http ]]; then http_rate "$m" "$@" >>"$f"; else grpc_rate "$m" >>"$f"; fi
+    done
+  done
+  local b g; b=$(median <"$OUT/$id.base"); g=$(median <"$OUT/$id.gox")
+  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% |\n' "$name" "$base" "$b" "$g" "$(awk -v g="$g" -v b="$b" 'BEGIN {print 100*g/b}')"
+}
+
+echo "| scenario | baseline req/s | gox req/s | gox / baseline |"
+echo "|---|---|---|---|"
+run "GET /ping" gin gox http /ping
+run "POST /echo (JSON)" gin gox http /echo "$PWD/echo.lua"
+run "gRPC unary echo" grpc goxgrpc grpc

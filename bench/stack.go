@@ -1,0 +1,128 @@
+// Package bench measures gox against the libraries underneath it (gin,
+// grpc-go) in the same run: Go benchmarks here, load runs through load.sh.
+// Results and the commands that produced them are in RESULTS.md.
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"google.golang.org/grpc"
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/goxkit/gox/contrib/prometheus"
+	"github.com/goxkit/gox/log"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/logging"
+	"github.com/goxkit/gox/middleware/metrics"
+	"github.com/goxkit/gox/middleware/recovery"
+	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/middleware/timeout"
+	xgrpc "github.com/goxkit/gox/transport/grpc"
+	xhttp "github.com/goxkit/gox/transport/http"
+)
+
+// Echo is the JSON body of the echo route.
+type Echo struct {
+	Text  string   `json:"text"`
+	Count int      `json:"count"`
+	Tags  []string `json:"tags"`
+}
+
+// EchoBody is the request body used by every echo benchmark.
+const EchoBody = `{"text":"hello gox","count":3,"tags":["a","b","c"]}`
+
+// Logger returns an access logger writing JSON through zap to w; Go
+// benchmarks use io.Discard.
+func Logger(w io.Writer) *slog.Logger {
+	c := log.DefaultConfig()
+	c.Format = "json"
+	l, err := log.NewWriter(c, true, w)
+	if err != nil {
+		panic(err) // static config: cannot fail
+	}
+	return l.Logger
+}
+
+// FileLogger returns the logger a service configured with log.file.path gets:
+// JSON to a rotated, buffered file. Close it to flush.
+func FileLogger(path string) (*log.Logger, error) {
+	c := log.DefaultConfig()
+	c.Format = "json"
+	c.File.Path = path
+	return log.New(c, true)
+}
+
+// DefaultChain is what gctl scaffolds with tracing off: recovery, request id,
+// access log, metrics, timeout.
+func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middleware {
+	return []middleware.Middleware{
+		recovery.Recovery(logger),
+		requestid.Server(),
+		logging.Server(logger),
+		metrics.Server(m.Server()),
+		timeout.Timeout(10 * time.Second),
+	}
+}
+
+// Gin returns bare gin with /ping and POST /echo, as gox serves them.
+func Gin() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	e.POST("/echo", func(c *gin.Context) {
+		var in Echo
+		if err := c.ShouldBindJSON(&in); err != nil {
+			c.JSON(http.StatusBadRequest, gin.H{"message": err.Error()})
+			return
+		}
+		c.JSON(http.StatusOK, &in)
+	})
+	return e
+}
+
+// Gox returns a gox HTTP server with the default chain, /ping and POST /echo.
+func Gox(logger *slog.Logger) *xhttp.Server {
+	m := prometheus.New()
+	c := xhttp.DefaultConfig()
+	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(DefaultChain(logger, m)...), xhttp.WithMetricsHandler(m.Handler()))
+	if err != nil {
+		panic(err)
+	}
+	s.POST("/echo", xhttp.JSON(func(_ context.Context, in *Echo) (*Echo, error) { return in, nil }))
+	return s
+}
+
+// EchoService answers UnaryCall with its payload.
+type EchoService struct {
+	testpb.UnimplementedTestServiceServer
+}
+
+// UnaryCall echoes the payload.
+func (EchoService) UnaryCall(_ context.Context, r *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	return &testpb.SimpleResponse{Payload: r.GetPayload()}, nil
+}
+
+// GRPC returns bare grpc-go serving EchoService.
+func GRPC() *grpc.Server {
+	s := grpc.NewServer()
+	testpb.RegisterTestServiceServer(s, EchoService{})
+	return s
+}
+
+// GoxGRPC returns a gox gRPC server with the default chain serving EchoService.
+func GoxGRPC(logger *slog.Logger) *xgrpc.Server {
+	m := prometheus.New()
+	c := xgrpc.DefaultConfig()
+	c.Reflection = false
+	s, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(DefaultChain(logger, m)...))
+	if err != nil {
+		panic(err)
+	}
+	testpb.RegisterTestServiceServer(s, EchoService{})
+	return s
+}
