@@ -88,8 +88,13 @@ func Gin() http.Handler {
 // Gox returns a gox HTTP server with the default chain, /ping and POST /echo.
 func Gox(logger *slog.Logger) *xhttp.Server {
 	m := prometheus.New()
+	return GoxWith(DefaultChain(logger, m), m)
+}
+
+// GoxWith is Gox with another chain; load.sh uses it to find what costs what.
+func GoxWith(chain []middleware.Middleware, m *prometheus.Metrics) *xhttp.Server {
 	c := xhttp.DefaultConfig()
-	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(DefaultChain(logger, m)...), xhttp.WithMetricsHandler(m.Handler()))
+	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(chain...), xhttp.WithMetricsHandler(m.Handler()))
 	if err != nil {
 		panic(err)
 	}

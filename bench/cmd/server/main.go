@@ -18,10 +18,13 @@ import (
 	"syscall"
 
 	"github.com/goxkit/gox/bench"
+	"github.com/goxkit/gox/contrib/prometheus"
+	"github.com/goxkit/gox/middleware"
 )
 
 func main() {
 	mode := flag.String("mode", "gox", "gin | gox | grpc | goxgrpc")
+	chain := flag.String("chain", "default", "gox HTTP chain: default | none | nolog | logonly (to attribute costs)")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
 	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
@@ -37,14 +40,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *addr, *logPath); err != nil {
+	if err := run(*mode, *chain, *addr, *logPath); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(mode, addr, logPath string) error {
+func run(mode, chain, addr, logPath string) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -63,7 +66,15 @@ func run(mode, addr, logPath string) error {
 	case "gin", "gox":
 		h := bench.Gin()
 		if mode == "gox" {
-			h = bench.Gox(logger)
+			m := prometheus.New()
+			all := bench.DefaultChain(logger, m)
+			chains := map[string][]middleware.Middleware{"default": all, "none": nil,
+				"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]}}
+			c, ok := chains[chain]
+			if !ok {
+				return fmt.Errorf("-chain %q is not one of default, none, nolog, logonly", chain)
+			}
+			h = bench.GoxWith(c, m)
 		}
 		srv := &http.Server{Handler: h}
 		serve, shutdown = func() error { return srv.Serve(lis) }, func() { _ = srv.Shutdown(context.Background()) }
