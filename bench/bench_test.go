@@ -17,6 +17,7 @@ import (
 	"github.com/goxkit/gox/contrib/prometheus"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/tracing"
 	"github.com/goxkit/gox/transport"
 )
 
@@ -34,6 +35,36 @@ func BenchmarkChain(b *testing.B) {
 			h := middleware.Chain(chains[name]...)(noop)
 			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
 			ctx := transport.NewServerContext(context.Background(), tr)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = h(ctx, nil)
+			}
+		})
+	}
+}
+
+// BenchmarkTracingOff is the tracing middleware with no SDK installed (the
+// global no-op provider), server and client side, against no middleware.
+func BenchmarkTracingOff(b *testing.B) {
+	noop := func(context.Context, any) (any, error) { return nil, nil }
+	for _, tc := range []struct {
+		name string
+		m    []middleware.Middleware
+		ctx  func(transport.Transporter) context.Context
+	}{
+		{"none", nil, func(tr transport.Transporter) context.Context {
+			return transport.NewServerContext(context.Background(), tr)
+		}},
+		{"server", []middleware.Middleware{tracing.Server()}, func(tr transport.Transporter) context.Context {
+			return transport.NewServerContext(context.Background(), tr)
+		}},
+		{"client", []middleware.Middleware{tracing.Client()}, func(tr transport.Transporter) context.Context {
+			return transport.NewClientContext(context.Background(), tr)
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := middleware.Chain(tc.m...)(noop)
+			ctx := tc.ctx(goxtest.NewTransport(transport.KindGRPC, "/a.A/B"))
 			b.ReportAllocs()
 			for b.Loop() {
 				_, _ = h(ctx, nil)

@@ -30,8 +30,9 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			start := time.Now()
 			reply, err := next(ctx, req)
 			var kind, op string
+			code := errors.Code(err)
 			if tr, ok := from(ctx); ok {
-				kind, op = string(tr.Kind()), tr.Operation()
+				kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
 			}
 			level, e := slog.LevelInfo, errors.FromError(err)
 			if e != nil {
@@ -51,7 +52,7 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			r.AddAttrs(
 				slog.String("kind", kind),
 				slog.String("operation", op),
-				slog.Int("code", errors.Code(err)),
+				slog.Int("code", code),
 				slog.Duration("latency", end.Sub(start)),
 			)
 			if e != nil {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/goxkit/gox/errors"
 	gm "github.com/goxkit/gox/metrics"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -33,7 +32,7 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 			start := time.Now()
 			reply, err := next(ctx, req)
 			r.InFlight(kind, -1)
-			r.Observe(kind, tr.Operation(), CodeString(errors.Code(err)), time.Since(start).Seconds())
+			r.Observe(kind, tr.Operation(), CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
 			return reply, err
 		}
 	}

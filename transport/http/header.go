@@ -39,7 +39,10 @@ type Transport struct {
 	operation string
 }
 
-var _ transport.Transporter = (*Transport)(nil)
+var (
+	_ transport.Transporter = (*Transport)(nil)
+	_ transport.StatusCoder = (*Transport)(nil)
+)
 
 // Kind implements transport.Transporter.
 func (t *Transport) Kind() transport.Kind { return transport.KindHTTP }
@@ -55,6 +58,9 @@ func (t *Transport) RequestHeader() transport.Header { return headerCarrier(t.ct
 
 // ReplyHeader implements transport.Transporter.
 func (t *Transport) ReplyHeader() transport.Header { return headerCarrier(t.ctx.Writer.Header()) }
+
+// StatusCode is the status the handler wrote (200 when it wrote nothing yet).
+func (t *Transport) StatusCode() int { return t.ctx.Writer.Status() }
 
 // Request returns the HTTP request.
 func (t *Transport) Request() *http.Request { return t.ctx.Request }

@@ -16,6 +16,7 @@ import (
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/health"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
 	xhttp "github.com/goxkit/gox/transport/http"
@@ -236,5 +237,22 @@ func TestBadTLSFileNamesTheFile(t *testing.T) {
 	s, _ := xhttp.NewServer(c)
 	if _, err := s.Endpoint(); err == nil || !strings.Contains(err.Error(), "/nonexistent/cert.pem") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+type codeRecorder struct{ observed []string }
+
+func (r *codeRecorder) InFlight(string, float64) {}
+func (r *codeRecorder) Observe(kind, op, code string, _ float64) {
+	r.observed = append(r.observed, op+" "+code)
+}
+
+func TestMetricsSeeTheWrittenStatus(t *testing.T) {
+	rec := &codeRecorder{}
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(metrics.Server(rec)))
+	s.POST("/things", func(c *xhttp.Context) error { c.JSON(201, map[string]int{"id": 1}); return nil })
+	do(s, "POST", "/things", "")
+	if len(rec.observed) != 1 || rec.observed[0] != "POST /things 201" {
+		t.Fatalf("observed %v", rec.observed)
 	}
 }
