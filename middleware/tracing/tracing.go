@@ -1,8 +1,8 @@
 // Package tracing makes an OpenTelemetry span for every request, server and
 // client side, and carries W3C trace context across transports through the
 // request headers. It uses only the OpenTelemetry API: with no SDK installed
-// (contrib/otel installs one) the global provider is a no-op and the cost is a
-// few nanoseconds.
+// (contrib/otel installs one) it passes calls straight through, at a cost of
+// a few nanoseconds.
 package tracing
 
 import (
@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware"
@@ -21,6 +22,24 @@ import (
 
 // ScopeName is the instrumentation scope of gox spans.
 const ScopeName = "github.com/goxkit/gox/middleware/tracing"
+
+// unset is the global provider as it is before any SDK is installed.
+var unset = otel.GetTracerProvider()
+
+// off reports whether tracing is off for this call: no provider was given and
+// no SDK was installed globally, or the provider is the explicit no-op one.
+// Off, the middleware passes the call straight through (an atomic load and a
+// comparison); it does not carry the caller's trace context on either.
+func off(explicit trace.TracerProvider) bool {
+	tp := explicit
+	if tp == nil {
+		if tp = otel.GetTracerProvider(); tp == unset {
+			return true
+		}
+	}
+	_, isNoop := tp.(noop.TracerProvider)
+	return isNoop
+}
 
 type options struct {
 	tp   trace.TracerProvider
@@ -36,25 +55,29 @@ func WithTracerProvider(tp trace.TracerProvider) Option { return func(o *options
 // WithPropagator sets the propagator; the global one is used otherwise.
 func WithPropagator(p propagation.TextMapPropagator) Option { return func(o *options) { o.prop = p } }
 
-func build(opts []Option) (trace.Tracer, propagation.TextMapPropagator) {
+func build(opts []Option) (trace.TracerProvider, trace.Tracer, propagation.TextMapPropagator) {
 	o := options{}
 	for _, f := range opts {
 		f(&o)
 	}
+	explicit := o.tp
 	if o.tp == nil {
-		o.tp = otel.GetTracerProvider()
+		o.tp = otel.GetTracerProvider() // delegates to an SDK installed later
 	}
 	if o.prop == nil {
 		o.prop = otel.GetTextMapPropagator()
 	}
-	return o.tp.Tracer(ScopeName), o.prop
+	return explicit, o.tp.Tracer(ScopeName), o.prop
 }
 
 // Server continues the caller's trace (or starts one) around each request.
 func Server(opts ...Option) middleware.Middleware {
-	tracer, prop := build(opts)
+	explicit, tracer, prop := build(opts)
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
+			if off(explicit) {
+				return next(ctx, req)
+			}
 			tr, ok := transport.FromServerContext(ctx)
 			if !ok {
 				return next(ctx, req)
@@ -75,9 +98,12 @@ func Server(opts ...Option) middleware.Middleware {
 // Client makes a client span around each call and injects its context into the
 // request headers.
 func Client(opts ...Option) middleware.Middleware {
-	tracer, prop := build(opts)
+	explicit, tracer, prop := build(opts)
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
+			if off(explicit) {
+				return next(ctx, req)
+			}
 			tr, ok := transport.FromClientContext(ctx)
 			if !ok {
 				return next(ctx, req)
