@@ -103,7 +103,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	}
 	if c.MaxBodyBytes > 0 {
 		engine.Use(func(gc *gin.Context) {
-			gc.Request.Body = http.MaxBytesReader(gc.Writer, gc.Request.Body, c.MaxBodyBytes)
+			if gc.Request.Body != http.NoBody {
+				gc.Request.Body = http.MaxBytesReader(gc.Writer, gc.Request.Body, c.MaxBodyBytes)
+			}
 		})
 	}
 	s.routes()
