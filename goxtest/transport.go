@@ -5,7 +5,9 @@ package goxtest
 
 import (
 	"context"
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/goxkit/gox/transport"
 )
@@ -26,13 +28,7 @@ func (h Header) Add(key, value string) { http.Header(h).Add(key, value) }
 func (h Header) Values(key string) []string { return http.Header(h).Values(key) }
 
 // Keys returns the header names.
-func (h Header) Keys() []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	return keys
-}
+func (h Header) Keys() []string { return slices.Collect(maps.Keys(h)) }
 
 // Transport is a transport.Transporter for tests.
 type Transport struct {

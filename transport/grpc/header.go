@@ -1,6 +1,8 @@
 package grpc
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/metadata"
@@ -21,13 +23,7 @@ func (h headerCarrier) Get(key string) string {
 func (h headerCarrier) Set(key, value string)      { metadata.MD(h).Set(key, value) }
 func (h headerCarrier) Add(key, value string)      { metadata.MD(h).Append(key, value) }
 func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
-func (h headerCarrier) Keys() []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	return keys
-}
+func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
 // Transport is the transport.Transporter of a gRPC call, server or client side.
 type Transport struct {

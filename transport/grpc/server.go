@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -22,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/internal/listen"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -44,9 +44,8 @@ type Server struct {
 	production bool
 	grpcOpts   []grpc.ServerOption
 
-	mu       sync.Mutex
-	lis      net.Listener
-	endpoint *url.URL
+	lis  net.Listener // from WithListener
+	bind *listen.Once
 }
 
 // Option configures a Server.
@@ -77,8 +76,9 @@ func WithServerOption(o ...grpc.ServerOption) Option {
 
 // NewServer returns a Server; it fails on a Config it cannot honour, naming the field.
 func NewServer(c Config, opts ...Option) (*Server, error) {
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		return nil, fmt.Errorf("grpc: tls needs both cert_file and key_file (got cert_file=%q key_file=%q)", c.TLS.CertFile, c.TLS.KeyFile)
+	tlsConf, err := listen.LoadTLS("grpc", c.Addr, c.TLS.CertFile, c.TLS.KeyFile)
+	if err != nil {
+		return nil, err
 	}
 	if c.MaxRecvMsgBytes < 0 || c.MaxSendMsgBytes < 0 {
 		return nil, fmt.Errorf("grpc: max_recv_msg_bytes and max_send_msg_bytes must not be negative")
@@ -113,12 +113,12 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if c.MaxSendMsgBytes > 0 {
 		gopts = append(gopts, grpc.MaxSendMsgSize(c.MaxSendMsgBytes))
 	}
-	if c.TLS.CertFile != "" {
-		creds, err := credentials.NewServerTLSFromFile(c.TLS.CertFile, c.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("grpc server: tls: %w", err)
-		}
-		gopts = append(gopts, grpc.Creds(creds))
+	if tlsConf != nil {
+		gopts = append(gopts, grpc.Creds(credentials.NewTLS(tlsConf)))
+	}
+	s.bind = listen.New("grpc", c.Addr, "grpc", nil) // grpc does TLS itself
+	if s.lis != nil {
+		s.bind.Use(s.lis)
 	}
 	s.srv = grpc.NewServer(append(gopts, s.grpcOpts...)...)
 	healthpb.RegisterHealthServer(s.srv, &healthServer{h: s.health, services: s.serviceNames})
@@ -142,40 +142,22 @@ func (s *Server) serviceNames() map[string]grpc.ServiceInfo { return s.srv.GetSe
 
 // Endpoint binds the listener if needed and returns grpc://host:port.
 func (s *Server) Endpoint() (*url.URL, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.endpoint != nil {
-		return s.endpoint, nil
-	}
-	if s.lis == nil {
-		lis, err := net.Listen("tcp", s.cfg.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("grpc server: listen on %s: %w", s.cfg.Addr, err)
-		}
-		s.lis = lis
-	}
-	s.endpoint = &url.URL{Scheme: "grpc", Host: transport.AdvertiseAddr(s.lis.Addr())}
-	return s.endpoint, nil
+	_, u, err := s.bind.Bind()
+	return u, err
 }
 
 // Addr returns the bound address, or "" before Endpoint or Start.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
+func (s *Server) Addr() string { return s.bind.Addr() }
 
 // Start serves until Stop.
 func (s *Server) Start(context.Context) error {
-	if _, err := s.Endpoint(); err != nil {
+	lis, u, err := s.bind.Bind()
+	if err != nil {
 		return err
 	}
-	s.logger.Info("grpc server listening", "addr", s.lis.Addr().String(), "url", s.endpoint.String())
-	if err := s.srv.Serve(s.lis); err != nil {
-		return fmt.Errorf("grpc server on %s: %w", s.lis.Addr(), err)
+	s.logger.Info("grpc server listening", "addr", lis.Addr().String(), "url", u.String())
+	if err := s.srv.Serve(lis); err != nil {
+		return fmt.Errorf("grpc server on %s: %w", lis.Addr(), err)
 	}
 	return nil
 }
@@ -200,11 +182,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 func (s *Server) newTransport(ctx context.Context, method string) *Transport {
 	md, _ := metadata.FromIncomingContext(ctx)
-	t := &Transport{operation: method, request: md, reply: metadata.MD{}}
-	if s.endpoint != nil {
-		t.endpoint = s.endpoint.Host
-	}
-	return t
+	return &Transport{operation: method, endpoint: s.bind.Host(), request: md, reply: metadata.MD{}}
 }
 
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {

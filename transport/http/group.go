@@ -59,10 +59,7 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		return nil, h(&t.ctx)
 	})
 	return func(gc *gin.Context) {
-		t := &Transport{ctx: Context{gc}, operation: op}
-		if s.endpoint != nil {
-			t.endpoint = s.endpoint.Host
-		}
+		t := &Transport{ctx: Context{gc}, operation: op, endpoint: s.bind.Host()}
 		ctx := transport.NewServerContext(gc.Request.Context(), t)
 		if _, err := final(ctx, gc.Request); err != nil {
 			s.renderError(gc, err)

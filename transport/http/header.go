@@ -1,7 +1,9 @@
 package http
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,13 +24,7 @@ func (h headerCarrier) Get(key string) string {
 func (h headerCarrier) Set(key, value string)      { http.Header(h).Set(key, value) }
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
-func (h headerCarrier) Keys() []string {
-	keys := make([]string, 0, len(h))
-	for k := range h {
-		keys = append(keys, k)
-	}
-	return keys
-}
+func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
 // Transport is the server side transport.Transporter of an HTTP request. It
 // carries the request's Context, so the route adapter finds it again after the

@@ -8,18 +8,17 @@ package http
 
 import (
 	"context"
-	"crypto/tls"
 	stderrors "errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/internal/listen"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -42,9 +41,8 @@ type Server struct {
 	logger     *slog.Logger
 	production bool
 
-	mu       sync.Mutex
-	lis      net.Listener
-	endpoint *url.URL
+	lis  net.Listener // from WithListener
+	bind *listen.Once
 }
 
 // Option configures a Server.
@@ -84,8 +82,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("http: error_format %q is not one of envelope, problem", c.ErrorFormat)
 	}
-	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
-		return nil, fmt.Errorf("http: tls needs both cert_file and key_file (got cert_file=%q key_file=%q)", c.TLS.CertFile, c.TLS.KeyFile)
+	tlsConf, err := listen.LoadTLS("http", c.Addr, c.TLS.CertFile, c.TLS.KeyFile)
+	if err != nil {
+		return nil, err
 	}
 	if c.Pprof.Enabled && (c.Pprof.Username == "" || c.Pprof.Password == "") {
 		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password")
@@ -100,6 +99,14 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	s.RouteGroup = &RouteGroup{s: s, rg: &engine.RouterGroup}
 	for _, o := range opts {
 		o(s)
+	}
+	scheme := "http"
+	if tlsConf != nil {
+		scheme = "https"
+	}
+	s.bind = listen.New("http", c.Addr, scheme, tlsConf)
+	if s.lis != nil {
+		s.bind.Use(s.lis)
 	}
 	if c.MaxBodyBytes > 0 {
 		engine.Use(func(gc *gin.Context) {
@@ -133,53 +140,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 // Endpoint binds the listener if it is not bound yet and returns the URL the
 // server answers on.
 func (s *Server) Endpoint() (*url.URL, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.endpoint != nil {
-		return s.endpoint, nil
-	}
-	scheme := "http"
-	if s.cfg.TLS.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("http server: tls: %w", err)
-		}
-		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
-	}
-	if s.lis == nil {
-		lis, err := net.Listen("tcp", s.cfg.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("http server: listen on %s: %w", s.cfg.Addr, err)
-		}
-		s.lis = lis
-	}
-	if s.srv.TLSConfig != nil {
-		s.lis = tls.NewListener(s.lis, s.srv.TLSConfig)
-	}
-	s.endpoint = &url.URL{Scheme: scheme, Host: transport.AdvertiseAddr(s.lis.Addr())}
-	return s.endpoint, nil
+	_, u, err := s.bind.Bind()
+	return u, err
 }
 
 // Addr returns the bound address, or "" before Endpoint or Start.
-func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.lis == nil {
-		return ""
-	}
-	return s.lis.Addr().String()
-}
+func (s *Server) Addr() string { return s.bind.Addr() }
 
 // Start serves until Stop. ctx becomes the base context of every request.
 func (s *Server) Start(ctx context.Context) error {
-	if _, err := s.Endpoint(); err != nil {
+	lis, u, err := s.bind.Bind()
+	if err != nil {
 		return err
 	}
 	s.srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	s.logger.Info("http server listening", "addr", s.lis.Addr().String(), "url", s.endpoint.String())
-	if err := s.srv.Serve(s.lis); err != nil && !stderrors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server on %s: %w", s.lis.Addr(), err)
+	s.logger.Info("http server listening", "addr", lis.Addr().String(), "url", u.String())
+	if err := s.srv.Serve(lis); err != nil && !stderrors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server on %s: %w", lis.Addr(), err)
 	}
 	return nil
 }
