@@ -52,6 +52,14 @@ expect_has "$(curl -s -X POST -d '{"text":' http://127.0.0.1:18180/v1/echo)" '"r
 expect_has "$(curl -s http://127.0.0.1:18180/nope)" '"code":404' "unknown route"
 expect_has "$(curl -s http://127.0.0.1:18180/metrics)" 'gox_server_requests_total{code="200",kind="http",operation="GET /ping"}' "/metrics"
 
+step "hot reload of log.level, and a broken edit rejected"
+sed -i 's/^  level: info /  level: debug/' "$W/shop/config.yaml"
+wait_until 10 grep -q '"log_level": "debug"' "$W/shop.log" || fail "no reload after editing log.level: $(tail -5 "$W/shop.log")"
+sed -i 's/^  level: debug/  level: loud /' "$W/shop/config.yaml"
+wait_until 10 grep -q 'config change rejected' "$W/shop.log" || fail "a broken config was not rejected"
+expect_has "$(cat "$W/shop.log")" 'level \"loud\" is not one of' "rejection names the bad value"
+expect_eq "$(curl -s http://127.0.0.1:18180/ping)" "pong" "/ping after a rejected reload"
+
 step "SIGTERM with a slow request in flight"
 # a 200 KB body uploaded at 50 KB/s keeps the request in flight for ~4 s
 python3 -c 'import json; print(json.dumps({"text": "x" * 200000, "count": 1}))' >"$W/big.json"

@@ -240,3 +240,16 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+func TestKeys(t *testing.T) {
+	keys := config.Keys(defaults())
+	want := []string{"db", "http.addr", "http.debug", "http.read_timeout", "log.level", "name", "peers"}
+	if strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Fatalf("Keys = %v, want %v", keys, want)
+	}
+	p := write(t, "name: x\nhttp:\n  addr: :1\n  read_timeout: 1s\ndb: {}\n")
+	got, err := config.FileKeys(p)
+	if err != nil || strings.Join(got, " ") != "db http.addr http.read_timeout name" {
+		t.Fatalf("FileKeys = %v, %v", got, err)
+	}
+}

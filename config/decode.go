@@ -80,6 +80,9 @@ func decodeMap(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return &KeyError{Line: n.Line, Key: path, Msg: fmt.Sprintf("want a mapping, got %s", kindName(n))}
 	}
+	if len(n.Content) == 0 {
+		return nil // {} sets nothing
+	}
 	copyOnWrite(v)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]

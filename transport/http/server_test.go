@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	stderrors "errors"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/logging"
 	"github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
@@ -248,5 +251,32 @@ func TestMetricsSeeTheWrittenStatus(t *testing.T) {
 	do(s, "POST", "/things", "")
 	if len(rec.observed) != 1 || rec.observed[0] != "POST /things 201" {
 		t.Fatalf("observed %v", rec.observed)
+	}
+}
+
+func TestHandlerLogLinesCarryTheRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), logging.Server(logger.Logger)))
+	s.GET("/work", func(c *xhttp.Context) error {
+		slog.New(logger.Handler()).InfoContext(c.Request.Context(), "doing work")
+		c.String(200, "done")
+		return nil
+	})
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/work", nil))
+	id := w.Header().Get(requestid.Header)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if id == "" || len(lines) != 2 {
+		t.Fatalf("id %q, log:\n%s", id, buf.String())
+	}
+	for _, line := range lines { // the handler's line and the access line
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["request_id"] != id {
+			t.Fatalf("line without request_id %s: %s", id, line)
+		}
 	}
 }

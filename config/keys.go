@@ -1,0 +1,66 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Keys returns the leaf key paths of a config struct ("http.addr",
+// "log.file.path" ...), sorted. Maps and lists are leaves. A generated
+// project's test compares them with FileKeys to keep config.yaml documenting
+// every setting.
+func Keys(v any) []string {
+	var out []string
+	collect(reflect.TypeOf(v), "", &out)
+	sort.Strings(out)
+	return out
+}
+
+func collect(t reflect.Type, path string, out *[]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || custom(reflect.New(t).Elem()) {
+		*out = append(*out, path)
+		return
+	}
+	for key, idx := range fieldsOf(t) {
+		collect(t.FieldByIndex(idx).Type, join(path, key), out)
+	}
+}
+
+// FileKeys returns the key paths a YAML file sets, down to the leaves of
+// nested mappings, sorted; a mapping under a map-typed key is reported as the
+// key itself when it is empty ({}).
+func FileKeys(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	var out []string
+	if len(doc.Content) > 0 {
+		walkKeys(doc.Content[0], "", &out)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func walkKeys(n *yaml.Node, path string, out *[]string) {
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		if path != "" {
+			*out = append(*out, path)
+		}
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		walkKeys(n.Content[i+1], join(path, n.Content[i].Value), out)
+	}
+}
