@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Load comparison of gox against the library underneath it, in one run:
 #   /ping and POST /echo: bare gin vs gox with its default chain (wrk)
+#   /ping:                gin with its own Recovery+Logger to a file vs gox
 #   unary echo:           bare grpc-go vs gox with its default chain (cmd/grpcload)
 # The server is pinned to CPU 0 and the load generator to CPU 1 (taskset).
 # Rounds alternate the order of the two servers; the median of each is kept.
@@ -55,5 +56,6 @@ run() { # run NAME BASE_MODE GOX_MODE KIND PATH [LUA]
 echo "| scenario | baseline req/s | gox req/s | gox / baseline |"
 echo "|---|---|---|---|"
 run "GET /ping" gin gox http /ping
+run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
 run "POST /echo (JSON)" gin gox http /echo "$PWD/echo.lua"
 run "gRPC unary echo" grpc goxgrpc grpc

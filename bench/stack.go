@@ -85,6 +85,16 @@ func Gin() http.Handler {
 	return e
 }
 
+// GinWithLogger is bare gin with its own Recovery and Logger middlewares
+// writing to w: the reference for what an access log costs without gox.
+func GinWithLogger(w io.Writer) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.Recovery(), gin.LoggerWithWriter(w))
+	e.GET("/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	return e
+}
+
 // Gox returns a gox HTTP server with the default chain, /ping and POST /echo.
 func Gox(logger *slog.Logger) *xhttp.Server {
 	m := prometheus.New()

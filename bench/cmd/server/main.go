@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/goxkit/gox/bench"
 	"github.com/goxkit/gox/contrib/prometheus"
@@ -23,8 +24,9 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "gox", "gin | gox | grpc | goxgrpc")
+	mode := flag.String("mode", "gox", "gin | ginlog | gox | grpc | goxgrpc")
 	chain := flag.String("chain", "default", "gox HTTP chain: default | none | nolog | logonly (to attribute costs)")
+	work := flag.Duration("work", 0, "gin mode: busy-spin this long in each handler, to calibrate what handler time costs under load")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
 	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
@@ -40,14 +42,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *chain, *addr, *logPath); err != nil {
+	if err := run(*mode, *chain, *addr, *logPath, *work); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(mode, chain, addr, logPath string) error {
+func run(mode, chain, addr, logPath string, work time.Duration) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -63,8 +65,19 @@ func run(mode, chain, addr, logPath string) error {
 	var serve func() error
 	var shutdown func()
 	switch mode {
+	case "ginlog":
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		srv := &http.Server{Handler: bench.GinWithLogger(f)}
+		serve, shutdown = func() error { return srv.Serve(lis) }, func() { _ = srv.Shutdown(context.Background()) }
 	case "gin", "gox":
 		h := bench.Gin()
+		if work > 0 {
+			h = spin(h, work)
+		}
 		if mode == "gox" {
 			m := prometheus.New()
 			all := bench.DefaultChain(logger, m)
@@ -85,11 +98,20 @@ func run(mode, chain, addr, logPath string) error {
 		s := bench.GoxGRPC(logger).GRPC()
 		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
 	default:
-		return fmt.Errorf("-mode %q is not one of gin, gox, grpc, goxgrpc", mode)
+		return fmt.Errorf("-mode %q is not one of gin, ginlog, gox, grpc, goxgrpc", mode)
 	}
 	go func() { <-ctx.Done(); shutdown() }()
 	if err := serve(); err != nil && err != http.ErrServerClosed {
 		return err
 	}
 	return nil
+}
+
+// spin wraps h with a busy loop of d per request: CPU work, not sleep.
+func spin(h http.Handler, d time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for end := time.Now().Add(d); time.Now().Before(end); {
+		}
+		h.ServeHTTP(w, r)
+	})
 }
