@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -67,6 +68,8 @@ type Logger struct {
 	level zap.AtomicLevel
 	sync  func() error
 	close io.Closer
+	once  sync.Once
+	err   error
 }
 
 // New builds a Logger from c. production picks the format when c.Format is auto.
@@ -119,10 +122,14 @@ func (l *Logger) SetLevel(level string) error {
 // Level returns the current level name.
 func (l *Logger) Level() string { return l.level.Level().String() }
 
-// Close flushes buffered output and closes the log file, if any.
+// Close flushes buffered output and closes the log file, if any. Calls after
+// the first return its result and do nothing else.
 func (l *Logger) Close() error {
-	_ = l.sync() // stdout cannot be synced on every OS; that is not a failure
-	return l.close.Close()
+	l.once.Do(func() {
+		_ = l.sync() // stdout cannot be synced on every OS; that is not a failure
+		l.err = l.close.Close()
+	})
+	return l.err
 }
 
 // ParseLevel parses debug, info, warn or error, naming the bad value.

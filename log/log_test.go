@@ -160,3 +160,19 @@ func TestGroupsAndAttrs(t *testing.T) {
 		t.Fatalf("caller %v", rec["caller"])
 	}
 }
+
+func TestCloseTwice(t *testing.T) {
+	c := log.DefaultConfig()
+	c.File.Path = filepath.Join(t.TempDir(), "app.log")
+	l, err := log.New(c, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("once")
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
