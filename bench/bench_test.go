@@ -43,6 +43,25 @@ func BenchmarkChain(b *testing.B) {
 	}
 }
 
+// BenchmarkMiddleware is each middleware of the default chain alone around a
+// no-op handler, with a transport in the context as a server would have.
+func BenchmarkMiddleware(b *testing.B) {
+	chain := DefaultChain(Logger(io.Discard), prometheus.New())
+	names := []string{"recovery", "requestid", "logging", "metrics", "timeout"}
+	noop := func(context.Context, any) (any, error) { return nil, nil }
+	for i, name := range names {
+		b.Run(name, func(b *testing.B) {
+			h := chain[i](noop)
+			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
+			ctx := transport.NewServerContext(context.Background(), tr)
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = h(ctx, nil)
+			}
+		})
+	}
+}
+
 // BenchmarkTracingOff is the tracing middleware with no SDK installed (the
 // global no-op provider), server and client side, against no middleware.
 func BenchmarkTracingOff(b *testing.B) {

@@ -106,6 +106,9 @@ func NewWriter(c Config, production bool, w io.Writer) (*Logger, error) {
 	}
 	core := zapcore.NewCore(enc, ws, atom)
 	h := &zapHandler{core: core, caller: true}
+	if isJSON(c.Format, production) {
+		h.fast = &fastJSON{out: ws}
+	}
 	return &Logger{Logger: slog.New(h), level: atom, sync: ws.Sync, close: closer}, nil
 }
 
@@ -145,6 +148,10 @@ func ParseLevel(s string) (zapcore.Level, error) {
 		return zapcore.ErrorLevel, nil
 	}
 	return 0, fmt.Errorf("log: level %q is not one of debug, info, warn, error", s)
+}
+
+func isJSON(format string, production bool) bool {
+	return format == "json" || (production && (format == "" || format == "auto"))
 }
 
 func encoder(format string, production bool) (zapcore.Encoder, error) {

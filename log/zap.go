@@ -17,6 +17,7 @@ import (
 type zapHandler struct {
 	core   zapcore.Core
 	caller bool
+	fast   *fastJSON // set on a JSON handler without added attributes or groups
 }
 
 var fieldPool = sync.Pool{New: func() any { s := make([]zapcore.Field, 0, 16); return &s }}
@@ -31,6 +32,14 @@ func (h *zapHandler) Handle(ctx context.Context, r slog.Record) error {
 		if fn := runtime.FuncForPC(r.PC - 1); fn != nil {
 			file, line := fn.FileLine(r.PC - 1)
 			ent.Caller = zapcore.EntryCaller{Defined: true, PC: r.PC, File: file, Line: line, Function: fn.Name()}
+		}
+	}
+	if h.fast != nil && r.PC == 0 {
+		if !h.core.Enabled(ent.Level) {
+			return nil
+		}
+		if h.fast.write(ctx, r) {
+			return nil
 		}
 	}
 	ce := h.core.Check(ent, nil)

@@ -7,6 +7,7 @@ package prometheus
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -80,6 +81,18 @@ type recorder struct {
 	total    *prometheus.CounterVec
 	seconds  *prometheus.HistogramVec
 	inFlight *prometheus.GaugeVec
+
+	// The series of each label set, looked up once: operations are route
+	// templates and codes a short list, so this holds what the vectors hold.
+	series sync.Map // seriesKey → *series
+	gauges sync.Map // kind → prometheus.Gauge
+}
+
+type seriesKey struct{ kind, operation, code string }
+
+type series struct {
+	total   prometheus.Counter
+	seconds prometheus.Observer
 }
 
 var _ metrics.Recorder = (*recorder)(nil)
@@ -97,9 +110,23 @@ func newRecorder(reg prometheus.Registerer, o options, total, seconds, inFlight,
 	return r
 }
 
-func (r *recorder) InFlight(kind string, delta float64) { r.inFlight.WithLabelValues(kind).Add(delta) }
+func (r *recorder) InFlight(kind string, delta float64) {
+	g, ok := r.gauges.Load(kind)
+	if !ok {
+		g, _ = r.gauges.LoadOrStore(kind, r.inFlight.WithLabelValues(kind))
+	}
+	g.(prometheus.Gauge).Add(delta)
+}
 
 func (r *recorder) Observe(kind, operation, code string, seconds float64) {
-	r.total.WithLabelValues(kind, operation, code).Inc()
-	r.seconds.WithLabelValues(kind, operation).Observe(seconds)
+	k := seriesKey{kind, operation, code}
+	s, ok := r.series.Load(k)
+	if !ok {
+		s, _ = r.series.LoadOrStore(k, &series{
+			total:   r.total.WithLabelValues(kind, operation, code),
+			seconds: r.seconds.WithLabelValues(kind, operation),
+		})
+	}
+	s.(*series).total.Inc()
+	s.(*series).seconds.Observe(seconds)
 }

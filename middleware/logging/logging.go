@@ -16,12 +16,12 @@ import (
 
 // Server logs each request handled by a server.
 func Server(logger *slog.Logger) middleware.Middleware {
-	return access(logger, "server", transport.FromServerContext)
+	return access(logger, "request", transport.FromServerContext)
 }
 
 // Client logs each outgoing call.
 func Client(logger *slog.Logger) middleware.Middleware {
-	return access(logger, "client", transport.FromClientContext)
+	return access(logger, "call", transport.FromClientContext)
 }
 
 func access(logger *slog.Logger, msg string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {

@@ -24,7 +24,7 @@ func TestAccessRecord(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
 		t.Fatal(err, buf.String())
 	}
-	if rec["operation"] != "GET /users/:id" || rec["code"] != float64(404) || rec["reason"] != "USER_NOT_FOUND" || rec["level"] != "WARN" {
+	if rec["msg"] != "request" || rec["operation"] != "GET /users/:id" || rec["code"] != float64(404) || rec["reason"] != "USER_NOT_FOUND" || rec["level"] != "WARN" {
 		t.Fatalf("record %v", rec)
 	}
 }
