@@ -23,6 +23,7 @@ import (
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/middleware/timeout"
 	"github.com/goxkit/gox/transport"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 )
@@ -321,5 +322,19 @@ func TestPortInUse(t *testing.T) {
 	s, _ := xgrpc.NewServer(c)
 	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "grpc server: listen on "+c.Addr) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The timeout middleware's deadline reaches a downstream gRPC server.
+func TestTimeoutMiddlewareDeadlineReachesDownstream(t *testing.T) {
+	f := setup(t, nil)
+	upstream := timeout.Timeout(300 * time.Millisecond)(func(ctx context.Context, _ any) (any, error) {
+		return f.client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("deadline")})
+	})
+	if _, err := upstream(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if left := <-f.svc.deadline; left <= 0 || left > 300*time.Millisecond {
+		t.Fatalf("downstream saw %v left, want (0, 300ms]", left)
 	}
 }
