@@ -15,7 +15,8 @@ go build -o "$OUT/server" ./cmd/server
 go build -o "$OUT/grpcload" ./cmd/grpcload
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 
-serve() { # serve MODE ADDR: start pinned, wait until it accepts
+serve() { # serve MODE ADDR: start pinned with a fresh log file, wait until it accepts
+  rm -f "$OUT/access-$1"*
   taskset -c 0 "$OUT/server" -mode "$1" -addr "$2" -log "$OUT/access-$1.log" &
   SERVER=$!
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && return 0; sleep 0.05; done

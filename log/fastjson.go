@@ -6,7 +6,6 @@ import (
 	"math"
 	"strconv"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
@@ -33,7 +32,7 @@ func (f *fastJSON) write(ctx context.Context, r slog.Record) bool {
 	b := append((*bp)[:0], `{"level":"`...)
 	b = append(b, zapLevel(r.Level).String()...)
 	b = append(b, `","ts":"`...)
-	b = r.Time.AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339Nano(b, r.Time)
 	b = append(b, `","msg":"`...)
 	b = appendEscaped(b, r.Message)
 	b = append(b, '"')
@@ -92,10 +91,10 @@ func appendScalar(b []byte, a slog.Attr) ([]byte, bool) {
 	case slog.KindBool:
 		b = strconv.AppendBool(b, v.Bool())
 	case slog.KindDuration:
-		b = appendFloat(b, float64(v.Duration())/float64(time.Second))
+		b = appendSeconds(b, v.Duration())
 	case slog.KindTime:
 		b = append(b, '"')
-		b = v.Time().AppendFormat(b, time.RFC3339Nano)
+		b = appendRFC3339Nano(b, v.Time())
 		b = append(b, '"')
 	}
 	return b, true
@@ -120,6 +119,12 @@ const hexDigits = "0123456789abcdef"
 func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && plain[s[i]] {
+			i++
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c >= utf8.RuneSelf {
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -131,10 +136,6 @@ func appendEscaped(b []byte, s string) []byte {
 			b = append(b, `\ufffd`...)
 			i++
 			last = i
-			continue
-		}
-		if c >= 0x20 && c != '\\' && c != '"' {
-			i++
 			continue
 		}
 		b = append(b, s[last:i]...)

@@ -7,6 +7,7 @@ package transport
 import (
 	"context"
 	"net/url"
+	"time"
 )
 
 // Server is anything the App runs: an HTTP or gRPC server, a queue consumer, an
@@ -64,7 +65,43 @@ type clientKey struct{}
 
 // NewServerContext returns ctx carrying the server side Transporter.
 func NewServerContext(ctx context.Context, tr Transporter) context.Context {
-	return context.WithValue(ctx, serverKey{}, tr)
+	return &ServerContext{Context: ctx, Transporter: tr}
+}
+
+// ServerContext is the context node NewServerContext returns. A transport may
+// embed it in its per-request state, so that state and node are one
+// allocation:
+//
+//	st := &requestState{...}
+//	st.ServerContext = transport.ServerContext{Context: parent, Transporter: &st.tr}
+//	next(&st.ServerContext, req)
+type ServerContext struct {
+	context.Context
+	Transporter Transporter
+}
+
+// Value answers the server Transporter key and defers everything else to the parent.
+func (c *ServerContext) Value(key any) any {
+	if _, ok := key.(serverKey); ok {
+		return c.Transporter
+	}
+	return c.Context.Value(key)
+}
+
+// Started is implemented by Transporters that record when their request
+// arrived, so that middlewares timing it need not read the clock again.
+type Started interface {
+	Start() time.Time
+}
+
+// StartTime returns when tr's request arrived, or now when tr does not say.
+func StartTime(tr Transporter) time.Time {
+	if s, ok := tr.(Started); ok {
+		if t := s.Start(); !t.IsZero() {
+			return t
+		}
+	}
+	return time.Now()
 }
 
 // FromServerContext returns the server side Transporter of ctx.

@@ -6,8 +6,10 @@
 package prometheus
 
 import (
+	"maps"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -84,8 +86,42 @@ type recorder struct {
 
 	// The series of each label set, looked up once: operations are route
 	// templates and codes a short list, so this holds what the vectors hold.
-	series sync.Map // seriesKey → *series
-	gauges sync.Map // kind → prometheus.Gauge
+	// Copy-on-write maps: every request reads them, new label sets are rare.
+	series cowMap[seriesKey, *series]
+	gauges cowMap[string, prometheus.Gauge]
+}
+
+// cowMap is a map read without locks and copied on each insertion.
+type cowMap[K comparable, V any] struct {
+	m  atomic.Pointer[map[K]V]
+	mu sync.Mutex
+}
+
+func (c *cowMap[K, V]) load(k K) (V, bool) {
+	var v V
+	m := c.m.Load()
+	if m == nil {
+		return v, false
+	}
+	v, ok := (*m)[k]
+	return v, ok
+}
+
+// store adds k → v unless k is there already, and returns what k maps to.
+func (c *cowMap[K, V]) store(k K, v V) V {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.m.Load()
+	m := map[K]V{}
+	if old != nil {
+		if have, ok := (*old)[k]; ok {
+			return have
+		}
+		m = maps.Clone(*old)
+	}
+	m[k] = v
+	c.m.Store(&m)
+	return v
 }
 
 type seriesKey struct{ kind, operation, code string }
@@ -111,22 +147,22 @@ func newRecorder(reg prometheus.Registerer, o options, total, seconds, inFlight,
 }
 
 func (r *recorder) InFlight(kind string, delta float64) {
-	g, ok := r.gauges.Load(kind)
+	g, ok := r.gauges.load(kind)
 	if !ok {
-		g, _ = r.gauges.LoadOrStore(kind, r.inFlight.WithLabelValues(kind))
+		g = r.gauges.store(kind, r.inFlight.WithLabelValues(kind))
 	}
-	g.(prometheus.Gauge).Add(delta)
+	g.Add(delta)
 }
 
 func (r *recorder) Observe(kind, operation, code string, seconds float64) {
 	k := seriesKey{kind, operation, code}
-	s, ok := r.series.Load(k)
+	s, ok := r.series.load(k)
 	if !ok {
-		s, _ = r.series.LoadOrStore(k, &series{
+		s = r.series.store(k, &series{
 			total:   r.total.WithLabelValues(kind, operation, code),
 			seconds: r.seconds.WithLabelValues(kind, operation),
 		})
 	}
-	s.(*series).total.Inc()
-	s.(*series).seconds.Observe(seconds)
+	s.total.Inc()
+	s.seconds.Observe(seconds)
 }

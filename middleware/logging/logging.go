@@ -27,11 +27,17 @@ func Client(logger *slog.Logger) middleware.Middleware {
 func access(logger *slog.Logger, msg string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
-			start := time.Now()
+			tr, ok := from(ctx)
+			var start time.Time
+			if ok {
+				start = transport.StartTime(tr)
+			} else {
+				start = time.Now()
+			}
 			reply, err := next(ctx, req)
 			var kind, op string
 			code := errors.Code(err)
-			if tr, ok := from(ctx); ok {
+			if ok {
 				kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
 			}
 			level, e := slog.LevelInfo, errors.FromError(err)

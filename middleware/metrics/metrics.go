@@ -29,7 +29,7 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 			}
 			kind := string(tr.Kind())
 			r.InFlight(kind, 1)
-			start := time.Now()
+			start := transport.StartTime(tr)
 			reply, err := next(ctx, req)
 			r.InFlight(kind, -1)
 			r.Observe(kind, tr.Operation(), CodeString(transport.Code(tr, err)), time.Since(start).Seconds())

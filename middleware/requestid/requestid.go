@@ -6,7 +6,6 @@ package requestid
 
 import (
 	"context"
-	"encoding/hex"
 	"log/slog"
 	"math/rand/v2"
 
@@ -77,10 +76,13 @@ func Client() middleware.Middleware {
 // New returns a random 128-bit id as 32 hex characters. It is unique, not
 // secret: math/rand/v2's generator is seeded from the OS and fast.
 func New() string {
-	var b [16]byte
+	var b [32]byte
 	a, c := rand.Uint64(), rand.Uint64()
 	for i := range 8 {
-		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
+		b[2*i], b[2*i+1] = hexDigits[byte(a>>(8*i))>>4], hexDigits[byte(a>>(8*i))&0xF]
+		b[16+2*i], b[17+2*i] = hexDigits[byte(c>>(8*i))>>4], hexDigits[byte(c>>(8*i))&0xF]
 	}
-	return hex.EncodeToString(b[:])
+	return string(b[:])
 }
+
+const hexDigits = "0123456789abcdef"

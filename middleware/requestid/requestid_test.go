@@ -2,6 +2,7 @@ package requestid_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/goxkit/gox/goxtest"
@@ -45,5 +46,16 @@ func TestClientForwardsID(t *testing.T) {
 	_, _ = middleware.Chain(requestid.Client())(func(context.Context, any) (any, error) { return nil, nil })(ctx, nil)
 	if got := client.Request.Get(requestid.Header); got != "r-9" {
 		t.Fatalf("forwarded %q", got)
+	}
+}
+
+func TestNewIsUnique32Hex(t *testing.T) {
+	seen := map[string]bool{}
+	for range 10000 {
+		id := requestid.New()
+		if len(id) != 32 || strings.Trim(id, "0123456789abcdef") != "" || seen[id] {
+			t.Fatalf("id %q (seen before: %v)", id, seen[id])
+		}
+		seen[id] = true
 	}
 }

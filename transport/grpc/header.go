@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/metadata"
 
@@ -34,10 +35,14 @@ type Transport struct {
 
 	// next is what the chain ends in for this call: the unary handler or
 	// invoker, or a closure that runs the stream.
-	next middleware.Handler
+	next  middleware.Handler
+	start time.Time
 }
 
 var _ transport.Transporter = (*Transport)(nil)
+
+// Start is when the server took the call; zero on the client side.
+func (t *Transport) Start() time.Time { return t.start }
 
 // Kind implements transport.Transporter.
 func (t *Transport) Kind() transport.Kind { return transport.KindGRPC }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -180,15 +181,24 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 }
 
-func (s *Server) newTransport(ctx context.Context, method string) *Transport {
+// serverState holds a call's transport and the context node carrying it in
+// one allocation.
+type serverState struct {
+	transport.ServerContext
+	t Transport
+}
+
+func (s *Server) newState(ctx context.Context, method string) *serverState {
 	md, _ := metadata.FromIncomingContext(ctx)
-	return &Transport{operation: method, endpoint: s.bind.Host(), request: md, reply: metadata.MD{}}
+	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), request: md, reply: metadata.MD{}, start: time.Now()}}
+	st.ServerContext = transport.ServerContext{Context: ctx, Transporter: &st.t}
+	return st
 }
 
 func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	t := s.newTransport(ctx, info.FullMethod)
-	t.next = middleware.Handler(handler)
-	reply, err := s.chain(transport.NewServerContext(ctx, t), req)
+	st := s.newState(ctx, info.FullMethod)
+	st.t.next = middleware.Handler(handler)
+	reply, err := s.chain(&st.ServerContext, req)
 	if err != nil {
 		return nil, ToStatus(err, s.production).Err()
 	}
@@ -196,11 +206,11 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 }
 
 func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	t := s.newTransport(ss.Context(), info.FullMethod)
-	t.next = func(ctx context.Context, _ any) (any, error) {
+	st := s.newState(ss.Context(), info.FullMethod)
+	st.t.next = func(ctx context.Context, _ any) (any, error) {
 		return nil, handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
 	}
-	if _, err := s.chain(transport.NewServerContext(ss.Context(), t), nil); err != nil {
+	if _, err := s.chain(&st.ServerContext, nil); err != nil {
 		return ToStatus(err, s.production).Err()
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -59,12 +60,18 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		return nil, h(&t.ctx)
 	})
 	return func(gc *gin.Context) {
-		t := &Transport{ctx: Context{gc}, operation: op, endpoint: s.bind.Host()}
-		ctx := transport.NewServerContext(gc.Request.Context(), t)
-		if _, err := final(ctx, gc.Request); err != nil {
+		// One allocation holds the transport and the context node carrying it.
+		st := &serverState{t: Transport{ctx: Context{gc}, operation: op, endpoint: s.bind.Host(), start: time.Now()}}
+		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
+		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)
 		}
 	}
+}
+
+type serverState struct {
+	transport.ServerContext
+	t Transport
 }
 
 // renderError writes err unless the handler already wrote a response.

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -13,15 +14,38 @@ import (
 // headerCarrier adapts http.Header to transport.Header.
 type headerCarrier http.Header
 
-// Get looks the key up as given first: callers mostly pass canonical keys,
-// and canonicalizing costs more than the lookup.
+// Get and Set skip canonicalization for keys already in canonical form:
+// callers mostly pass such keys, and canonicalizing costs more than the lookup.
 func (h headerCarrier) Get(key string) string {
 	if v := h[key]; len(v) > 0 {
 		return v[0]
 	}
+	if canonical(key) {
+		return ""
+	}
 	return http.Header(h).Get(key)
 }
-func (h headerCarrier) Set(key, value string)      { http.Header(h).Set(key, value) }
+func (h headerCarrier) Set(key, value string) {
+	if canonical(key) {
+		h[key] = []string{value}
+		return
+	}
+	http.Header(h).Set(key, value)
+}
+
+// canonical reports whether textproto.CanonicalMIMEHeaderKey(key) == key for
+// sure: upper case first and after each '-', lower case elsewhere.
+func canonical(key string) bool {
+	upper := true
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = c == '-'
+	}
+	return key != ""
+}
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
@@ -33,12 +57,17 @@ type Transport struct {
 	ctx       Context
 	endpoint  string
 	operation string
+	start     time.Time
 }
 
 var (
 	_ transport.Transporter = (*Transport)(nil)
 	_ transport.StatusCoder = (*Transport)(nil)
+	_ transport.Started     = (*Transport)(nil)
 )
+
+// Start is when the request reached the route.
+func (t *Transport) Start() time.Time { return t.start }
 
 // Kind implements transport.Transporter.
 func (t *Transport) Kind() transport.Kind { return transport.KindHTTP }

@@ -1,0 +1,77 @@
+package log
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zapcore"
+)
+
+func TestAppendRFC3339NanoMatchesFormat(t *testing.T) {
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", -7*3600), time.FixedZone("IST", 5*3600+1800)}
+	times := []time.Time{
+		time.Date(2026, 11, 21, 7, 46, 18, 0, time.UTC),
+		time.Date(2026, 11, 21, 7, 46, 18, 100, time.UTC),
+		time.Date(2026, 11, 21, 7, 46, 18, 120000000, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(12345, 1, 1, 0, 0, 0, 999999999, time.UTC),
+		time.Now(),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		times = append(times, time.Unix(r.Int64N(1<<34), r.Int64N(1e9)))
+	}
+	for _, tt := range times {
+		for _, z := range zones {
+			tz := tt.In(z)
+			// twice: once filling the cache, once reading it
+			for range 2 {
+				if got, want := string(appendRFC3339Nano(nil, tz)), tz.Format(time.RFC3339Nano); got != want {
+					t.Fatalf("%v: got %s, want %s", tz, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestAppendSecondsMatchesStrconv(t *testing.T) {
+	ds := []time.Duration{0, 1, 9, 10, 999, 1000, 45321, time.Millisecond, time.Second, 1500 * time.Millisecond,
+		time.Hour, 1e15 - 1, 1e15, 1e18, -1, -time.Second, 1<<63 - 1, -1 << 63}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 100000 {
+		ds = append(ds, time.Duration(r.Int64N(1e15)), time.Duration(r.Int64N(1e7)))
+	}
+	for _, d := range ds {
+		want := strconv.FormatFloat(float64(d)/float64(time.Second), 'f', -1, 64)
+		if got := string(appendSeconds(nil, d)); got != want {
+			t.Fatalf("%d ns: got %s, want %s", int64(d), got, want)
+		}
+	}
+}
+
+func TestAppendEscapedMatchesZap(t *testing.T) {
+	inputs := []string{"", "plain", `a"b\c`, "tab\tnl\nret\r", "\x00\x1f\x7f", "é ü 中文 😀", "bad \xff\xfe utf8", "\xe2\x82", strings.Repeat("x", 300) + "\""}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 5000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+		}
+		inputs = append(inputs, string(b))
+	}
+	enc := zapcore.NewJSONEncoder(zapcore.EncoderConfig{})
+	for _, s := range inputs {
+		buf, err := enc.EncodeEntry(zapcore.Entry{}, []zapcore.Field{{Key: "k", Type: zapcore.StringType, String: s}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimSuffix(strings.TrimPrefix(buf.String(), `{"k":"`), "\"}\n")
+		buf.Free()
+		if got := string(appendEscaped(nil, s)); got != want {
+			t.Fatalf("%q: got %q, want %q", s, got, want)
+		}
+	}
+}
