@@ -194,3 +194,24 @@ func TestHandlersAgree(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkHTTPChainPrefix serves /ping through gox with the first n
+// middlewares of the default chain, to attribute its cost in a real request path.
+func BenchmarkHTTPChainPrefix(b *testing.B) {
+	m := prometheus.New()
+	all := DefaultChain(Logger(io.Discard), m)
+	names := []string{"none", "+recovery", "+requestid", "+logging", "+metrics", "+timeout"}
+	for n, name := range names {
+		b.Run(name, func(b *testing.B) {
+			h := GoxWith(all[:n], m)
+			r := httptest.NewRequest(http.MethodGet, "/ping", nil)
+			w := &discard{h: http.Header{}}
+			b.ReportAllocs()
+			for b.Loop() {
+				clear(w.h)
+				w.code = 0
+				h.ServeHTTP(w, r)
+			}
+		})
+	}
+}

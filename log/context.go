@@ -8,11 +8,11 @@ import (
 type attrsKey struct{}
 
 // attrsCtx carries the attributes; one allocation holds the context node and,
-// for the common one or two attributes, their storage.
+// for the common single attribute (the request id), their storage.
 type attrsCtx struct {
 	context.Context
 	attrs  []slog.Attr
-	inline [2]slog.Attr
+	inline [1]slog.Attr
 }
 
 func (c *attrsCtx) Value(key any) any {
