@@ -1,11 +1,14 @@
 # Installs what the test suite needs on a fresh machine. Sourced after lib.sh.
-APT_PACKAGES=(ca-certificates curl prometheus wrk)
+# binary the tests run : Debian package that has it
+APT_NEEDS=(curl:curl prometheus:prometheus wrk:wrk redis-server:redis-server
+  pg_ctlcluster:postgresql mariadbd:mariadb-server clickhouse-server:clickhouse-server
+  clickhouse-client:clickhouse-client)
 
 install_apt() {
-  local missing=()
-  command -v curl >/dev/null || missing+=(curl)
-  command -v prometheus >/dev/null || missing+=(prometheus)
-  command -v wrk >/dev/null || missing+=(wrk)
+  local missing=() pair
+  for pair in "${APT_NEEDS[@]}"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
   ((${#missing[@]} == 0)) && return 0
   if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
     echo "missing ${missing[*]} and cannot apt-get install them (need root on Debian)" >&2
@@ -14,7 +17,7 @@ install_apt() {
   # never let package scripts start services on default ports
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends ca-certificates "${missing[@]}" >/dev/null
 }
 
 # build_tools: staticcheck and grpcurl (tools/dev), Jaeger (tools/jaeger), from
