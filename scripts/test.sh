@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 source ci/lib.sh
 source ci/tools.sh
 source ci/jaeger.sh
+for c in redis postgres mariadb clickhouse; do source ci/$c.sh; done
 export PATH=$PWD/tools/bin:$PATH
 
-MODULES=(. contrib/otel contrib/prometheus cmd/gctl bench examples/hello)
+MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis cmd/gctl bench examples/hello)
 
 step "install packages"
 install_apt
@@ -29,6 +30,10 @@ done
 
 step "start servers"
 start_jaeger
+start_redis
+start_postgres
+start_mariadb
+start_clickhouse
 
 for m in "${MODULES[@]}"; do
   step "go test -race: $m"
