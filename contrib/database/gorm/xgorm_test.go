@@ -337,10 +337,10 @@ func TestNamedConnections(t *testing.T) {
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://app:s3cret@db:5432/shop":      "postgres://app:xxxxx@db:5432/shop",
+		"postgres://app:s3cret@db:5432/shop":        "postgres://app:xxxxx@db:5432/shop",
 		"host=db user=app password=s3cret dbname=x": "host=db user=app password=xxxxx dbname=x",
-		"app:s3cret@tcp(db:3306)/shop":            "app:xxxxx@tcp(db:3306)/shop",
-		"clickhouse://u:p@ch:9000/default":        "clickhouse://u:xxxxx@ch:9000/default",
+		"app:s3cret@tcp(db:3306)/shop":              "app:xxxxx@tcp(db:3306)/shop",
+		"clickhouse://u:p@ch:9000/default":          "clickhouse://u:xxxxx@ch:9000/default",
 	} {
 		if got := xgorm.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
