@@ -249,6 +249,13 @@ func (c *Cache[T]) GetOrLoad(ctx context.Context, key string, load func(ctx cont
 			lctx, cancel = context.WithDeadline(lctx, dl)
 			defer cancel()
 		}
+		// A caller that missed just before the previous flight stored its
+		// value starts a new flight; looking again spares the loader.
+		if b, err := c.store.Fetch(lctx, key); err == nil {
+			if v, derr := c.decode(key, b); derr == nil || errors.Is(derr, ErrNotFound) {
+				return v, derr
+			}
+		}
 		v, err := load(lctx)
 		switch {
 		case err == nil:

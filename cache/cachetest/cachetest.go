@@ -180,6 +180,26 @@ func runTyped(t *testing.T, newStore NewStore) {
 			t.Fatalf("the loaded value was not cached: %+v %v", u, err)
 		}
 	})
+	t.Run("GetOrLoadNaturalRaceLoadsOncePerKey", func(t *testing.T) {
+		c := cache.New[int](newStore(t, "race"))
+		var calls atomic.Int32
+		load := func(context.Context) (int, error) { calls.Add(1); time.Sleep(time.Millisecond); return 1, nil }
+		const rounds = 20
+		for r := range rounds {
+			var wg sync.WaitGroup
+			for range 1000 { // no barrier: late callers arrive after the first flight stored the value
+				wg.Go(func() {
+					if _, err := c.GetOrLoad(ctx, fmt.Sprint("race:", r), load); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+		}
+		if n := calls.Load(); n != rounds {
+			t.Fatalf("loader called %d times for %d keys, want one call per key", n, rounds)
+		}
+	})
 	t.Run("NegativeCaching", func(t *testing.T) {
 		c := cache.New[user](newStore(t, "neg"), cache.WithNegativeTTL(time.Minute))
 		var calls atomic.Int32
