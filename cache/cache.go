@@ -105,7 +105,7 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // TooLargeError reports a value over the size limit; nothing was stored.
 type TooLargeError struct {
-	Key        string
+	Key       string
 	Size, Max int
 }
 
