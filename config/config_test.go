@@ -243,7 +243,7 @@ func must(t *testing.T, err error) {
 
 func TestKeys(t *testing.T) {
 	keys := config.Keys(defaults())
-	want := []string{"db", "http.addr", "http.debug", "http.read_timeout", "log.level", "name", "peers"}
+	want := []string{"db.default.dsn", "db.default.max_open", "http.addr", "http.debug", "http.read_timeout", "log.level", "name", "peers"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Fatalf("Keys = %v, want %v", keys, want)
 	}

@@ -9,27 +9,41 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Keys returns the leaf key paths of a config struct ("http.addr",
-// "log.file.path" ...), sorted. Maps and lists are leaves. A generated
-// project's test compares them with FileKeys to keep config.yaml documenting
-// every setting.
+// Keys returns the leaf key paths of a config value ("http.addr",
+// "log.file.path" ...), sorted. A map of structs (named database
+// connections, say) contributes the keys of each entry v holds
+// ("database.default.dsn"), an empty map itself; other maps and lists are
+// leaves. A generated project's test compares them with FileKeys to keep
+// config.yaml documenting every setting.
 func Keys(v any) []string {
 	var out []string
-	collect(reflect.TypeOf(v), "", &out)
+	collect(reflect.ValueOf(v), "", &out)
 	sort.Strings(out)
 	return out
 }
 
-func collect(t reflect.Type, path string, out *[]string) {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+func collect(v reflect.Value, path string, out *[]string) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			v = reflect.New(v.Type().Elem()).Elem()
+			continue
+		}
+		v = v.Elem()
 	}
-	if t.Kind() != reflect.Struct || custom(reflect.New(t).Elem()) {
+	if v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String && v.Len() > 0 &&
+		v.Type().Elem().Kind() == reflect.Struct && !custom(reflect.New(v.Type().Elem()).Elem()) {
+		iter := v.MapRange()
+		for iter.Next() {
+			collect(iter.Value(), join(path, iter.Key().String()), out)
+		}
+		return
+	}
+	if v.Kind() != reflect.Struct || custom(reflect.New(v.Type()).Elem()) {
 		*out = append(*out, path)
 		return
 	}
-	for key, idx := range fieldsOf(t) {
-		collect(t.FieldByIndex(idx).Type, join(path, key), out)
+	for key, idx := range fieldsOf(v.Type()) {
+		collect(v.FieldByIndex(idx), join(path, key), out)
 	}
 }
 
