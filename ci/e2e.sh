@@ -23,8 +23,8 @@ expect_has "$out" 'is not a valid Go module path' "invalid name"
 mkdir -p "$W/full" && touch "$W/full/keep.txt"
 out=$("$W/gctl" new api --name full --dir "$W/full" 2>&1) && fail "non-empty dir accepted"
 expect_has "$out" 'is not empty' "non-empty dir"
-out=$("$W/gctl" new api --name shop --db mysql 2>&1) && fail "--db mysql accepted"
-expect_has "$out" 'supported today: none' "unsupported component"
+out=$("$W/gctl" new api --name shop --db oracle 2>&1) && fail "--db oracle accepted"
+expect_has "$out" 'supported today: sqlite, mysql, postgres, clickhouse, none' "unsupported component"
 
 step "scaffold"
 "$W/gctl" new api --name shop --dir "$W/shop" >/dev/null
@@ -47,6 +47,7 @@ wait_until 30 curl -sf http://127.0.0.1:18180/ping
 expect_eq "$(curl -s http://127.0.0.1:18180/ping)" "pong" "/ping"
 expect_has "$(curl -s http://127.0.0.1:18180/healthz)" '"status":"ok"' "/healthz"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18180/readyz)" "200" "/readyz"
+expect_has "$(curl -s http://127.0.0.1:18180/readyz)" 'db.default' "/readyz lists the database check"
 expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"message":"hello, ann"' "hello"
 expect_has "$(curl -s -X POST -d '{"text":' http://127.0.0.1:18180/v1/echo)" '"reason":"MALFORMED_JSON"' "malformed JSON"
 expect_has "$(curl -s http://127.0.0.1:18180/nope)" '"code":404' "unknown route"

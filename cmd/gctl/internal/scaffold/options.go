@@ -38,17 +38,18 @@ var supported = map[string][]string{
 	"err":    {"none"},
 	"trace":  {"none", "otlp", "jaeger"},
 	"metric": {"none", "prom"},
-	"db":     {"none"},
+	"db":     {"sqlite", "mysql", "postgres", "clickhouse", "none"},
 	"queue":  {"none"},
-	"cache":  {"none"},
+	"cache":  {"memory", "redis", "none"},
 }
+
+// defaults are what a flag left out means: a service that needs no server.
+var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "none", "cache": "memory"}
 
 // planned are values the seed names that later gox releases add.
 var planned = map[string]string{
 	"err":   "sentry",
-	"db":    "sqlite, mysql, postgres, clickhouse",
 	"queue": "kafka, rabbitmq, nats, database",
-	"cache": "redis, memory",
 }
 
 var baseName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
@@ -70,7 +71,7 @@ func (o *Options) Validate() error {
 	}
 	for flag, v := range map[string]*string{"err": &o.Err, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache} {
 		if *v == "" {
-			*v = "none"
+			*v = defaults[flag]
 		}
 		*v = strings.ToLower(*v)
 		if !slices.Contains(supported[flag], *v) {
@@ -85,6 +86,29 @@ func (o *Options) Validate() error {
 		o.Trace = "otlp" // Jaeger receives OTLP natively
 	}
 	return nil
+}
+
+// HasDB reports whether the project keeps state in a database.
+func (o Options) HasDB() bool { return o.DB != "none" }
+
+// HasCache reports whether the project has a cache.
+func (o Options) HasCache() bool { return o.Cache != "none" }
+
+// HasData reports whether the project has internal/data (a database or a cache).
+func (o Options) HasData() bool { return o.HasDB() || o.HasCache() }
+
+// DefaultDSN is the DSN config.yaml shows for the chosen database: a local
+// server with the service's name as database.
+func (o Options) DefaultDSN() string {
+	switch o.DB {
+	case "mysql":
+		return "app:app@tcp(127.0.0.1:3306)/" + o.Base() + "?parseTime=true"
+	case "postgres":
+		return "postgres://app:app@127.0.0.1:5432/" + o.Base() + "?sslmode=disable"
+	case "clickhouse":
+		return "clickhouse://127.0.0.1:9000/default?read_timeout=10s"
+	}
+	return "data/app.db"
 }
 
 // Base is the last element of the module path: the directory and binary name.

@@ -21,9 +21,9 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "my shop"}, []string{`--name "my shop"`}},
 		{scaffold.Options{Kind: "api", Name: "9lives"}, []string{`--name "9lives"`, "start with a letter"}},
 		{scaffold.Options{Kind: "api", Name: "github.com/acme/sh$p"}, []string{"sh$p"}},
-		{scaffold.Options{Kind: "api", Name: "shop", DB: "mysql"}, []string{`--db "mysql" is not supported yet`, "supported today: none", "planned: sqlite, mysql"}},
+		{scaffold.Options{Kind: "api", Name: "shop", DB: "oracle"}, []string{`--db "oracle" is not supported yet`, "supported today: sqlite, mysql, postgres, clickhouse, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Queue: "kafka"}, []string{`--queue "kafka"`, "supported today: none"}},
-		{scaffold.Options{Kind: "api", Name: "shop", Cache: "redis"}, []string{`--cache "redis"`}},
+		{scaffold.Options{Kind: "api", Name: "shop", Cache: "memcached"}, []string{`--cache "memcached"`, "memory, redis, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
 		{scaffold.Options{Kind: "api", Name: "shop", Trace: "zipkin"}, []string{`--trace "zipkin"`, "none, otlp, jaeger"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Metric: "statsd"}, []string{`--metric "statsd"`, "none, prom"}},
@@ -41,7 +41,8 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		}
 	}
 	ok := scaffold.Options{Kind: "rpc", Name: "github.com/acme/user-svc", Trace: "jaeger"}
-	if err := ok.Validate(); err != nil || ok.Trace != "otlp" || ok.Base() != "user-svc" || ok.EnvPrefix() != "USER_SVC" {
+	if err := ok.Validate(); err != nil || ok.Trace != "otlp" || ok.Base() != "user-svc" || ok.EnvPrefix() != "USER_SVC" ||
+		ok.DB != "sqlite" || ok.Cache != "memory" { // no flags: embedded defaults, no server needed
 		t.Fatalf("%+v %v", ok, err)
 	}
 }
@@ -111,9 +112,11 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 	}
 	variants := []scaffold.Options{
 		{Kind: "api", Name: "shop"},
-		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp"},
+		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none"},
+		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom"},
+		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none"},
 		{Kind: "rpc", Name: "user"},
-		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom"},
+		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis"},
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
@@ -133,6 +136,38 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 					t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 				}
 			}
+			if o.DB == "" || o.DB == "sqlite" {
+				checkMigrations(t, dir)
+			}
 		})
+	}
+}
+
+// checkMigrations runs the SQLite project's db commands: migrate creates the
+// model's table and runs the SQL file, status lists it, rollback reverts it.
+func checkMigrations(t *testing.T, dir string) {
+	t.Helper()
+	build := exec.Command("go", "build", "-o", "svc", ".")
+	build.Dir = dir
+	build.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, step := range []struct{ args, want string }{
+		{"db migrate", "migrated model *model.Greeting\nmigrated up 00001_settings.sql\n"},
+		{"db status", "applied  00001_settings.sql\n"},
+		{"db migrate", "migrated model *model.Greeting\n"},
+		{"db rollback", "rolled back 00001_settings.sql\n"},
+		{"db rollback", "nothing to roll back\n"},
+	} {
+		cmd := exec.Command("./svc", strings.Fields(step.args)...)
+		cmd.Dir = dir
+		out, err := cmd.Output()
+		if err != nil || string(out) != step.want {
+			t.Fatalf("svc %s: %v\ngot:  %q\nwant: %q", step.args, err, out, step.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "app.db")); err != nil {
+		t.Fatalf("the SQLite file is not where config.yaml says: %v", err)
 	}
 }

@@ -1,0 +1,38 @@
+// scaffolded by gctl; safe to edit.
+
+package configs_test
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/goxkit/gox/config"
+
+	"shop/configs"
+)
+
+// config.yaml documents every setting: when you add one to Config, add it
+// (with its default) to config.yaml too.
+func TestConfigFileDocumentsEveryKey(t *testing.T) {
+	documented, err := config.FileKeys("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range config.Keys(configs.Default()) {
+		if !slices.Contains(documented, k) {
+			t.Errorf("config.yaml does not document %q", k)
+		}
+	}
+}
+
+// The values config.yaml shows are the defaults.
+func TestConfigFileShowsTheDefaults(t *testing.T) {
+	c := configs.Default()
+	if err := config.Load(&c, config.WithFile("../config.yaml"), config.WithoutEnv()); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c, configs.Default()) {
+		t.Fatalf("config.yaml differs from configs.Default():\n file:    %+v\n default: %+v", c, configs.Default())
+	}
+}
