@@ -2,6 +2,7 @@
 //
 //	gctl new api --name shop                  # HTTP service (gin)
 //	gctl new rpc --name user --trace otlp     # gRPC service
+//	gctl repo --type db --model Greeting --dir internal/repo/greeting --cache
 //
 // Templates are embedded in the binary; nothing is fetched. Run from a gox
 // source checkout, gctl points the new go.mod at that checkout.
@@ -16,8 +17,13 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/goxkit/gox/cmd/gctl/internal/repo"
 	"github.com/goxkit/gox/cmd/gctl/internal/scaffold"
 )
+
+// esModule is the Elasticsearch client `gctl repo --type es` adds: the
+// official one, for Elasticsearch 8.
+const esModule = "github.com/elastic/go-elasticsearch/v8@v8.19.7"
 
 func main() {
 	if err := newApp().Run(context.Background(), os.Args); err != nil {
@@ -37,7 +43,7 @@ func newApp() *cli.Command {
 				newCommand(scaffold.KindAPI, "an HTTP service on gin"),
 				newCommand(scaffold.KindRPC, "a gRPC service with an HTTP port for probes and metrics"),
 			},
-		}},
+		}, repoCommand()},
 	}
 }
 
@@ -100,5 +106,46 @@ func report(c *cli.Command, dir, source string, res *scaffold.Result) {
 		fmt.Fprintf(w, "  go.mod replaces github.com/goxkit/gox with %s\n", source)
 	} else {
 		fmt.Fprintln(w, "  note: not run from a gox checkout; set --gox-source or GOX_SOURCE if the gox modules are not published where you build")
+	}
+}
+
+func repoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "repo",
+		Usage: "generate a repository (and its test) in the current project",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "type", Usage: "db (a gorm model of internal/model) | api (another service's JSON API) | es (Elasticsearch)", Required: true},
+			&cli.StringFlag{Name: "dir", Usage: "package directory; its last element names the package, such as internal/repo/greeting", Required: true},
+			&cli.StringFlag{Name: "model", Usage: "--type db: the model type in internal/model"},
+			&cli.BoolFlag{Name: "cache", Usage: "cache-aside reads through GetOrLoad, invalidated by writes"},
+			&cli.BoolFlag{Name: "force", Usage: "overwrite the repository's files if they exist"},
+			&cli.BoolFlag{Name: "no-tidy", Usage: "skip `go get`/`go mod tidy`"},
+		},
+		Action: func(ctx context.Context, c *cli.Command) error {
+			files, err := repo.Generate(repo.Options{Type: c.String("type"), Dir: c.String("dir"), Model: c.String("model"),
+				Cache: c.Bool("cache"), Force: c.Bool("force")})
+			if err != nil {
+				return err
+			}
+			for _, f := range files {
+				fmt.Fprintf(c.Root().Writer, "  create %s\n", f)
+			}
+			if c.Bool("no-tidy") {
+				return nil
+			}
+			steps := [][]string{{"mod", "tidy"}}
+			if c.String("type") == "es" {
+				steps = [][]string{{"get", esModule}, {"mod", "tidy"}}
+			}
+			for _, args := range steps {
+				cmd := exec.CommandContext(ctx, "go", args...)
+				cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+				if err := cmd.Run(); err != nil {
+					return fmt.Errorf("go %s: %w (the files are written; fix the cause and run it again)", args[0], err)
+				}
+			}
+			fmt.Fprintf(c.Root().Writer, "\ndone. next: go test ./%s\n", filepath.ToSlash(filepath.Clean(c.String("dir"))))
+			return nil
+		},
 	}
 }

@@ -30,6 +30,8 @@ func TestNewRefusals(t *testing.T) {
 		{[]string{"new", "api", "--name", "shop", "--queue", "kafka"}, `--queue "kafka" is not supported yet; supported today: none`},
 		{[]string{"new", "rpc", "--name", "shop", "--dir", dir, "--no-tidy"}, "is not empty (it holds notes.txt)"},
 		{[]string{"new", "api"}, `"name" not set`},
+		{[]string{"repo", "--type", "graph", "--dir", "internal/repo/x"}, `--type "graph" is not one of db, api, es`},
+		{[]string{"repo", "--type", "db"}, `"dir" not set`},
 	}
 	for _, tt := range tests {
 		_, err := run(tt.args...)
