@@ -157,31 +157,32 @@ func Generate(o Options) ([]string, error) {
 // readModel finds the model's struct in dir and fills the primary key and
 // the fields tests can set.
 func (d *Data) readModel(dir string) error {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, 0)
-	if err != nil {
-		return fmt.Errorf("read internal/model: %w", err)
-	}
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 	var found *ast.StructType
 	var have []string
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			for _, decl := range f.Decls {
-				gd, ok := decl.(*ast.GenDecl)
-				if !ok || gd.Tok != token.TYPE {
+	fset := token.NewFileSet()
+	for _, p := range paths {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, p, nil, 0)
+		if err != nil {
+			return fmt.Errorf("read internal/model: %w", err)
+		}
+		for _, decl := range f.Decls {
+			gd, ok := decl.(*ast.GenDecl)
+			if !ok || gd.Tok != token.TYPE {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				ts := spec.(*ast.TypeSpec)
+				st, ok := ts.Type.(*ast.StructType)
+				if !ok || !ts.Name.IsExported() {
 					continue
 				}
-				for _, spec := range gd.Specs {
-					ts := spec.(*ast.TypeSpec)
-					st, ok := ts.Type.(*ast.StructType)
-					if !ok || !ts.Name.IsExported() {
-						continue
-					}
-					have = append(have, ts.Name.Name)
-					if ts.Name.Name == d.Model {
-						found = st
-					}
+				have = append(have, ts.Name.Name)
+				if ts.Name.Name == d.Model {
+					found = st
 				}
 			}
 		}
