@@ -40,6 +40,9 @@ for m in "${MODULES[@]}"; do
   ( cd "$m" && go test -race -count=1 ./... )
 done
 
+step "SQLite without cgo"
+( cd contrib/database/gorm && CGO_ENABLED=0 go test -count=1 -run 'SQLite|Example' . )
+
 step "end to end"
 bash ci/e2e.sh
 step "all passed"
