@@ -23,7 +23,7 @@ expect_has "$out" 'is not a valid Go module path' "invalid name"
 mkdir -p "$W/full" && touch "$W/full/keep.txt"
 out=$("$W/gctl" new api --name full --dir "$W/full" 2>&1) && fail "non-empty dir accepted"
 expect_has "$out" 'is not empty' "non-empty dir"
-out=$("$W/gctl" new api --name shop --db oracle 2>&1) && fail "--db oracle accepted"
+out=$("$W/gctl" new api --name shop --db oracle --dir "$W/refused" 2>&1) && fail "--db oracle accepted"
 expect_has "$out" 'supported today: sqlite, mysql, postgres, clickhouse, none' "unsupported component"
 
 step "scaffold"
