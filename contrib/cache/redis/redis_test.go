@@ -263,23 +263,11 @@ func TestHangingServerTimesOut(t *testing.T) {
 	}
 }
 
-type rec struct {
-	mu  sync.Mutex
-	obs []string
-}
-
-func (r *rec) InFlight(string, float64) {}
-func (r *rec) Observe(kind, op, code string, _ float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.obs = append(r.obs, kind+" "+op+" "+code)
-}
-
 func TestCommandsAreCountedAndTraced(t *testing.T) {
 	c := config(t)
 	sr := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(sr))
-	r := &rec{}
+	r := &goxtest.Recorder{}
 	s, _ := redis.NewStore(client(t, c, redis.WithRecorder(r), redis.WithTracerProvider(tp)), c.Prefix)
 	ctx := context.Background()
 	_ = s.Save(ctx, "k", []byte("v"), time.Minute)
@@ -287,7 +275,7 @@ func TestCommandsAreCountedAndTraced(t *testing.T) {
 	_, _ = s.Fetch(ctx, "absent")
 	_, _ = s.FetchMulti(ctx, []string{"k", "absent"})
 	_ = s.Flush(ctx)
-	got := strings.Join(r.obs, ", ")
+	got := r.String()
 	for _, want := range []string{"redis set 200", "redis get 200", "redis get 404", "redis pipeline 200"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("recorded %q, missing %q", got, want)

@@ -25,7 +25,7 @@ func TestClickHouse(t *testing.T) {
 	addr := goxtest.RequireEnv(t, "CLICKHOUSE_ADDR", "source ci/lib.sh; source ci/clickhouse.sh; start_clickhouse")
 	c := xgorm.DefaultConfig()
 	c.Driver, c.DSN = xgorm.ClickHouse, "clickhouse://"+addr+"/default?read_timeout=5s"
-	r := &rec{}
+	r := &goxtest.Recorder{}
 	ctx := context.Background()
 	db, err := xgorm.Open(ctx, xgorm.Configs{"analytics": c}, xgorm.WithRecorder(r))
 	if err != nil {

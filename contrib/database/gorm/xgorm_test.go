@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,19 +30,6 @@ type Account struct {
 	UserID  uint
 	Balance int
 }
-
-type rec struct {
-	mu  sync.Mutex
-	obs []string
-}
-
-func (r *rec) InFlight(string, float64) {}
-func (r *rec) Observe(kind, op, code string, _ float64) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.obs = append(r.obs, kind+" "+op+" "+code)
-}
-func (r *rec) String() string { r.mu.Lock(); defer r.mu.Unlock(); return strings.Join(r.obs, ", ") }
 
 type drv struct {
 	name string
@@ -167,7 +153,7 @@ func testTransactions(t *testing.T, c xgorm.Config) {
 
 func testObservability(t *testing.T, c xgorm.Config) {
 	var logs bytes.Buffer
-	r := &rec{}
+	r := &goxtest.Recorder{}
 	sr := tracetest.NewSpanRecorder()
 	c.SlowThreshold = time.Nanosecond // every query is slow
 	db := open(t, c, xgorm.WithRecorder(r), xgorm.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))),
