@@ -253,3 +253,16 @@ func TestKeys(t *testing.T) {
 		t.Fatalf("FileKeys = %v, %v", got, err)
 	}
 }
+
+func TestDefaultAppliesToEmptyVariables(t *testing.T) {
+	type cfg struct {
+		A string `yaml:"a"`
+		B string `yaml:"b"`
+	}
+	t.Setenv("GOX_EMPTY", "")
+	var c cfg
+	p := write(t, "a: ${GOX_EMPTY:-fallback}\nb: x${GOX_EMPTY}y\n")
+	if err := config.Load(&c, config.WithFile(p), config.WithoutEnv()); err != nil || c.A != "fallback" || c.B != "xy" {
+		t.Fatalf("%+v %v; want a=fallback (empty takes the default, as in the shell), b=xy", c, err)
+	}
+}

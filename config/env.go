@@ -71,17 +71,20 @@ func envName(prefix, p string) string {
 
 var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 
-// expand replaces ${VAR} and ${VAR:-default} in every scalar of the document.
+// expand replaces ${VAR} and ${VAR:-default} in every scalar of the document,
+// with the shell's meaning: ${VAR} must be set (it may be empty), and
+// ${VAR:-default} takes the default when VAR is unset or empty.
 func expand(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
 		var missing string
 		out := varRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			m := varRef.FindStringSubmatch(ref)
-			if val, ok := os.LookupEnv(m[1]); ok {
-				return val
-			}
-			if m[2] != "" {
+			val, ok := os.LookupEnv(m[1])
+			if m[2] != "" && val == "" { // as in the shell: unset or empty takes the default
 				return m[3]
+			}
+			if ok {
+				return val
 			}
 			if missing == "" {
 				missing = m[1]

@@ -162,6 +162,7 @@ func checkMigrations(t *testing.T, dir string) {
 	} {
 		cmd := exec.Command("./svc", strings.Fields(step.args)...)
 		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "DB_DSN=") // the file's default DSN, whatever the caller's environment
 		out, err := cmd.Output()
 		if err != nil || string(out) != step.want {
 			t.Fatalf("svc %s: %v\ngot:  %q\nwant: %q", step.args, err, out, step.want)
