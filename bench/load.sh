@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Load comparison of gox against the library underneath it, in one run:
-#   /ping and POST /echo: bare gin vs gox with its default chain (wrk)
+#   /ping and POST /echo: bare gin vs gox (wrk)
 #   /ping:                gin with its own Recovery+Logger to a file vs gox
-#   unary echo:           bare grpc-go vs gox with its default chain (cmd/grpcload)
+#   unary echo:           bare grpc-go vs gox (cmd/grpcload)
+# gox runs two chains: the issue's ("recovery, request id, access log to a
+# file, metrics, tracing off") and the scaffold's, which adds the timeout.
 # The server is pinned to CPU 0 and the load generator to CPU 1 (taskset).
 # Rounds alternate the order of the two servers; the median of each is kept.
 #   bash bench/load.sh [SECONDS_PER_RUN=10] [ROUNDS=3]
@@ -15,9 +17,11 @@ go build -o "$OUT/server" ./cmd/server
 go build -o "$OUT/grpcload" ./cmd/grpcload
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 
-serve() { # serve MODE ADDR: start pinned with a fresh log file, wait until it accepts
-  rm -f "$OUT/access-$1"*
-  taskset -c 0 "$OUT/server" -mode "$1" -addr "$2" -log "$OUT/access-$1.log" &
+serve() { # serve MODE[:CHAIN] ADDR: start pinned with a fresh log file, wait until it accepts
+  local mode=${1%%:*} chain=default
+  [[ $1 == *:* ]] && chain=${1#*:}
+  rm -f "$OUT/access-$mode"*
+  taskset -c 0 "$OUT/server" -mode "$mode" -chain "$chain" -addr "$2" -log "$OUT/access-$mode.log" &
   SERVER=$!
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && return 0; sleep 0.05; done
   echo "server $1 did not start" >&2; return 1
@@ -56,7 +60,10 @@ run() { # run NAME BASE_MODE GOX_MODE KIND PATH [LUA]
 
 echo "| scenario | baseline req/s | gox req/s | gox / baseline |"
 echo "|---|---|---|---|"
-run "GET /ping" gin gox http /ping
+run "GET /ping, issue chain" gin gox:issue http /ping
+run "GET /ping, scaffold chain" gin gox http /ping
 run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
-run "POST /echo (JSON)" gin gox http /echo "$PWD/echo.lua"
-run "gRPC unary echo" grpc goxgrpc grpc
+run "POST /echo (JSON), issue chain" gin gox:issue http /echo "$PWD/echo.lua"
+run "POST /echo (JSON), scaffold chain" gin gox http /echo "$PWD/echo.lua"
+run "gRPC unary echo, issue chain" grpc goxgrpc:issue grpc
+run "gRPC unary echo, scaffold chain" grpc goxgrpc grpc

@@ -131,10 +131,14 @@ func GRPC() *grpc.Server {
 
 // GoxGRPC returns a gox gRPC server with the default chain serving EchoService.
 func GoxGRPC(logger *slog.Logger) *xgrpc.Server {
-	m := prometheus.New()
+	return GoxGRPCWith(DefaultChain(logger, prometheus.New()))
+}
+
+// GoxGRPCWith is GoxGRPC with another chain.
+func GoxGRPCWith(chain []middleware.Middleware) *xgrpc.Server {
 	c := xgrpc.DefaultConfig()
 	c.Reflection = false
-	s, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(DefaultChain(logger, m)...))
+	s, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(chain...))
 	if err != nil {
 		panic(err)
 	}

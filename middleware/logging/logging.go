@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -54,17 +55,11 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 				return reply, err
 			}
 			end := time.Now()
-			r := slog.NewRecord(end, level, msg, 0)
-			r.AddAttrs(
-				slog.String("kind", kind),
-				slog.String("operation", op),
-				slog.Int("code", code),
-				slog.Duration("latency", end.Sub(start)),
-			)
+			rec := log.Access{Time: end, Level: level, Msg: msg, Kind: kind, Operation: op, Code: code, Latency: end.Sub(start)}
 			if e != nil {
-				r.AddAttrs(slog.String("reason", e.Reason), slog.String("error", err.Error()))
+				rec.Reason, rec.Error = e.Reason, err.Error()
 			}
-			_ = h.Handle(ctx, r) // a logging failure must not fail the request
+			log.LogAccess(ctx, h, &rec)
 			return reply, err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	mode := flag.String("mode", "gox", "gin | ginlog | gox | grpc | goxgrpc")
-	chain := flag.String("chain", "default", "gox HTTP chain: default | none | nolog | logonly (to attribute costs)")
+	chain := flag.String("chain", "default", "gox chain: default (the scaffold's) | issue (recovery, request id, access log, metrics: the target's definition) | none | nolog | logonly")
 	work := flag.Duration("work", 0, "gin mode: busy-spin this long in each handler, to calibrate what handler time costs under load")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
 	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
@@ -80,12 +81,9 @@ func run(mode, chain, addr, logPath string, work time.Duration) error {
 		}
 		if mode == "gox" {
 			m := prometheus.New()
-			all := bench.DefaultChain(logger, m)
-			chains := map[string][]middleware.Middleware{"default": all, "none": nil,
-				"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]}}
-			c, ok := chains[chain]
-			if !ok {
-				return fmt.Errorf("-chain %q is not one of default, none, nolog, logonly", chain)
+			c, err := chainOf(chain, logger, m)
+			if err != nil {
+				return err
 			}
 			h = bench.GoxWith(c, m)
 		}
@@ -95,7 +93,12 @@ func run(mode, chain, addr, logPath string, work time.Duration) error {
 		s := bench.GRPC()
 		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
 	case "goxgrpc":
-		s := bench.GoxGRPC(logger).GRPC()
+		m := prometheus.New()
+		c, err := chainOf(chain, logger, m)
+		if err != nil {
+			return err
+		}
+		s := bench.GoxGRPCWith(c).GRPC()
 		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
 	default:
 		return fmt.Errorf("-mode %q is not one of gin, ginlog, gox, grpc, goxgrpc", mode)
@@ -105,6 +108,18 @@ func run(mode, chain, addr, logPath string, work time.Duration) error {
 		return err
 	}
 	return nil
+}
+
+// chainOf returns the named chain; see the -chain flag.
+func chainOf(name string, logger *slog.Logger, m *prometheus.Metrics) ([]middleware.Middleware, error) {
+	all := bench.DefaultChain(logger, m) // recovery, request id, logging, metrics, timeout
+	chains := map[string][]middleware.Middleware{"default": all, "issue": all[:4], "none": nil,
+		"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]}}
+	c, ok := chains[name]
+	if !ok {
+		return nil, fmt.Errorf("-chain %q is not one of default, issue, none, nolog, logonly", name)
+	}
+	return c, nil
 }
 
 // spin wraps h with a busy loop of d per request: CPU work, not sleep.

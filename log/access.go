@@ -1,0 +1,99 @@
+package log
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Access is one access-log record: the logging middleware's, for every
+// request and call.
+type Access struct {
+	Time      time.Time
+	Level     slog.Level
+	Msg       string // "request" or "call"
+	Kind      string
+	Operation string
+	Code      int
+	Latency   time.Duration
+	Reason    string // set with Error when the request failed
+	Error     string
+}
+
+// LogAccess writes a to h. gox's JSON handler writes it straight into its
+// buffer — the same bytes as the slog record below, a third of the cost —
+// and any other handler gets that slog record.
+func LogAccess(ctx context.Context, h slog.Handler, a *Access) {
+	if zh, ok := h.(*zapHandler); ok && zh.fast != nil && zh.core.Enabled(zapLevel(a.Level)) {
+		if zh.fast.writeAccess(ctx, a) {
+			return
+		}
+	}
+	r := slog.NewRecord(a.Time, a.Level, a.Msg, 0)
+	r.AddAttrs(
+		slog.String("kind", a.Kind),
+		slog.String("operation", a.Operation),
+		slog.Int("code", a.Code),
+		slog.Duration("latency", a.Latency),
+	)
+	if a.Reason != "" || a.Error != "" {
+		r.AddAttrs(slog.String("reason", a.Reason), slog.String("error", a.Error))
+	}
+	_ = h.Handle(ctx, r) // a logging failure must not fail the request
+}
+
+// writeAccess is write for an Access, with the keys known in advance.
+func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
+	if a.Time.IsZero() {
+		return false
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"level":"`...)
+	b = append(b, zapLevel(a.Level).String()...)
+	b = append(b, `","ts":"`...)
+	b = appendRFC3339Nano(b, a.Time)
+	b = append(b, `","msg":"`...)
+	b = appendEscaped(b, a.Msg)
+	b = append(b, `","kind":"`...)
+	b = appendEscaped(b, a.Kind)
+	b = append(b, `","operation":"`...)
+	b = appendEscaped(b, a.Operation)
+	b = append(b, `","code":`...)
+	b = strconv.AppendInt(b, int64(a.Code), 10)
+	b = append(b, `,"latency":`...)
+	b = appendSeconds(b, a.Latency)
+	if a.Reason != "" || a.Error != "" {
+		b = append(b, `,"reason":"`...)
+		b = appendEscaped(b, a.Reason)
+		b = append(b, `","error":"`...)
+		b = appendEscaped(b, a.Error)
+		b = append(b, '"')
+	}
+	ok := true
+	if ctx != nil {
+		for _, at := range Attrs(ctx) {
+			if b, ok = appendScalar(b, at); !ok {
+				break
+			}
+		}
+		if sc := trace.SpanContextFromContext(ctx); ok && sc.IsValid() {
+			b = append(b, `,"trace_id":"`...)
+			b = append(b, sc.TraceID().String()...)
+			b = append(b, `","span_id":"`...)
+			b = append(b, sc.SpanID().String()...)
+			b = append(b, '"')
+		}
+	}
+	if ok {
+		b = append(b, "}\n"...)
+		_, _ = f.out.Write(b)
+	}
+	if cap(b) <= 16<<10 {
+		*bp = b
+		bufPool.Put(bp)
+	}
+	return ok
+}
