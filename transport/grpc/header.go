@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -31,6 +32,7 @@ type Transport struct {
 	endpoint  string
 	operation string
 	request   metadata.MD
+	in        context.Context // server side: the call's context, holding the incoming metadata
 	reply     metadata.MD
 
 	// next is what the chain ends in for this call: the unary handler or
@@ -53,11 +55,50 @@ func (t *Transport) Endpoint() string { return t.endpoint }
 // Operation is the full method, "/package.Service/Method".
 func (t *Transport) Operation() string { return t.operation }
 
-// RequestHeader implements transport.Transporter.
-func (t *Transport) RequestHeader() transport.Header { return headerCarrier(t.request) }
+// RequestHeader implements transport.Transporter. On the server side it reads
+// the incoming metadata in place and copies it only when asked for all of it
+// or to change it.
+func (t *Transport) RequestHeader() transport.Header {
+	if t.request == nil && t.in != nil {
+		return incoming{t}
+	}
+	return headerCarrier(t.request)
+}
 
 // ReplyHeader implements transport.Transporter.
-func (t *Transport) ReplyHeader() transport.Header { return headerCarrier(t.reply) }
+func (t *Transport) ReplyHeader() transport.Header {
+	if t.reply == nil {
+		t.reply = metadata.MD{}
+	}
+	return headerCarrier(t.reply)
+}
+
+// incoming is the server's view of the caller's metadata.
+type incoming struct{ t *Transport }
+
+func (h incoming) Get(key string) string {
+	if h.t.request != nil {
+		return headerCarrier(h.t.request).Get(key)
+	}
+	if v := metadata.ValueFromIncomingContext(h.t.in, key); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func (h incoming) md() headerCarrier {
+	if h.t.request == nil {
+		h.t.request, _ = metadata.FromIncomingContext(h.t.in) // a copy with lower-case keys
+		if h.t.request == nil {
+			h.t.request = metadata.MD{}
+		}
+	}
+	return headerCarrier(h.t.request)
+}
+func (h incoming) Set(key, value string)      { h.md().Set(key, value) }
+func (h incoming) Add(key, value string)      { h.md().Add(key, value) }
+func (h incoming) Values(key string) []string { return h.md().Values(key) }
+func (h incoming) Keys() []string             { return h.md().Keys() }
 
 // Service returns the service part of a full method name.
 func Service(fullMethod string) string {

@@ -18,7 +18,6 @@ import (
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 
 	"github.com/goxkit/gox/health"
@@ -189,8 +188,7 @@ type serverState struct {
 }
 
 func (s *Server) newState(ctx context.Context, method string) *serverState {
-	md, _ := metadata.FromIncomingContext(ctx)
-	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), request: md, reply: metadata.MD{}, start: time.Now()}}
+	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), in: ctx, start: time.Now()}}
 	st.ServerContext = transport.ServerContext{Context: ctx, Transporter: &st.t}
 	return st
 }

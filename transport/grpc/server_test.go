@@ -338,3 +338,53 @@ func TestTimeoutMiddlewareDeadlineReachesDownstream(t *testing.T) {
 		t.Fatalf("downstream saw %v left, want (0, 300ms]", left)
 	}
 }
+
+// The server reads the caller's metadata in place; asking for all of it or
+// changing it works on a copy, and the caller's id reaches the reply.
+func TestIncomingMetadataView(t *testing.T) {
+	type seen struct {
+		id, mixed, after string
+		keys             []string
+	}
+	got := make(chan seen, 1)
+	mw := func(next middleware.Handler) middleware.Handler {
+		return func(ctx context.Context, req any) (any, error) {
+			tr, _ := transport.FromServerContext(ctx)
+			h := tr.RequestHeader()
+			s := seen{id: h.Get("x-request-id"), mixed: h.Get("X-Custom-Key"), keys: h.Keys()}
+			h.Set("x-custom-key", "changed")
+			s.after = h.Get("x-custom-key")
+			got <- s
+			return next(ctx, req)
+		}
+	}
+	c := xgrpc.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(requestid.Server(), mw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterTestServiceServer(srv, &service{})
+	if _, err := srv.Endpoint(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Start(context.Background()) }()
+	defer srv.Stop(context.Background())
+	conn, err := xgrpc.Dial(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "req-1", "x-custom-key", "v1")
+	var hdr metadata.MD
+	if _, err := testpb.NewTestServiceClient(conn).UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("hi")}, grpc.Header(&hdr)); err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	if s.id != "req-1" || s.mixed != "v1" || !slices.Contains(s.keys, "x-custom-key") || s.after != "changed" {
+		t.Fatalf("server saw %+v", s)
+	}
+	if v := hdr.Get("x-request-id"); len(v) != 1 || v[0] != "req-1" {
+		t.Fatalf("reply x-request-id %v, want the caller's req-1", v)
+	}
+}
