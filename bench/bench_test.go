@@ -47,7 +47,7 @@ func BenchmarkChain(b *testing.B) {
 // no-op handler, with a transport in the context as a server would have.
 func BenchmarkMiddleware(b *testing.B) {
 	chain := DefaultChain(Logger(io.Discard), prometheus.New())
-	names := []string{"recovery", "requestid", "logging", "metrics", "timeout"}
+	names := []string{"recovery", "requestid", "logging", "metrics", "timeout", "metadata"}
 	noop := func(context.Context, any) (any, error) { return nil, nil }
 	for i, name := range names {
 		b.Run(name, func(b *testing.B) {
@@ -200,7 +200,7 @@ func TestHandlersAgree(t *testing.T) {
 func BenchmarkHTTPChainPrefix(b *testing.B) {
 	m := prometheus.New()
 	all := DefaultChain(Logger(io.Discard), m)
-	names := []string{"none", "+recovery", "+requestid", "+logging", "+metrics", "+timeout"}
+	names := []string{"none", "+recovery", "+requestid", "+logging", "+metrics", "+timeout", "+metadata"}
 	for n, name := range names {
 		b.Run(name, func(b *testing.B) {
 			h := GoxWith(all[:n], m)

@@ -18,6 +18,7 @@ import (
 	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/logging"
+	mdmw "github.com/goxkit/gox/middleware/metadata"
 	"github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
@@ -58,7 +59,8 @@ func FileLogger(path string) (*log.Logger, error) {
 }
 
 // DefaultChain is what gctl scaffolds with tracing off: recovery, request id,
-// access log, metrics, timeout.
+// access log, metrics, timeout, metadata propagation. Its first four are the
+// chain the throughput target names.
 func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middleware {
 	return []middleware.Middleware{
 		recovery.Recovery(logger),
@@ -66,6 +68,7 @@ func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middl
 		logging.Server(logger),
 		metrics.Server(m.Server()),
 		timeout.Timeout(10 * time.Second),
+		mdmw.Server(""),
 	}
 }
 

@@ -48,6 +48,25 @@ type Header interface {
 	Values(key string) []string
 }
 
+// HeaderRanger is implemented by Headers that can be walked without copying
+// their keys; Range calls f for each key until f returns false.
+type HeaderRanger interface {
+	Range(f func(key string, values []string) bool)
+}
+
+// RangeHeader walks h with Range when it has one, and through Keys otherwise.
+func RangeHeader(h Header, f func(key string, values []string) bool) {
+	if r, ok := h.(HeaderRanger); ok {
+		r.Range(f)
+		return
+	}
+	for _, k := range h.Keys() {
+		if !f(k, h.Values(k)) {
+			return
+		}
+	}
+}
+
 // Transporter describes the call a middleware is running in.
 type Transporter interface {
 	Kind() Kind

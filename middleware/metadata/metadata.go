@@ -29,15 +29,16 @@ func Server(prefix string) middleware.Middleware {
 				return next(ctx, req)
 			}
 			var md metadata.MD
-			h := tr.RequestHeader()
-			for _, k := range h.Keys() {
-				if lk := strings.ToLower(k); strings.HasPrefix(lk, prefix) {
+			transport.RangeHeader(tr.RequestHeader(), func(k string, v []string) bool {
+				// compare without lower-casing every key: only matches allocate
+				if len(k) >= len(prefix) && strings.EqualFold(k[:len(prefix)], prefix) && len(v) > 0 {
 					if md == nil {
 						md = metadata.MD{}
 					}
-					md[lk] = h.Get(k)
+					md[strings.ToLower(k)] = v[0]
 				}
-			}
+				return true
+			})
 			if md != nil {
 				ctx = metadata.NewServerContext(ctx, md)
 			}

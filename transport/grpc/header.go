@@ -27,6 +27,15 @@ func (h headerCarrier) Add(key, value string)      { metadata.MD(h).Append(key, 
 func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
+// Range implements transport.HeaderRanger.
+func (h headerCarrier) Range(f func(key string, values []string) bool) {
+	for k, v := range h {
+		if !f(k, v) {
+			return
+		}
+	}
+}
+
 // Transport is the transport.Transporter of a gRPC call, server or client side.
 type Transport struct {
 	endpoint  string
@@ -99,6 +108,10 @@ func (h incoming) Set(key, value string)      { h.md().Set(key, value) }
 func (h incoming) Add(key, value string)      { h.md().Add(key, value) }
 func (h incoming) Values(key string) []string { return h.md().Values(key) }
 func (h incoming) Keys() []string             { return h.md().Keys() }
+
+// Range implements transport.HeaderRanger (on a copy: grpc-go hands out
+// incoming metadata only as one).
+func (h incoming) Range(f func(key string, values []string) bool) { h.md().Range(f) }
 
 // Service returns the service part of a full method name.
 func Service(fullMethod string) string {
