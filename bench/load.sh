@@ -6,7 +6,9 @@
 # gox runs two chains: the issue's ("recovery, request id, access log to a
 # file, metrics, tracing off") and the scaffold's, which adds the timeout.
 # The server is pinned to CPU 0 and the load generator to CPU 1 (taskset).
-# Rounds alternate the order of the two servers; the median of each is kept.
+# Rounds alternate the order of the two servers. Reported: the median req/s of
+# each side, their ratio, and the median of the per-round ratios (the figure
+# to read on a noisy machine: each round's two runs are seconds apart).
 #   bash bench/load.sh [SECONDS_PER_RUN=10] [ROUNDS=3]
 # Loopback only; every run is bounded in time.
 set -euo pipefail
@@ -54,12 +56,16 @@ run() { # run NAME BASE_MODE GOX_MODE KIND PATH [LUA]
       if [[ $kind == http ]]; then http_rate "$m" "$@" >>"$f"; else grpc_rate "$m" >>"$f"; fi
     done
   done
-  local b g; b=$(median <"$OUT/$id.base"); g=$(median <"$OUT/$id.gox")
-  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% |\n' "$name" "$base" "$b" "$g" "$(awk -v g="$g" -v b="$b" 'BEGIN {print 100*g/b}')"
+  local b g r; b=$(median <"$OUT/$id.base"); g=$(median <"$OUT/$id.gox")
+  # paired: the two runs of a round are seconds apart, so their ratio cancels
+  # most of the machine's slow drift; the median of those ratios is the figure
+  r=$(paste "$OUT/$id.gox" "$OUT/$id.base" | awk '{print 100*$1/$2}' | median)
+  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% | %.1f%% |\n' "$name" "$base" "$b" "$g" \
+    "$(awk -v g="$g" -v b="$b" 'BEGIN {print 100*g/b}')" "$r"
 }
 
-echo "| scenario | baseline req/s | gox req/s | gox / baseline |"
-echo "|---|---|---|---|"
+echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios |"
+echo "|---|---|---|---|---|"
 run "GET /ping, issue chain" gin gox:issue http /ping
 run "GET /ping, scaffold chain" gin gox http /ping
 run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
