@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Access is one access-log record: the logging middleware's, for every
@@ -50,13 +48,7 @@ func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 	if a.Time.IsZero() {
 		return false
 	}
-	bp := bufPool.Get().(*[]byte)
-	b := append((*bp)[:0], `{"level":"`...)
-	b = append(b, zapLevel(a.Level).String()...)
-	b = append(b, `","ts":"`...)
-	b = appendRFC3339Nano(b, a.Time)
-	b = append(b, `","msg":"`...)
-	b = appendEscaped(b, a.Msg)
+	bp, b := f.start(a.Level, a.Time, a.Msg)
 	b = append(b, `","kind":"`...)
 	b = appendEscaped(b, a.Kind)
 	b = append(b, `","operation":"`...)
@@ -72,28 +64,5 @@ func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 		b = appendEscaped(b, a.Error)
 		b = append(b, '"')
 	}
-	ok := true
-	if ctx != nil {
-		for _, at := range Attrs(ctx) {
-			if b, ok = appendScalar(b, at); !ok {
-				break
-			}
-		}
-		if sc := trace.SpanContextFromContext(ctx); ok && sc.IsValid() {
-			b = append(b, `,"trace_id":"`...)
-			b = append(b, sc.TraceID().String()...)
-			b = append(b, `","span_id":"`...)
-			b = append(b, sc.SpanID().String()...)
-			b = append(b, '"')
-		}
-	}
-	if ok {
-		b = append(b, "}\n"...)
-		_, _ = f.out.Write(b)
-	}
-	if cap(b) <= 16<<10 {
-		*bp = b
-		bufPool.Put(bp)
-	}
-	return ok
+	return f.finish(ctx, bp, b, true)
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
@@ -28,19 +29,31 @@ func (f *fastJSON) write(ctx context.Context, r slog.Record) bool {
 	if r.PC != 0 || r.Time.IsZero() {
 		return false
 	}
-	bp := bufPool.Get().(*[]byte)
-	b := append((*bp)[:0], `{"level":"`...)
-	b = append(b, zapLevel(r.Level).String()...)
-	b = append(b, `","ts":"`...)
-	b = appendRFC3339Nano(b, r.Time)
-	b = append(b, `","msg":"`...)
-	b = appendEscaped(b, r.Message)
+	bp, b := f.start(r.Level, r.Time, r.Message)
 	b = append(b, '"')
 	ok := true
 	r.Attrs(func(a slog.Attr) bool {
 		b, ok = appendScalar(b, a)
 		return ok
 	})
+	return f.finish(ctx, bp, b, ok)
+}
+
+// start takes a pooled buffer and writes {"level":..,"ts":..,"msg":"<msg>
+// into it, leaving the message's string open.
+func (f *fastJSON) start(l slog.Level, t time.Time, msg string) (*[]byte, []byte) {
+	bp := bufPool.Get().(*[]byte)
+	b := append((*bp)[:0], `{"level":"`...)
+	b = append(b, zapLevel(l).String()...)
+	b = append(b, `","ts":"`...)
+	b = appendRFC3339Nano(b, t)
+	b = append(b, `","msg":"`...)
+	return bp, appendEscaped(b, msg)
+}
+
+// finish adds the context's attributes and trace ids, writes the line if ok,
+// and returns the buffer to the pool; false means nothing was written.
+func (f *fastJSON) finish(ctx context.Context, bp *[]byte, b []byte, ok bool) bool {
 	if ok && ctx != nil {
 		for _, a := range Attrs(ctx) {
 			if b, ok = appendScalar(b, a); !ok {
