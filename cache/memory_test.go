@@ -48,26 +48,37 @@ func TestMemoryRejectsBadConfig(t *testing.T) {
 	}
 }
 
+// ttls records the TTL of every Save.
+type ttls struct {
+	cache.Store
+	got []time.Duration
+}
+
+func (s *ttls) Save(_ context.Context, _ string, _ []byte, ttl time.Duration) error {
+	s.got = append(s.got, ttl)
+	return nil
+}
+
 func TestJitterShortensTTL(t *testing.T) {
 	ctx := context.Background()
-	m, _ := cache.NewMemory(cache.DefaultMemoryConfig())
-	c := cache.New[int](m, cache.WithTTL(300*time.Millisecond), cache.WithJitter(0.5))
-	for i := range 50 {
+	s := &ttls{}
+	c := cache.New[int](s, cache.WithTTL(300*time.Millisecond), cache.WithJitter(0.5))
+	for i := range 200 {
 		_ = c.Save(ctx, fmt.Sprint(i), i)
 	}
-	time.Sleep(160 * time.Millisecond) // past the shortest possible TTL (150 ms)...
-	gone := 0
-	for i := range 50 {
-		if ok, _ := c.Contains(ctx, fmt.Sprint(i)); !ok {
-			gone++
+	distinct := map[time.Duration]bool{}
+	for _, ttl := range s.got {
+		if ttl < 150*time.Millisecond || ttl > 300*time.Millisecond {
+			t.Fatalf("TTL %v outside [150ms, 300ms] for TTL 300ms and jitter 0.5", ttl)
 		}
+		distinct[ttl] = true
 	}
-	if gone == 0 || gone == 50 { // ...some have expired, not all: TTLs differ
-		t.Fatalf("%d of 50 entries expired after 160 ms with TTL 300 ms and jitter 0.5", gone)
+	if len(distinct) < 100 { // 200 draws from 150 million nanoseconds
+		t.Fatalf("only %d distinct TTLs in 200 saves: entries would expire together", len(distinct))
 	}
-	time.Sleep(200 * time.Millisecond)
-	if ok, _ := c.Contains(ctx, "0"); ok {
-		t.Fatal("an entry outlived its TTL")
+	_ = cache.New[int](s, cache.WithTTL(time.Second), cache.WithJitter(0)).Save(ctx, "k", 1)
+	if got := s.got[len(s.got)-1]; got != time.Second {
+		t.Fatalf("jitter 0 gave TTL %v, want exactly 1s", got)
 	}
 }
 
