@@ -37,6 +37,8 @@ type Kind string
 const (
 	KindHTTP Kind = "http"
 	KindGRPC Kind = "grpc"
+	// KindQueue is a message consumed from a broker.
+	KindQueue Kind = "queue"
 )
 
 // Header is a transport's header map: HTTP headers or gRPC metadata.

@@ -1,0 +1,75 @@
+package broker_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/broker/brokertest"
+)
+
+func TestMemoryContract(t *testing.T) {
+	brokertest.Run(t, func(t *testing.T) broker.Backend {
+		// one process: every "backend" of a test is the same broker
+		if b, ok := shared[t.Name()]; ok {
+			return b
+		}
+		b := broker.NewMemory()
+		shared[t.Name()] = b
+		t.Cleanup(func() { _ = b.Close() })
+		return b
+	})
+}
+
+var shared = map[string]*broker.Memory{}
+
+func TestMemoryRefusesOversizeAndClosed(t *testing.T) {
+	b := broker.NewMemory(10)
+	err := b.Publish(context.Background(), "t", &broker.Message{ID: "big", Body: make([]byte, 11)})
+	if err == nil || !strings.Contains(err.Error(), "message big is 11 bytes, over the limit of 10") {
+		t.Fatalf("oversize: %v", err)
+	}
+	if err := b.Publish(context.Background(), "", &broker.Message{}); err == nil || !strings.Contains(err.Error(), "topic is empty") {
+		t.Fatalf("no topic: %v", err)
+	}
+	_ = b.Close()
+	if err := b.Publish(context.Background(), "t", &broker.Message{}); !errors.Is(err, broker.ErrClosed) {
+		t.Fatalf("publish after Close: %v", err)
+	}
+	if _, err := b.Receive(context.Background(), "t", "g"); !errors.Is(err, broker.ErrClosed) {
+		t.Fatalf("receive after Close: %v", err)
+	}
+}
+
+func TestMemoryKeepsMessagesPublishedBeforeAnyConsumer(t *testing.T) {
+	b := broker.NewMemory()
+	_ = b.Publish(context.Background(), "t", &broker.Message{ID: "early"})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	d, err := b.Receive(ctx, "t", "g")
+	if err != nil || d.Message().ID != "early" {
+		t.Fatalf("first group did not get the backlog: %v", err)
+	}
+	_ = d.Ack(ctx)
+}
+
+func TestConsumerOptionsAreChecked(t *testing.T) {
+	b := broker.NewMemory()
+	h := func(context.Context, *broker.Message) error { return nil }
+	for _, tc := range []struct {
+		topic string
+		o     broker.ConsumerOptions
+		want  string
+	}{
+		{"", broker.ConsumerOptions{Group: "g"}, "topic is empty"},
+		{"t", broker.ConsumerOptions{}, "group is empty"},
+		{"t", broker.ConsumerOptions{Group: "g", Retry: -1}, "must not be negative"},
+	} {
+		if _, err := broker.NewConsumer(b, tc.topic, h, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc, err, tc.want)
+		}
+	}
+}
