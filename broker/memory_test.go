@@ -14,17 +14,17 @@ import (
 func TestMemoryContract(t *testing.T) {
 	brokertest.Run(t, func(t *testing.T) broker.Backend {
 		// one process: every "backend" of a test is the same broker
-		if b, ok := shared[t.Name()]; ok {
+		if b, ok := shared[t]; ok {
 			return b
 		}
 		b := broker.NewMemory()
-		shared[t.Name()] = b
+		shared[t] = b
 		t.Cleanup(func() { _ = b.Close() })
 		return b
 	})
 }
 
-var shared = map[string]*broker.Memory{}
+var shared = map[*testing.T]*broker.Memory{}
 
 func TestMemoryRefusesOversizeAndClosed(t *testing.T) {
 	b := broker.NewMemory(10)

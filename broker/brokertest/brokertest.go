@@ -119,7 +119,7 @@ func Run(t *testing.T, newBackend func(t *testing.T) broker.Backend) {
 		b, topic := newBackend(t), topicOf(t)
 		var poison, good atomic.Int32
 		consume(t, b, topic, broker.ConsumerOptions{Group: "g", Retry: 2, Sleep: 10 * time.Millisecond,
-			Middleware: []middleware.Middleware{recovery.Recovery(nil)}},
+			Middleware: []middleware.Middleware{recovery.Recovery(quiet())}},
 			func(_ context.Context, m *broker.Message) error {
 				switch string(m.Body) {
 				case "poison":
