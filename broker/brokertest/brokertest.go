@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -257,7 +258,13 @@ func Run(t *testing.T, newBackend func(t *testing.T) broker.Backend) {
 	})
 }
 
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// quiet discards the consumers' logs, unless GOX_TEST_LOG is set.
+func quiet() *slog.Logger {
+	if os.Getenv("GOX_TEST_LOG") != "" {
+		return slog.Default()
+	}
+	return slog.New(slog.DiscardHandler)
+}
 
 func consume(t *testing.T, b broker.Backend, topic string, o broker.ConsumerOptions, h broker.Handler) {
 	t.Helper()

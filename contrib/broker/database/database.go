@@ -1,0 +1,369 @@
+// Package dbbroker is a durable broker.Backend on the service's own database
+// (SQLite by default, MySQL/MariaDB, PostgreSQL) through xgorm: no broker
+// server, nothing lost when a process dies, and a transactional outbox for
+// free — Publish writes through xgorm's Conn(ctx), so inside a
+// db.Transaction the message is stored if and only if the business write
+// commits.
+//
+// Messages wait in gox_queue_jobs, one row per consumer group. A consumer
+// claims a row for a visibility timeout; if it dies before settling, the row
+// becomes claimable again when the timeout runs out and is delivered again
+// with the next attempt number. Dead letters go to gox_queue_failed (the
+// seed's failed-jobs table), from where Replay (`queue retry`) sends them back.
+package dbbroker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/goxkit/gox/broker"
+	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+)
+
+// Config tunes the database broker.
+type Config struct {
+	// Conn is the xgorm connection name (default "default").
+	Conn string `yaml:"conn"`
+	// Visibility is how long a claimed message is hidden from other
+	// consumers; one held by a consumer that died is delivered again after it.
+	Visibility time.Duration `yaml:"visibility"`
+	// PollInterval is how often an idle consumer looks for new messages.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// MaxBytes refuses larger message bodies.
+	MaxBytes int `yaml:"max_bytes"`
+}
+
+// DefaultConfig: the default connection, 30 s visibility, 200 ms polling, 1 MiB.
+func DefaultConfig() Config {
+	return Config{Conn: xgorm.DefaultName, Visibility: 30 * time.Second, PollInterval: 200 * time.Millisecond, MaxBytes: 1 << 20}
+}
+
+// Job is a message waiting for one consumer group.
+type Job struct {
+	ID            uint64 `gorm:"primaryKey;autoIncrement"`
+	MsgID         string `gorm:"size:64;not null"`
+	Topic         string `gorm:"size:191;not null;index:gox_queue_claim,priority:1"`
+	Grp           string `gorm:"size:191;not null;index:gox_queue_claim,priority:2"`
+	AvailableAt   int64  `gorm:"not null;index:gox_queue_claim,priority:3"` // unix ms
+	ReservedUntil int64  `gorm:"not null;default:0"`                        // unix ms; 0 = free
+	Token         string `gorm:"size:64;not null;default:''"`
+	Attempt       int    `gorm:"not null;default:0"` // claims so far
+	MsgKey        string `gorm:"size:191;not null;default:''"`
+	Headers       string `gorm:"type:text"`
+	Body          []byte
+	PublishedAt   int64 `gorm:"not null"` // unix ns
+}
+
+// TableName implements gorm's Tabler.
+func (Job) TableName() string { return "gox_queue_jobs" }
+
+// Group records that a consumer group consumes a topic, so that Publish
+// writes a row for it.
+type Group struct {
+	Topic string `gorm:"primaryKey;size:191"`
+	Grp   string `gorm:"primaryKey;size:191"`
+}
+
+// TableName implements gorm's Tabler.
+func (Group) TableName() string { return "gox_queue_groups" }
+
+// Failed is a dead letter.
+type Failed struct {
+	ID          uint64 `gorm:"primaryKey;autoIncrement"`
+	MsgID       string `gorm:"size:64;not null;index"`
+	Topic       string `gorm:"size:191;not null;index:gox_queue_failed_tg,priority:1"`
+	Grp         string `gorm:"size:191;not null;index:gox_queue_failed_tg,priority:2"`
+	MsgKey      string `gorm:"size:191;not null;default:''"`
+	Headers     string `gorm:"type:text"`
+	Body        []byte
+	PublishedAt int64
+	Attempts    int
+	Error       string `gorm:"type:text"`
+	FailedAt    int64  // unix ns
+}
+
+// TableName implements gorm's Tabler.
+func (Failed) TableName() string { return "gox_queue_failed" }
+
+// Models are the broker's tables, for xgorm.Migrations (`db migrate`).
+func Models() []any { return []any{&Job{}, &Group{}, &Failed{}} }
+
+// Broker is the database Backend.
+type Broker struct {
+	db     *xgorm.DB
+	c      Config
+	mu     sync.Mutex
+	joined map[[2]string]bool
+	closed chan struct{}
+	once   sync.Once
+}
+
+var _ interface {
+	broker.Backend
+	broker.DeadLetters
+} = (*Broker)(nil)
+
+// New returns a Broker on db. Its tables must exist: run Models through
+// db.Migrate (the scaffold's `db migrate` does), or call Migrate.
+func New(db *xgorm.DB, c Config) (*Broker, error) {
+	if c.Conn == "" {
+		c.Conn = xgorm.DefaultName
+	}
+	if _, err := db.Get(c.Conn); err != nil {
+		return nil, fmt.Errorf("dbbroker: %w", err)
+	}
+	if c.Visibility <= 0 || c.PollInterval <= 0 || c.MaxBytes <= 0 {
+		return nil, fmt.Errorf("dbbroker: visibility (%v), poll_interval (%v) and max_bytes (%d) must be positive", c.Visibility, c.PollInterval, c.MaxBytes)
+	}
+	return &Broker{db: db, c: c, joined: map[[2]string]bool{}, closed: make(chan struct{})}, nil
+}
+
+// Migrate creates the broker's tables on its connection.
+func (b *Broker) Migrate(ctx context.Context) error {
+	_, err := b.db.Migrate(ctx, xgorm.Migrations{Conn: b.c.Conn, Models: Models()})
+	return err
+}
+
+func (b *Broker) conn(ctx context.Context) *gorm.DB { return b.db.Conn(ctx, b.c.Conn) }
+
+// Publish implements broker.Publisher. Inside an xgorm transaction on the
+// broker's connection it joins the transaction (the outbox).
+func (b *Broker) Publish(ctx context.Context, topic string, msg *broker.Message, opts ...broker.PublishOption) error {
+	if err := broker.Prepare(topic, msg); err != nil {
+		return err
+	}
+	if len(msg.Body) > b.c.MaxBytes {
+		return fmt.Errorf("dbbroker: publish to %s: message %s is %d bytes, over the limit of %d", topic, msg.ID, len(msg.Body), b.c.MaxBytes)
+	}
+	select {
+	case <-b.closed:
+		return broker.ErrClosed
+	default:
+	}
+	var o broker.PublishOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	headers, err := json.Marshal(msg.Headers)
+	if err != nil {
+		return fmt.Errorf("dbbroker: publish to %s: headers: %w", topic, err)
+	}
+	db := b.conn(ctx)
+	var groups []string
+	if err := db.Model(&Group{}).Where("topic = ?", topic).Pluck("grp", &groups).Error; err != nil {
+		return fmt.Errorf("dbbroker: publish to %s: %w", topic, err)
+	}
+	if len(groups) == 0 {
+		groups = []string{""} // a backlog: the first group to claim a message keeps it
+	}
+	jobs := make([]Job, 0, len(groups))
+	for _, g := range groups {
+		jobs = append(jobs, Job{MsgID: msg.ID, Topic: topic, Grp: g, AvailableAt: time.Now().Add(o.Delay).UnixMilli(),
+			MsgKey: msg.Key, Headers: string(headers), Body: msg.Body, PublishedAt: msg.Time.UnixNano()})
+	}
+	if err := db.Create(&jobs).Error; err != nil {
+		return fmt.Errorf("dbbroker: publish to %s: %w", topic, err)
+	}
+	return nil
+}
+
+// join registers group for topic once per process, so that Publish writes
+// a row for it from now on.
+func (b *Broker) join(ctx context.Context, topic, group string) error {
+	b.mu.Lock()
+	done := b.joined[[2]string{topic, group}]
+	b.mu.Unlock()
+	if done {
+		return nil
+	}
+	err := b.db.Transaction(ctx, func(ctx context.Context) error {
+		db := b.conn(ctx)
+		return db.Clauses(clause.OnConflict{DoNothing: true}).Create(&Group{Topic: topic, Grp: group}).Error
+	}, b.c.Conn)
+	if err != nil {
+		return fmt.Errorf("dbbroker: join %s/%s: %w", topic, group, err)
+	}
+	b.mu.Lock()
+	b.joined[[2]string{topic, group}] = true
+	b.mu.Unlock()
+	return nil
+}
+
+// Receive implements broker.Backend: it claims the oldest due message of
+// topic for group, polling while there is none.
+func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
+	if err := b.join(ctx, topic, group); err != nil {
+		return nil, err
+	}
+	wait := time.NewTimer(0)
+	defer wait.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-b.closed:
+			return nil, broker.ErrClosed
+		case <-wait.C:
+		}
+		d, err := b.claim(ctx, topic, group)
+		if err != nil || d != nil {
+			return d, err
+		}
+		wait.Reset(b.c.PollInterval)
+	}
+}
+
+// claim takes the oldest due, unreserved row with a compare-and-set on its
+// reservation, which works the same on SQLite, MySQL and PostgreSQL.
+func (b *Broker) claim(ctx context.Context, topic, group string) (*delivery, error) {
+	db := b.conn(ctx)
+	for range 5 {
+		now := time.Now().UnixMilli()
+		var j Job
+		// grp '' is the backlog of messages published while no group had
+		// joined the topic: the first group to claim one keeps it.
+		err := db.Where("topic = ? AND grp IN (?, '') AND available_at <= ? AND reserved_until < ?", topic, group, now, now).
+			Order("id").Limit(1).Take(&j).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("dbbroker: receive %s/%s: %w", topic, group, err)
+		}
+		token := newToken()
+		res := db.Model(&Job{}).Where("id = ? AND reserved_until = ? AND token = ? AND grp = ?", j.ID, j.ReservedUntil, j.Token, j.Grp).
+			Updates(map[string]any{"reserved_until": now + b.c.Visibility.Milliseconds(), "token": token, "attempt": j.Attempt + 1, "grp": group})
+		if res.Error != nil {
+			return nil, fmt.Errorf("dbbroker: receive %s/%s: %w", topic, group, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			j.Token, j.Attempt, j.Grp = token, j.Attempt+1, group
+			return &delivery{b: b, j: j}, nil
+		}
+		// another consumer claimed it first: look again
+	}
+	return nil, nil
+}
+
+func newToken() string {
+	var t [16]byte
+	_, _ = rand.Read(t[:])
+	return hex.EncodeToString(t[:])
+}
+
+// Close implements broker.Backend; it does not close the database, which the
+// service owns.
+func (b *Broker) Close() error {
+	b.once.Do(func() { close(b.closed) })
+	return nil
+}
+
+type delivery struct {
+	b *Broker
+	j Job
+}
+
+func (d *delivery) Message() *broker.Message {
+	m := &broker.Message{ID: d.j.MsgID, Topic: d.j.Topic, Key: d.j.MsgKey, Body: d.j.Body,
+		Time: time.Unix(0, d.j.PublishedAt), Attempt: d.j.Attempt}
+	_ = json.Unmarshal([]byte(d.j.Headers), &m.Headers)
+	return m
+}
+
+var errLost = errors.New("dbbroker: the message's reservation ran out and another consumer may hold it (raise visibility)")
+
+// mine scopes a statement to this delivery's reservation.
+func (d *delivery) mine(ctx context.Context) *gorm.DB {
+	return d.b.conn(ctx).Model(&Job{}).Where("id = ? AND token = ?", d.j.ID, d.j.Token)
+}
+
+func (d *delivery) Ack(ctx context.Context) error {
+	res := d.mine(ctx).Delete(&Job{})
+	return settled(res, "ack", d.j)
+}
+
+func (d *delivery) Retry(ctx context.Context, delay time.Duration, _ error) error {
+	res := d.mine(ctx).Updates(map[string]any{"available_at": time.Now().Add(delay).UnixMilli(), "reserved_until": 0, "token": ""})
+	return settled(res, "retry", d.j)
+}
+
+func (d *delivery) DeadLetter(ctx context.Context, cause error) error {
+	msg := ""
+	if cause != nil {
+		msg = cause.Error()
+	}
+	return d.b.db.Transaction(ctx, func(ctx context.Context) error {
+		if err := settled(d.mine(ctx).Delete(&Job{}), "dead-letter", d.j); err != nil {
+			return err
+		}
+		return d.b.conn(ctx).Create(&Failed{MsgID: d.j.MsgID, Topic: d.j.Topic, Grp: d.j.Grp, MsgKey: d.j.MsgKey,
+			Headers: d.j.Headers, Body: d.j.Body, PublishedAt: d.j.PublishedAt, Attempts: d.j.Attempt, Error: msg,
+			FailedAt: time.Now().UnixNano()}).Error
+	}, d.b.c.Conn)
+}
+
+func settled(res *gorm.DB, op string, j Job) error {
+	if res.Error != nil {
+		return fmt.Errorf("dbbroker: %s %s: %w", op, j.MsgID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("dbbroker: %s %s: %w", op, j.MsgID, errLost)
+	}
+	return nil
+}
+
+// ListDeadLetters implements broker.DeadLetters.
+func (b *Broker) ListDeadLetters(ctx context.Context, topic, group string, limit int) ([]broker.DeadLetter, error) {
+	var rows []Failed
+	q := b.conn(ctx).Where("topic = ? AND grp = ?", topic, group).Order("id")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("dbbroker: dead letters of %s/%s: %w", topic, group, err)
+	}
+	out := make([]broker.DeadLetter, 0, len(rows))
+	for _, f := range rows {
+		m := broker.Message{ID: f.MsgID, Topic: f.Topic, Key: f.MsgKey, Body: f.Body, Time: time.Unix(0, f.PublishedAt), Attempt: f.Attempts}
+		_ = json.Unmarshal([]byte(f.Headers), &m.Headers)
+		out = append(out, broker.DeadLetter{Message: m, Group: f.Grp, Error: f.Error, Attempts: f.Attempts, At: time.Unix(0, f.FailedAt)})
+	}
+	return out, nil
+}
+
+// Replay implements broker.DeadLetters in one transaction.
+func (b *Broker) Replay(ctx context.Context, topic, group string, ids ...string) (int, error) {
+	n := 0
+	err := b.db.Transaction(ctx, func(ctx context.Context) error {
+		db := b.conn(ctx)
+		var rows []Failed
+		if err := db.Where("topic = ? AND grp = ? AND msg_id IN ?", topic, group, ids).Find(&rows).Error; err != nil {
+			return err
+		}
+		for _, f := range rows {
+			j := Job{MsgID: f.MsgID, Topic: f.Topic, Grp: f.Grp, AvailableAt: time.Now().UnixMilli(), MsgKey: f.MsgKey,
+				Headers: f.Headers, Body: f.Body, PublishedAt: f.PublishedAt}
+			if err := db.Create(&j).Error; err != nil {
+				return err
+			}
+			if err := db.Delete(&Failed{}, f.ID).Error; err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	}, b.c.Conn)
+	if err != nil {
+		return 0, fmt.Errorf("dbbroker: replay %s/%s: %w", topic, group, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,167 @@
+package dbbroker_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/broker/brokertest"
+	dbbroker "github.com/goxkit/gox/contrib/broker/database"
+	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/goxtest"
+)
+
+func sqlite(t *testing.T) xgorm.Config {
+	c := xgorm.DefaultConfig()
+	c.DSN = filepath.Join(t.TempDir(), "queue.db")
+	return c
+}
+
+func postgres(t *testing.T) xgorm.Config {
+	c := xgorm.DefaultConfig()
+	c.Driver, c.DSN = xgorm.Postgres, goxtest.RequireEnv(t, "PG_DSN", "source ci/lib.sh; source ci/postgres.sh; start_postgres")
+	return c
+}
+
+func mysql(t *testing.T) xgorm.Config {
+	c := xgorm.DefaultConfig()
+	c.Driver, c.DSN = xgorm.MySQL, goxtest.RequireEnv(t, "MYSQL_DSN", "source ci/lib.sh; source ci/mariadb.sh; start_mariadb")
+	return c
+}
+
+// open opens the database once per test, with fresh broker tables.
+func open(t *testing.T, c xgorm.Config) *xgorm.DB {
+	t.Helper()
+	db, err := xgorm.Open(context.Background(), xgorm.Configs{"default": c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	_ = db.Default().Migrator().DropTable(dbbroker.Models()...)
+	if _, err := db.Migrate(context.Background(), xgorm.Migrations{Models: dbbroker.Models()}); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func fast() dbbroker.Config {
+	c := dbbroker.DefaultConfig()
+	c.PollInterval = 20 * time.Millisecond
+	return c
+}
+
+func TestContract(t *testing.T) {
+	for name, cfg := range map[string]func(*testing.T) xgorm.Config{"sqlite": sqlite, "postgres": postgres, "mysql": mysql} {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			dbs := map[*testing.T]*xgorm.DB{}
+			brokertest.Run(t, func(t *testing.T) broker.Backend {
+				db := func() *xgorm.DB {
+					mu.Lock()
+					defer mu.Unlock() // open may end the test (t.Fatal)
+					if db, ok := dbs[t]; ok {
+						return db
+					}
+					dbs[t] = open(t, cfg(t))
+					return dbs[t]
+				}()
+				b, err := dbbroker.New(db, fast()) // a Broker each, as separate processes
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = b.Close() })
+				return b
+			})
+		})
+	}
+}
+
+// Publishing inside a transaction is the outbox: the message exists if and
+// only if the business write committed.
+func TestOutbox(t *testing.T) {
+	db := open(t, sqlite(t))
+	ctx := context.Background()
+	type Order struct {
+		ID    uint
+		Total int
+	}
+	if _, err := db.Migrate(ctx, xgorm.Migrations{Models: []any{&Order{}}}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := dbbroker.New(db, fast())
+	place := func(fail bool) error {
+		return db.Transaction(ctx, func(ctx context.Context) error {
+			if err := db.Conn(ctx).Create(&Order{Total: 5}).Error; err != nil {
+				return err
+			}
+			if err := b.Publish(ctx, "orders", &broker.Message{Body: []byte("placed")}); err != nil {
+				return err
+			}
+			if fail {
+				return errors.New("payment refused")
+			}
+			return nil
+		})
+	}
+	_ = place(true)
+	if err := place(false); err != nil {
+		t.Fatal(err)
+	}
+	var orders, jobs int64
+	db.Conn(ctx).Model(&Order{}).Count(&orders)
+	db.Conn(ctx).Model(&dbbroker.Job{}).Count(&jobs)
+	if orders != 1 || jobs != 1 {
+		t.Fatalf("%d orders and %d queued messages after one rolled back and one committed transaction; want 1 and 1", orders, jobs)
+	}
+}
+
+// A consumer that dies without settling (its reservation is never renewed)
+// gets its message delivered again after the visibility timeout, with the
+// next attempt number.
+func TestVisibilityTimeoutRedelivers(t *testing.T) {
+	db := open(t, sqlite(t))
+	c := fast()
+	c.Visibility = 300 * time.Millisecond
+	b, _ := dbbroker.New(db, c)
+	ctx := context.Background()
+	_ = b.Publish(ctx, "jobs", &broker.Message{ID: "m1"})
+	d, err := b.Receive(ctx, "jobs", "g")
+	if err != nil || d.Message().Attempt != 1 {
+		t.Fatalf("first receive: %v", err)
+	}
+	// the holder "dies": no Ack
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	d2, err := b.Receive(rctx, "jobs", "g")
+	if err != nil || d2.Message().ID != "m1" || d2.Message().Attempt != 2 {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if waited := time.Since(start); waited < 200*time.Millisecond {
+		t.Fatalf("redelivered after %v, before the visibility timeout", waited)
+	}
+	if err := d.Ack(ctx); err == nil {
+		t.Fatal("the dead holder's late Ack succeeded; it must fail, the message is someone else's now")
+	}
+	if err := d2.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigChecked(t *testing.T) {
+	db := open(t, sqlite(t))
+	c := dbbroker.DefaultConfig()
+	c.Conn = "reports"
+	if _, err := dbbroker.New(db, c); err == nil {
+		t.Fatal("an unknown connection was accepted")
+	}
+	c = dbbroker.DefaultConfig()
+	c.Visibility = 0
+	if _, err := dbbroker.New(db, c); err == nil {
+		t.Fatal("zero visibility was accepted")
+	}
+}
