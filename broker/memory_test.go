@@ -9,6 +9,8 @@ import (
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/broker/brokertest"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/requestid"
 )
 
 func TestMemoryContract(t *testing.T) {
@@ -71,5 +73,31 @@ func TestConsumerOptionsAreChecked(t *testing.T) {
 		if _, err := broker.NewConsumer(b, tc.topic, h, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc, err, tc.want)
 		}
+	}
+}
+
+// The producer's client chain writes into the message headers and the
+// consumer's server chain reads them: the request id crosses the queue.
+func TestRequestIDCrossesTheQueue(t *testing.T) {
+	b := broker.NewMemory()
+	seen := make(chan string, 1)
+	c, _ := broker.NewConsumer(b, "t", func(ctx context.Context, m *broker.Message) error {
+		seen <- requestid.FromContext(ctx)
+		return nil
+	}, broker.ConsumerOptions{Group: "g", Middleware: []middleware.Middleware{requestid.Server()}})
+	go func() { _ = c.Start(context.Background()) }()
+	defer c.Stop(context.Background())
+	p := broker.NewProducer(b, requestid.Client())
+	ctx := requestid.NewContext(context.Background(), "req-42")
+	if err := p.Send(ctx, "t", "k", []byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case id := <-seen:
+		if id != "req-42" {
+			t.Fatalf("consumer saw request id %q, want the producer's req-42", id)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("not delivered")
 	}
 }
