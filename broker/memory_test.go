@@ -101,3 +101,42 @@ func TestRequestIDCrossesTheQueue(t *testing.T) {
 		t.Fatal("not delivered")
 	}
 }
+
+type countJob struct{ n chan string }
+
+func (j countJob) Handle(_ context.Context, m *broker.Message) error { j.n <- string(m.Body); return nil }
+
+// The seed's shapes: producer Send(topic, key, body, delay) and a consumer
+// list of {Queue, Job, Sleep, Retry, Timeout}.
+func TestSeedShapes(t *testing.T) {
+	b := broker.NewMemory()
+	billing, audit := countJob{make(chan string, 1)}, countJob{make(chan string, 1)}
+	cs, err := broker.NewConsumers(b, "example-topic", []broker.Subscription{
+		{Queue: "example-queue", Job: billing, Retry: 1},
+		{Queue: "audit-queue", Job: audit, Timeout: time.Second},
+	})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("%d consumers, %v", len(cs), err)
+	}
+	for _, c := range cs {
+		go func() { _ = c.Start(context.Background()) }()
+		defer c.Stop(context.Background())
+	}
+	time.Sleep(50 * time.Millisecond) // both groups join before the message
+	if err := broker.NewProducer(b).Send(context.Background(), "example-topic", "", []byte("hello"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []countJob{billing, audit} {
+		select {
+		case body := <-j.n:
+			if body != "hello" {
+				t.Fatalf("job got %q", body)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a subscription did not get the message")
+		}
+	}
+	if _, err := broker.NewConsumers(b, "t", []broker.Subscription{{Queue: "q"}}); err == nil || !strings.Contains(err.Error(), `subscription 0 ("q") has no Job`) {
+		t.Fatalf("missing Job: %v", err)
+	}
+}
