@@ -104,7 +104,10 @@ func TestRequestIDCrossesTheQueue(t *testing.T) {
 
 type countJob struct{ n chan string }
 
-func (j countJob) Handle(_ context.Context, m *broker.Message) error { j.n <- string(m.Body); return nil }
+func (j countJob) Handle(_ context.Context, m *broker.Message) error {
+	j.n <- string(m.Body)
+	return nil
+}
 
 // The seed's shapes: producer Send(topic, key, body, delay) and a consumer
 // list of {Queue, Job, Sleep, Retry, Timeout}.
