@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/transport"
@@ -315,10 +316,5 @@ func none[T any](t *testing.T, ch <-chan T, d time.Duration) {
 
 func eventually(t *testing.T, ok func() bool) {
 	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if ok() {
-			return
-		}
-	}
-	t.Fatal("condition not reached within 10s")
+	goxtest.Eventually(t, 10*time.Second, ok)
 }

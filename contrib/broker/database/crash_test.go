@@ -13,6 +13,7 @@ import (
 	"github.com/goxkit/gox/broker"
 	dbbroker "github.com/goxkit/gox/contrib/broker/database"
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // Processed is what the idempotent handler records: one row per message.
@@ -56,13 +57,13 @@ func TestSIGKILLMidHandler(t *testing.T) {
 	}
 	first := worker("hang")
 	marker := filepath.Join(dir, "recorded")
-	waitFor(t, func() bool { _, err := os.Stat(marker); return err == nil })
+	goxtest.Eventually(t, 15*time.Second, func() bool { _, err := os.Stat(marker); return err == nil })
 	_ = first.Process.Kill() // SIGKILL: no deferred code, no ack
 	_ = first.Wait()
 
 	second := worker("normal")
 	defer func() { _ = second.Process.Kill(); _ = second.Wait() }()
-	waitFor(t, func() bool {
+	goxtest.Eventually(t, 15*time.Second, func() bool {
 		var jobs int64
 		db.Default().Model(&dbbroker.Job{}).Count(&jobs)
 		return jobs == 0
@@ -107,14 +108,4 @@ func TestQueueWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cons.Start(ctx) // until killed
-}
-
-func waitFor(t *testing.T, ok func() bool) {
-	t.Helper()
-	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if ok() {
-			return
-		}
-	}
-	t.Fatal("condition not reached within 15s")
 }
