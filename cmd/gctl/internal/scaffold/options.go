@@ -39,17 +39,17 @@ var supported = map[string][]string{
 	"trace":  {"none", "otlp", "jaeger"},
 	"metric": {"none", "prom"},
 	"db":     {"sqlite", "mysql", "postgres", "clickhouse", "none"},
-	"queue":  {"none"},
+	"queue":  {"database", "none"},
 	"cache":  {"memory", "redis", "none"},
 }
 
 // defaults are what a flag left out means: a service that needs no server.
-var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "none", "cache": "memory"}
+var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory"} // queue: database when there is a database
 
 // planned are values the seed names that later gox releases add.
 var planned = map[string]string{
 	"err":   "sentry",
-	"queue": "kafka, rabbitmq, nats, database",
+	"queue": "kafka, rabbitmq, nats",
 }
 
 var baseName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
@@ -73,6 +73,9 @@ func (o *Options) Validate() error {
 		if *v == "" {
 			*v = defaults[flag]
 		}
+		if flag == "queue" && *v == "" {
+			continue // decided below, once --db is known
+		}
 		*v = strings.ToLower(*v)
 		if !slices.Contains(supported[flag], *v) {
 			msg := fmt.Sprintf("--%s %q is not supported yet; supported today: %s", flag, *v, strings.Join(supported[flag], ", "))
@@ -81,6 +84,14 @@ func (o *Options) Validate() error {
 			}
 			return fmt.Errorf("%s", msg)
 		}
+	}
+	switch {
+	case o.Queue == "" && o.DB != "none" && o.DB != "clickhouse":
+		o.Queue = "database" // durable, on the service's own database: no server needed
+	case o.Queue == "":
+		o.Queue = "none"
+	case o.Queue == "database" && (o.DB == "none" || o.DB == "clickhouse"):
+		return fmt.Errorf("--queue database keeps messages in the service's database: it needs --db sqlite, mysql or postgres, not %s", o.DB)
 	}
 	if o.Trace == "jaeger" {
 		o.Trace = "otlp" // Jaeger receives OTLP natively
@@ -94,8 +105,11 @@ func (o Options) HasDB() bool { return o.DB != "none" }
 // HasCache reports whether the project has a cache.
 func (o Options) HasCache() bool { return o.Cache != "none" }
 
-// HasData reports whether the project has internal/data (a database or a cache).
-func (o Options) HasData() bool { return o.HasDB() || o.HasCache() }
+// HasQueue reports whether the project has a queue.
+func (o Options) HasQueue() bool { return o.Queue != "none" }
+
+// HasData reports whether the project has internal/data (a database, a cache or a queue).
+func (o Options) HasData() bool { return o.HasDB() || o.HasCache() || o.HasQueue() }
 
 // DefaultDSN is the DSN config.yaml shows for the chosen database: a local
 // server with the service's name as database.

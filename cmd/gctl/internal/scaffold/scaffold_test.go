@@ -22,7 +22,8 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "9lives"}, []string{`--name "9lives"`, "start with a letter"}},
 		{scaffold.Options{Kind: "api", Name: "github.com/acme/sh$p"}, []string{"sh$p"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "oracle"}, []string{`--db "oracle" is not supported yet`, "supported today: sqlite, mysql, postgres, clickhouse, none"}},
-		{scaffold.Options{Kind: "api", Name: "shop", Queue: "kafka"}, []string{`--queue "kafka"`, "supported today: none"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Queue: "kafka"}, []string{`--queue "kafka"`, "supported today: database, none", "planned: kafka"}},
+		{scaffold.Options{Kind: "api", Name: "shop", DB: "none", Queue: "database"}, []string{"--queue database keeps messages in the service's database", "not none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Cache: "memcached"}, []string{`--cache "memcached"`, "memory, redis, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
 		{scaffold.Options{Kind: "api", Name: "shop", Trace: "zipkin"}, []string{`--trace "zipkin"`, "none, otlp, jaeger"}},
@@ -114,7 +115,7 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 		{Kind: "api", Name: "shop"},
 		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none"},
 		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom"},
-		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none"},
+		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none"},
 		{Kind: "rpc", Name: "user"},
 		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis"},
 	}
@@ -143,8 +144,12 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 	}
 }
 
+// queueModels is what `db migrate` reports for the database queue's tables.
+const queueModels = "migrated model *dbbroker.Job\nmigrated model *dbbroker.Group\nmigrated model *dbbroker.Failed\n"
+
 // checkMigrations runs the SQLite project's db commands: migrate creates the
-// model's table and runs the SQL file, status lists it, rollback reverts it.
+// model's and the queue's tables and runs the SQL file, status lists it,
+// rollback reverts it; queue retry finds no dead letters.
 func checkMigrations(t *testing.T, dir string) {
 	t.Helper()
 	build := exec.Command("go", "build", "-o", "svc", ".")
@@ -154,9 +159,10 @@ func checkMigrations(t *testing.T, dir string) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	for _, step := range []struct{ args, want string }{
-		{"db migrate", "migrated model *model.Greeting\nmigrated up 00001_settings.sql\n"},
+		{"db migrate", "migrated model *model.Greeting\n" + queueModels + "migrated up 00001_settings.sql\n"},
 		{"db status", "applied  00001_settings.sql\n"},
-		{"db migrate", "migrated model *model.Greeting\n"},
+		{"db migrate", "migrated model *model.Greeting\n" + queueModels},
+		{"queue retry --topic example-topic --group example-queue", "replayed 0 of 0 ()\n"},
 		{"db rollback", "rolled back 00001_settings.sql\n"},
 		{"db rollback", "nothing to roll back\n"},
 	} {
