@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"container/list"
 	"context"
 	"fmt"
 	"maps"
@@ -27,14 +28,25 @@ type memTopic struct {
 }
 
 type memGroup struct {
-	items  []*memItem // waiting, in publish order; due decides when
+	items  *list.List // of *memItem, in publish order; due decides when
 	notify chan struct{}
 }
+
+func newGroup(backlog []*memItem) *memGroup {
+	g := &memGroup{items: list.New(), notify: make(chan struct{})}
+	for _, it := range backlog {
+		g.push(it)
+	}
+	return g
+}
+
+func (g *memGroup) push(it *memItem) { it.el = g.items.PushBack(it) }
 
 type memItem struct {
 	msg      Message
 	due      time.Time
 	inflight bool
+	el       *list.Element
 }
 
 var _ interface {
@@ -90,7 +102,7 @@ func (m *Memory) Publish(_ context.Context, topic string, msg *Message, opts ...
 		return nil
 	}
 	for _, g := range t.groups {
-		g.items = append(g.items, &memItem{msg: clone(msg), due: due})
+		g.push(&memItem{msg: clone(msg), due: due})
 		g.wake()
 	}
 	return nil
@@ -121,13 +133,14 @@ func (m *Memory) Receive(ctx context.Context, topic, group string) (Delivery, er
 		t := m.topic(topic)
 		g, ok := t.groups[group]
 		if !ok {
-			g = &memGroup{notify: make(chan struct{}), items: t.backlog}
+			g = newGroup(t.backlog)
 			t.backlog = nil
 			t.groups[group] = g
 		}
 		now := time.Now()
 		var next time.Time
-		for _, it := range g.items {
+		for el := g.items.Front(); el != nil; el = el.Next() {
+			it := el.Value.(*memItem)
 			if it.inflight {
 				continue
 			}
@@ -195,7 +208,7 @@ func (d *memDelivery) settle() bool {
 		return false
 	}
 	d.settled = true
-	d.g.items = slices.DeleteFunc(d.g.items, func(it *memItem) bool { return it == d.it })
+	d.g.items.Remove(d.it.el)
 	return true
 }
 
@@ -216,7 +229,7 @@ func (d *memDelivery) Retry(_ context.Context, delay time.Duration, _ error) err
 	}
 	next := &memItem{msg: d.it.msg, due: time.Now().Add(delay)}
 	next.msg.Attempt++
-	d.g.items = append(d.g.items, next)
+	d.g.push(next)
 	d.g.wake()
 	return nil
 }
@@ -256,7 +269,7 @@ func (m *Memory) Replay(_ context.Context, topic, group string, ids ...string) (
 	t := m.topic(topic)
 	g, ok := t.groups[group]
 	if !ok {
-		g = &memGroup{notify: make(chan struct{})}
+		g = newGroup(nil)
 		t.groups[group] = g
 	}
 	n := 0
@@ -266,7 +279,7 @@ func (m *Memory) Replay(_ context.Context, topic, group string, ids ...string) (
 		}
 		msg := d.Message
 		msg.Attempt = 1
-		g.items = append(g.items, &memItem{msg: msg, due: time.Now()})
+		g.push(&memItem{msg: msg, due: time.Now()})
 		n++
 		return true
 	})
