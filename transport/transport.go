@@ -56,6 +56,16 @@ type HeaderRanger interface {
 	Range(f func(key string, values []string) bool)
 }
 
+// RangeValues walks a map-backed header (HTTP headers, gRPC metadata) for
+// HeaderRanger implementations.
+func RangeValues(m map[string][]string, f func(key string, values []string) bool) {
+	for k, v := range m {
+		if !f(k, v) {
+			return
+		}
+	}
+}
+
 // RangeHeader walks h with Range when it has one, and through Keys otherwise.
 func RangeHeader(h Header, f func(key string, values []string) bool) {
 	if r, ok := h.(HeaderRanger); ok {

@@ -28,13 +28,7 @@ func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(k
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
 // Range implements transport.HeaderRanger.
-func (h headerCarrier) Range(f func(key string, values []string) bool) {
-	for k, v := range h {
-		if !f(k, v) {
-			return
-		}
-	}
-}
+func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
 
 // Transport is the transport.Transporter of a gRPC call, server or client side.
 type Transport struct {

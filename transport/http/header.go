@@ -51,13 +51,7 @@ func (h headerCarrier) Values(key string) []string { return http.Header(h).Value
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
 // Range implements transport.HeaderRanger.
-func (h headerCarrier) Range(f func(key string, values []string) bool) {
-	for k, v := range h {
-		if !f(k, v) {
-			return
-		}
-	}
-}
+func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
 
 // Transport is the server side transport.Transporter of an HTTP request. It
 // carries the request's Context, so the route adapter finds it again after the
