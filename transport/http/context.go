@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	stderrors "errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
@@ -37,14 +39,35 @@ func (c *Context) Decode(v any) error {
 	return Validate(v)
 }
 
-// DecodeJSON decodes one JSON value from r into v with the errors Decode returns.
+// DecodeJSON reads r to the end and decodes the one JSON value it holds into
+// v, with the errors Decode returns. Data after the value is an error. The
+// body is read into a pooled buffer, so a request costs no decoder allocation.
 func DecodeJSON(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
-	if err := dec.Decode(v); err != nil {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBody {
+			bodyPool.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(r); err != nil {
+		return jsonError(err)
+	}
+	data := buf.Bytes()
+	if len(bytes.TrimSpace(data)) == 0 {
+		return jsonError(io.EOF)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
 		return jsonError(err)
 	}
 	return nil
 }
+
+// maxPooledBody bounds the buffers kept for reuse, so one large upload does
+// not pin its memory.
+const maxPooledBody = 64 << 10
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func jsonError(err error) error {
 	var maxErr *http.MaxBytesError
