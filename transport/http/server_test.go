@@ -68,6 +68,8 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	}{
 		{"malformed JSON", "POST", "/users", `{"name": "ann",`, 400, "MALFORMED_JSON", "malformed JSON"},
 		{"bad syntax", "POST", "/users", `{"name" "ann"}`, 400, "MALFORMED_JSON", "byte 9"},
+		{"empty body", "POST", "/users", ` `, 400, "EMPTY_BODY", "request body is empty"},
+		{"data after the value", "POST", "/users", `{"name":"ann"} {}`, 400, "MALFORMED_JSON", "after top-level value"},
 		{"wrong field type", "POST", "/users", `{"name":"ann","age":"old"}`, 400, "INVALID_FIELD", `field "age" must be int, got JSON string`},
 		{"missing required", "POST", "/users", `{"age":3}`, 400, "INVALID_FIELD", `"user.Name" fails "required"`},
 		{"body over limit", "POST", "/users", `{"name":"` + strings.Repeat("a", 100) + `"}`, 413, "PAYLOAD_TOO_LARGE", "larger than 64 bytes"},
