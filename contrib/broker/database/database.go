@@ -53,8 +53,8 @@ type Job struct {
 	MsgID         string `gorm:"size:64;not null"`
 	Topic         string `gorm:"size:191;not null;index:gox_queue_claim,priority:1"`
 	Grp           string `gorm:"size:191;not null;index:gox_queue_claim,priority:2"`
-	AvailableAt   int64  `gorm:"not null;index:gox_queue_claim,priority:3"` // unix ms
-	ReservedUntil int64  `gorm:"not null;default:0"`                        // unix ms; 0 = free
+	AvailableAt   int64  `gorm:"not null;index:gox_queue_claim,priority:3"` // unix ms; a claim moves it to the end of the reservation
+	ReservedUntil int64  `gorm:"not null;default:0"`                        // unix ms; 0 = not claimed (kept for people reading the table)
 	Token         string `gorm:"size:64;not null;default:''"`
 	Attempt       int    `gorm:"not null;default:0"` // claims so far
 	MsgKey        string `gorm:"size:191;not null;default:''"`
@@ -103,6 +103,8 @@ type Broker struct {
 	c      Config
 	mu     sync.Mutex
 	joined map[[2]string]bool
+	empty  map[string]bool          // topics whose backlog was found empty
+	wake   map[string]chan struct{} // closed when this process publishes to the topic
 	closed chan struct{}
 	once   sync.Once
 }
@@ -124,7 +126,7 @@ func New(db *xgorm.DB, c Config) (*Broker, error) {
 	if c.Visibility <= 0 || c.PollInterval <= 0 || c.MaxBytes <= 0 {
 		return nil, fmt.Errorf("dbbroker: visibility (%v), poll_interval (%v) and max_bytes (%d) must be positive", c.Visibility, c.PollInterval, c.MaxBytes)
 	}
-	return &Broker{db: db, c: c, joined: map[[2]string]bool{}, closed: make(chan struct{})}, nil
+	return &Broker{db: db, c: c, joined: map[[2]string]bool{}, empty: map[string]bool{}, wake: map[string]chan struct{}{}, closed: make(chan struct{})}, nil
 }
 
 // Migrate creates the broker's tables on its connection.
@@ -133,7 +135,12 @@ func (b *Broker) Migrate(ctx context.Context) error {
 	return err
 }
 
-func (b *Broker) conn(ctx context.Context) *gorm.DB { return b.db.Conn(ctx, b.c.Conn) }
+// conn is the broker's connection, or the caller's transaction on it. Every
+// write of the broker is one statement, so gorm's implicit transaction
+// around each (BEGIN and COMMIT, three statements for one) is skipped.
+func (b *Broker) conn(ctx context.Context) *gorm.DB {
+	return b.db.Conn(ctx, b.c.Conn).Session(&gorm.Session{SkipDefaultTransaction: true})
+}
 
 // Publish implements broker.Publisher. Inside an xgorm transaction on the
 // broker's connection it joins the transaction (the outbox).
@@ -173,7 +180,35 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg *broker.Message,
 	if err := db.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("dbbroker: publish to %s: %w", topic, err)
 	}
+	// wake this process's idle consumers of the topic now rather than at
+	// their next poll; inside a transaction the row is not visible before
+	// the commit, so they find it at their next poll instead
+	if o.Delay <= 0 && !xgorm.InTransaction(ctx, b.c.Conn) {
+		b.signal(topic)
+	}
 	return nil
+}
+
+// signal wakes the consumers waiting for topic in this process.
+func (b *Broker) signal(topic string) {
+	b.mu.Lock()
+	if ch, ok := b.wake[topic]; ok {
+		close(ch)
+		delete(b.wake, topic)
+	}
+	b.mu.Unlock()
+}
+
+// waiter is closed at the next signal for topic.
+func (b *Broker) waiter(topic string) <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ch, ok := b.wake[topic]
+	if !ok {
+		ch = make(chan struct{})
+		b.wake[topic] = ch
+	}
+	return ch
 }
 
 // join registers group for topic once per process, so that Publish writes
@@ -198,50 +233,80 @@ func (b *Broker) join(ctx context.Context, topic, group string) error {
 	return nil
 }
 
-// Receive implements broker.Backend: it claims the oldest due message of
-// topic for group, polling while there is none.
+// Receive implements broker.Backend: it claims the first due message of
+// topic for group, waiting while there is none until the next poll or until
+// this process publishes to the topic.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
 	if err := b.join(ctx, topic, group); err != nil {
 		return nil, err
 	}
-	wait := time.NewTimer(0)
-	defer wait.Stop()
+	var wait *time.Timer
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-b.closed:
 			return nil, broker.ErrClosed
-		case <-wait.C:
+		default:
 		}
+		woken := b.waiter(topic) // before the claim, so no publish falls between
 		d, err := b.claim(ctx, topic, group)
 		if err != nil || d != nil {
 			return d, err
 		}
-		wait.Reset(b.c.PollInterval)
+		if wait == nil {
+			wait = time.NewTimer(b.c.PollInterval)
+			defer wait.Stop()
+		} else {
+			wait.Reset(b.c.PollInterval)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-b.closed:
+			return nil, broker.ErrClosed
+		case <-woken:
+		case <-wait.C:
+		}
 	}
 }
 
-// claim takes the oldest due, unreserved row with a compare-and-set on its
-// reservation, which works the same on SQLite, MySQL and PostgreSQL.
+// claim takes the first due row with a compare-and-set, which works the same
+// on SQLite, MySQL and PostgreSQL. A claimed row's available_at moves to the
+// end of its reservation, so the rows in flight leave the range the next
+// claim walks: the claim index (topic, grp, available_at) hands out the first
+// due row without a sort, whatever the backlog.
 func (b *Broker) claim(ctx context.Context, topic, group string) (*delivery, error) {
 	db := b.conn(ctx)
 	for range 5 {
 		now := time.Now().UnixMilli()
 		var j Job
 		// grp '' is the backlog of messages published while no group had
-		// joined the topic: the first group to claim one keeps it.
-		err := db.Where("topic = ? AND grp IN (?, '') AND available_at <= ? AND reserved_until < ?", topic, group, now, now).
-			Order("id").Limit(1).Take(&j).Error
+		// joined the topic: the first group to claim one keeps it. It is
+		// older than anything published for the group, so it goes first
+		// while there is one; once found empty it is looked at again only
+		// when the group has nothing due (a publisher that read the groups
+		// just before this one joined can still add to it).
+		err := gorm.ErrRecordNotFound
+		if b.backlog(topic) {
+			if err = b.first(db, topic, "", now, &j); errors.Is(err, gorm.ErrRecordNotFound) {
+				b.setBacklog(topic, false)
+			}
+		}
 		if errors.Is(err, gorm.ErrRecordNotFound) {
+			err = b.first(db, topic, group, now, &j)
+		}
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			b.setBacklog(topic, true)
 			return nil, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("dbbroker: receive %s/%s: %w", topic, group, err)
 		}
 		token := newToken()
-		res := db.Model(&Job{}).Where("id = ? AND reserved_until = ? AND token = ? AND grp = ?", j.ID, j.ReservedUntil, j.Token, j.Grp).
-			Updates(map[string]any{"reserved_until": now + b.c.Visibility.Milliseconds(), "token": token, "attempt": j.Attempt + 1, "grp": group})
+		until := now + b.c.Visibility.Milliseconds()
+		res := db.Model(&Job{}).Where("id = ? AND available_at = ? AND token = ? AND grp = ?", j.ID, j.AvailableAt, j.Token, j.Grp).
+			Updates(map[string]any{"available_at": until, "reserved_until": until, "token": token, "attempt": j.Attempt + 1, "grp": group})
 		if res.Error != nil {
 			return nil, fmt.Errorf("dbbroker: receive %s/%s: %w", topic, group, res.Error)
 		}
@@ -252,6 +317,29 @@ func (b *Broker) claim(ctx context.Context, topic, group string) (*delivery, err
 		// another consumer claimed it first: look again
 	}
 	return nil, nil
+}
+
+// backlog reports whether topic's backlog may hold messages.
+func (b *Broker) backlog(topic string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.empty[topic]
+}
+
+func (b *Broker) setBacklog(topic string, mayHold bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if mayHold {
+		delete(b.empty, topic)
+	} else {
+		b.empty[topic] = true
+	}
+}
+
+// first reads the first due row of topic for grp.
+func (b *Broker) first(db *gorm.DB, topic, grp string, now int64, j *Job) error {
+	return db.Where("topic = ? AND grp = ? AND available_at <= ?", topic, grp, now).
+		Order("available_at").Order("id").Limit(1).Take(j).Error
 }
 
 func newToken() string {

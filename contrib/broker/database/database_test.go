@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -164,4 +165,71 @@ func TestConfigChecked(t *testing.T) {
 	if _, err := dbbroker.New(db, c); err == nil {
 		t.Fatal("zero visibility was accepted")
 	}
+}
+
+// A consumer waiting in this process is woken by a publish in this process,
+// not at its next poll; one in a transaction is found at the poll after the
+// commit.
+func TestPublishWakesLocalConsumers(t *testing.T) {
+	db := open(t, sqlite(t))
+	c := dbbroker.DefaultConfig()
+	c.PollInterval = time.Minute
+	b, _ := dbbroker.New(db, c)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan broker.Delivery, 1)
+	go func() {
+		d, err := b.Receive(ctx, "jobs", "g")
+		if err != nil {
+			t.Error(err)
+		}
+		got <- d
+	}()
+	time.Sleep(100 * time.Millisecond) // the consumer has polled and waits
+	if err := b.Publish(ctx, "jobs", &broker.Message{ID: "m1"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case d := <-got:
+		if d == nil || d.Message().ID != "m1" {
+			t.Fatalf("received %v; want m1", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiting consumer was not woken by the publish (poll interval is a minute)")
+	}
+}
+
+// Messages become due in the order of their due time, whatever was published
+// first: a delayed message does not hold up the ones behind it.
+func TestDueOrder(t *testing.T) {
+	db := open(t, sqlite(t))
+	b, _ := dbbroker.New(db, fast())
+	ctx := context.Background()
+	if _, err := b.Receive(canceled(ctx), "jobs", "g"); err == nil {
+		t.Fatal("receive with a canceled context succeeded")
+	}
+	_ = b.Publish(ctx, "jobs", &broker.Message{ID: "later"}, broker.WithDelay(400*time.Millisecond))
+	for _, id := range []string{"a", "b", "c"} {
+		_ = b.Publish(ctx, "jobs", &broker.Message{ID: id})
+	}
+	var order []string
+	for range 4 {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		d, err := b.Receive(rctx, "jobs", "g")
+		cancel()
+		if err != nil {
+			t.Fatalf("after %v: %v", order, err)
+		}
+		order = append(order, d.Message().ID)
+		_ = d.Ack(ctx)
+	}
+	if strings.Join(order, ",") != "a,b,c,later" {
+		t.Fatalf("received %v; want a, b, c, then the delayed one", order)
+	}
+}
+
+func canceled(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	return ctx
 }

@@ -41,7 +41,15 @@ type Config struct {
 	Driver string `yaml:"driver"`
 	// DSN in the driver's own form. SQLite: a file path (its directory is
 	// created), WAL, a busy timeout and foreign keys are switched on.
-	DSN             string        `yaml:"dsn"`
+	DSN string `yaml:"dsn"`
+	// MaxOpenConns bounds the pool; 0 takes the driver's default: 1 for
+	// SQLite, 20 for the others. SQLite has one writer at a time: with one
+	// connection the process's writers queue in the pool, in order, instead of
+	// each sleeping in SQLite's busy handler (a concurrent publisher and
+	// consumer on a pool of 20 saw statements wait 130–930 ms). Reads are
+	// microseconds on SQLite and queue too. Inside a transaction, query
+	// through the transaction's context (Conn(ctx)): with one connection a
+	// statement sent past it waits for the transaction to end.
 	MaxOpenConns    int           `yaml:"max_open_conns"`
 	MaxIdleConns    int           `yaml:"max_idle_conns"`
 	ConnMaxLifetime time.Duration `yaml:"conn_max_lifetime"`
@@ -50,15 +58,33 @@ type Config struct {
 	PingTimeout time.Duration `yaml:"ping_timeout"`
 	// SlowThreshold: queries slower than this are logged at warn level; 0 turns it off.
 	SlowThreshold time.Duration `yaml:"slow_threshold"`
-	// BusyTimeout is how long SQLite waits for a lock held by another writer.
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// writer (another process: writers in this process queue in the pool).
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
+	// Synchronous is SQLite's synchronous pragma: normal (the default), full,
+	// extra or off. In WAL mode normal survives a crash of the process with
+	// every committed transaction; full also survives a power loss of the
+	// machine, at one fsync per commit (on this project's CI machine ~0.5 ms,
+	// a third of the queue's throughput).
+	Synchronous string `yaml:"synchronous"`
+}
+
+// maxOpenConns is the pool bound Open applies.
+func (c Config) maxOpenConns() int {
+	switch {
+	case c.MaxOpenConns > 0:
+		return c.MaxOpenConns
+	case c.Driver == SQLite:
+		return 1
+	}
+	return 20
 }
 
 // DefaultConfig is a SQLite file under data/.
 func DefaultConfig() Config {
-	return Config{Driver: SQLite, DSN: "data/app.db", MaxOpenConns: 20, MaxIdleConns: 10,
+	return Config{Driver: SQLite, DSN: "data/app.db", MaxIdleConns: 10,
 		ConnMaxLifetime: 30 * time.Minute, ConnMaxIdleTime: 5 * time.Minute, PingTimeout: 5 * time.Second,
-		SlowThreshold: 200 * time.Millisecond, BusyTimeout: 5 * time.Second}
+		SlowThreshold: 200 * time.Millisecond, BusyTimeout: 5 * time.Second, Synchronous: "normal"}
 }
 
 // Configs are named connections; "default" is the one Conn uses when no
@@ -91,6 +117,11 @@ func (c Config) validate() error {
 	}
 	if strings.TrimSpace(c.DSN) == "" {
 		return fmt.Errorf("dsn is empty")
+	}
+	switch strings.ToLower(c.Synchronous) {
+	case "", "off", "normal", "full", "extra":
+	default:
+		return fmt.Errorf("synchronous %q is not one of off, normal, full, extra", c.Synchronous)
 	}
 	if c.MaxOpenConns < 0 || c.MaxIdleConns < 0 {
 		return fmt.Errorf("max_open_conns and max_idle_conns must not be negative")

@@ -91,7 +91,7 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 	if err != nil {
 		return nil, fail("open", err)
 	}
-	sqlDB.SetMaxOpenConns(c.MaxOpenConns)
+	sqlDB.SetMaxOpenConns(c.maxOpenConns())
 	sqlDB.SetMaxIdleConns(c.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(c.ConnMaxLifetime)
 	sqlDB.SetConnMaxIdleTime(c.ConnMaxIdleTime)
@@ -125,8 +125,9 @@ func dialector(c Config) (gorm.Dialector, error) {
 	return nil, fmt.Errorf("driver %q is not supported", c.Driver)
 }
 
-// sqliteDSN adds WAL, a busy timeout, foreign keys and IMMEDIATE write
-// transactions to a SQLite path, unless the DSN sets pragmas itself.
+// sqliteDSN adds WAL, a busy timeout, foreign keys, the synchronous level and
+// IMMEDIATE write transactions to a SQLite path, unless the DSN sets pragmas
+// itself.
 func sqliteDSN(c Config) string {
 	if strings.Contains(c.DSN, "_pragma") || c.DSN == ":memory:" || strings.Contains(c.DSN, "mode=memory") {
 		return c.DSN
@@ -135,8 +136,12 @@ func sqliteDSN(c Config) string {
 	if strings.Contains(c.DSN, "?") {
 		sep = "&"
 	}
-	return fmt.Sprintf("%s%s_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_txlock=immediate",
-		c.DSN, sep, c.BusyTimeout.Milliseconds())
+	sync := strings.ToUpper(c.Synchronous)
+	if sync == "" {
+		sync = "NORMAL"
+	}
+	return fmt.Sprintf("%s%s_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_txlock=immediate",
+		c.DSN, sep, c.BusyTimeout.Milliseconds(), sync)
 }
 
 func mkdirFor(dsn string) error {

@@ -248,13 +248,35 @@ func TestSQLiteDefaults(t *testing.T) {
 		t.Fatalf("the database directory was not created: %v", err)
 	}
 	var mode string
-	var busy, fk int
+	var busy, fk, sync int
 	conn := db.Default()
 	conn.Raw("PRAGMA journal_mode").Scan(&mode)
 	conn.Raw("PRAGMA busy_timeout").Scan(&busy)
 	conn.Raw("PRAGMA foreign_keys").Scan(&fk)
-	if mode != "wal" || busy != 5000 || fk != 1 {
-		t.Fatalf("journal_mode %q busy_timeout %d foreign_keys %d; want wal 5000 1", mode, busy, fk)
+	conn.Raw("PRAGMA synchronous").Scan(&sync)
+	if mode != "wal" || busy != 5000 || fk != 1 || sync != 1 {
+		t.Fatalf("journal_mode %q busy_timeout %d foreign_keys %d synchronous %d; want wal 5000 1 1 (normal)", mode, busy, fk, sync)
+	}
+	// one writer at a time: the process's statements queue in the pool
+	// rather than sleeping in SQLite's busy handler
+	sqlDB, err := conn.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sqlDB.Stats().MaxOpenConnections; n != 1 {
+		t.Fatalf("SQLite pool bound %d; want 1", n)
+	}
+	c.MaxOpenConns, c.Synchronous = 4, "full"
+	c.DSN = filepath.Join(t.TempDir(), "full.db")
+	conn = open(t, c).Default()
+	conn.Raw("PRAGMA synchronous").Scan(&sync)
+	sqlDB, _ = conn.DB()
+	if sync != 2 || sqlDB.Stats().MaxOpenConnections != 4 {
+		t.Fatalf("synchronous %d, pool bound %d; want 2 (full) and 4 as configured", sync, sqlDB.Stats().MaxOpenConnections)
+	}
+	c.Synchronous = "sometimes"
+	if _, err := xgorm.Open(context.Background(), xgorm.Configs{"default": c}); err == nil || !strings.Contains(err.Error(), `database.default: synchronous "sometimes"`) {
+		t.Fatalf("bad synchronous: %v", err)
 	}
 }
 
