@@ -91,6 +91,17 @@ type Backend interface {
 	Close() error
 }
 
+// Subscriber is implemented by backends whose receivers hold a session with
+// the broker for a topic and group (a Kafka group member, a NATS consumer):
+// a Consumer subscribes before its first Receive — an unreachable broker
+// fails its Start with a clear error — and unsubscribes when it stops, so
+// the messages the session holds go to the group's other members. Backends
+// count subscriptions: the session ends with the last one.
+type Subscriber interface {
+	Subscribe(ctx context.Context, topic, group string) error
+	Unsubscribe(ctx context.Context, topic, group string) error
+}
+
 // DeadLetter is a message a group gave up on.
 type DeadLetter struct {
 	Message  Message // as first published, Attempt = attempts made

@@ -56,6 +56,7 @@ type Consumer struct {
 
 	mu       sync.Mutex
 	inflight map[*tracked]struct{}
+	leave    sync.Once
 }
 
 type tracked struct {
@@ -100,6 +101,13 @@ func (c *Consumer) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("broker: consumer of %s/%s started twice", c.topic, c.o.Group)
 	}
+	if s, ok := c.b.(Subscriber); ok {
+		if err := s.Subscribe(rctx, c.topic, c.o.Group); err != nil {
+			cancel()
+			close(c.done)
+			return fmt.Errorf("broker: consumer of %s/%s: %w", c.topic, c.o.Group, err)
+		}
+	}
 	base := context.WithoutCancel(ctx) // handlers finish even while stopping
 	var wg sync.WaitGroup
 	for range c.o.Concurrency {
@@ -107,8 +115,21 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	c.o.Logger.Info("consumer started", "topic", c.topic, "group", c.o.Group, "concurrency", c.o.Concurrency)
 	wg.Wait()
+	c.unsubscribe(context.WithoutCancel(ctx))
 	close(c.done)
 	return nil
+}
+
+// unsubscribe ends the consumer's subscription once, when it stopped or
+// when Stop released what was still running.
+func (c *Consumer) unsubscribe(ctx context.Context) {
+	c.leave.Do(func() {
+		if s, ok := c.b.(Subscriber); ok {
+			if err := s.Unsubscribe(ctx, c.topic, c.o.Group); err != nil {
+				c.o.Logger.Warn("unsubscribe failed", "topic", c.topic, "group", c.o.Group, "error", err.Error())
+			}
+		}
+	})
 }
 
 // Stop implements transport.Server.
@@ -132,6 +153,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
+	c.unsubscribe(context.WithoutCancel(ctx))
 	return fmt.Errorf("broker: consumer of %s/%s: %d messages still being handled were released for redelivery: %w",
 		c.topic, c.o.Group, n, ctx.Err())
 }

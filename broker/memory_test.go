@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -141,5 +142,56 @@ func TestSeedShapes(t *testing.T) {
 	}
 	if _, err := broker.NewConsumers(b, "t", []broker.Subscription{{Queue: "q"}}); err == nil || !strings.Contains(err.Error(), `subscription 0 ("q") has no Job`) {
 		t.Fatalf("missing Job: %v", err)
+	}
+}
+
+// subscribing wraps a backend with broker.Subscriber, counting calls.
+type subscribing struct {
+	broker.Backend
+	fail      error
+	subs, uns atomic.Int32
+}
+
+func (s *subscribing) Subscribe(context.Context, string, string) error {
+	s.subs.Add(1)
+	return s.fail
+}
+
+func (s *subscribing) Unsubscribe(context.Context, string, string) error {
+	s.uns.Add(1)
+	return nil
+}
+
+// A Subscriber backend is subscribed before the first Receive, once
+// unsubscribed when the consumer stops, and an unreachable broker fails
+// Start with an error naming the topic and group.
+func TestConsumerSubscribes(t *testing.T) {
+	b := &subscribing{Backend: broker.NewMemory()}
+	got := make(chan string, 1)
+	c, _ := broker.NewConsumer(b, "orders", func(_ context.Context, m *broker.Message) error {
+		got <- string(m.Body)
+		return nil
+	}, broker.ConsumerOptions{Group: "billing", Concurrency: 3})
+	done := make(chan error, 1)
+	go func() { done <- c.Start(context.Background()) }()
+	_ = b.Publish(context.Background(), "orders", &broker.Message{Body: []byte("x")})
+	if v := <-got; v != "x" || b.subs.Load() != 1 {
+		t.Fatalf("got %q after %d subscribes; want x after 1", v, b.subs.Load())
+	}
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil || b.uns.Load() != 1 {
+		t.Fatalf("Start returned %v; %d unsubscribes, want 1", err, b.uns.Load())
+	}
+
+	down := &subscribing{Backend: broker.NewMemory(), fail: errors.New("brokers 10.0.0.9:9092 unreachable")}
+	c, _ = broker.NewConsumer(down, "orders", func(context.Context, *broker.Message) error { return nil }, broker.ConsumerOptions{Group: "billing"})
+	err := c.Start(context.Background())
+	if err == nil || err.Error() != "broker: consumer of orders/billing: brokers 10.0.0.9:9092 unreachable" {
+		t.Fatalf("Start with the broker down: %v", err)
+	}
+	if err := c.Stop(context.Background()); err != nil || down.uns.Load() != 0 {
+		t.Fatalf("Stop after a failed Start: %v, %d unsubscribes", err, down.uns.Load())
 	}
 }
