@@ -2,7 +2,8 @@
 # binary the tests run : Debian package that has it
 APT_NEEDS=(curl:curl prometheus:prometheus wrk:wrk redis-server:redis-server
   pg_ctlcluster:postgresql mariadbd:mariadb-server clickhouse-server:clickhouse-server
-  clickhouse-client:clickhouse-client)
+  clickhouse-client:clickhouse-client nats-server:nats-server
+  /usr/lib/rabbitmq/bin/rabbitmq-server:rabbitmq-server)
 
 install_apt() {
   local missing=() pair

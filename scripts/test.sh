@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 source ci/lib.sh
 source ci/tools.sh
 source ci/jaeger.sh
-for c in redis postgres mariadb clickhouse; do source ci/$c.sh; done
+for c in redis postgres mariadb clickhouse nats rabbitmq; do source ci/$c.sh; done
 export PATH=$PWD/tools/bin:$PATH
 
-MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/database/gorm contrib/broker/database contrib/broker/kafka cmd/gctl bench examples/hello)
+MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/database/gorm contrib/broker/database contrib/broker/kafka contrib/broker/nats cmd/gctl bench examples/hello)
 
 step "install packages"
 install_apt
@@ -34,6 +34,8 @@ start_redis
 start_postgres
 start_mariadb
 start_clickhouse
+start_nats
+start_rabbitmq
 
 for m in "${MODULES[@]}"; do
   step "go test -race: $m"
