@@ -1,0 +1,163 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/broker/brokertest"
+	"github.com/goxkit/gox/contrib/broker/rabbitmq"
+	"github.com/goxkit/gox/goxtest"
+)
+
+func config(t *testing.T) rabbitmq.Config {
+	c := rabbitmq.DefaultConfig()
+	c.URL = goxtest.RequireEnv(t, "AMQP_URL", "source ci/lib.sh; source ci/rabbitmq.sh; start_rabbitmq")
+	c.Prefix = fmt.Sprintf("gox%d", time.Now().UnixNano()%1e6) // fresh names per test
+	return c
+}
+
+func newBroker(t *testing.T, c rabbitmq.Config) *rabbitmq.Broker {
+	t.Helper()
+	b, err := rabbitmq.New(context.Background(), c, rabbitmq.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func quiet() *slog.Logger {
+	if os.Getenv("GOX_TEST_LOG") != "" {
+		return slog.Default()
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func TestContract(t *testing.T) {
+	c := config(t)
+	brokertest.Run(t, func(t *testing.T) broker.Backend { return newBroker(t, c) })
+}
+
+// TestBrokerRestartUnderLoad stops and starts the RabbitMQ application while
+// a producer publishes and a consumer consumes. Both reconnect on their
+// own; every message whose publish was confirmed is consumed; publishes
+// during the outage return errors and are retried by the producer.
+func TestBrokerRestartUnderLoad(t *testing.T) {
+	c := config(t)
+	ctl := goxtest.RequireEnv(t, "RABBITMQ_CTL", "source ci/lib.sh; source ci/rabbitmq.sh; start_rabbitmq")
+	c.PublishTimeout, c.ReconnectWait = time.Second, 100*time.Millisecond
+	pub, sub := newBroker(t, c), newBroker(t, c)
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	consumed := map[string]bool{}
+	cons, _ := broker.NewConsumer(sub, "payments", func(_ context.Context, m *broker.Message) error {
+		mu.Lock()
+		consumed[m.ID] = true
+		mu.Unlock()
+		return nil
+	}, broker.ConsumerOptions{Group: "billing", Concurrency: 4, Logger: quiet()})
+	go func() { _ = cons.Start(ctx) }()
+	defer cons.Stop(ctx)
+
+	const total = 600
+	var acked, failures atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range total {
+			id := fmt.Sprintf("pay-%d", i)
+			for pub.Publish(ctx, "payments", &broker.Message{ID: id, Body: []byte(id)}) != nil {
+				failures.Add(1)
+				time.Sleep(50 * time.Millisecond)
+			}
+			acked.Add(1)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	goxtest.Eventually(t, 20*time.Second, func() bool { return acked.Load() >= total/3 })
+	run := func(args ...string) {
+		if out, err := exec.Command(ctl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
+		}
+	}
+	run("stop_app") // every connection is closed; durable queues keep their messages
+	time.Sleep(time.Second)
+	run("start_app")
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the producer did not recover: %d of %d published", acked.Load(), total)
+	}
+	if failures.Load() == 0 {
+		t.Fatal("no publish failed while the broker was down; the outage did not happen")
+	}
+	goxtest.Eventually(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(consumed) >= total })
+	mu.Lock()
+	defer mu.Unlock()
+	var missing []string
+	for i := range total {
+		if id := fmt.Sprintf("pay-%d", i); !consumed[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d confirmed messages never consumed: %s", len(missing), strings.Join(missing, ","))
+	}
+	t.Logf("%d published (%d failed attempts during the outage), %d distinct consumed", acked.Load(), failures.Load(), len(consumed))
+}
+
+// A delay shorter than one published before it is not held up behind it:
+// each delay has its own queue.
+func TestDelaysDoNotBlockEachOther(t *testing.T) {
+	b := newBroker(t, config(t))
+	ctx := context.Background()
+	got := make(chan string, 2)
+	c, _ := broker.NewConsumer(b, "t", func(_ context.Context, m *broker.Message) error {
+		got <- string(m.Body)
+		return nil
+	}, broker.ConsumerOptions{Group: "g", Logger: quiet()})
+	go func() { _ = c.Start(ctx) }()
+	defer c.Stop(ctx)
+	_ = b.Publish(ctx, "t", &broker.Message{Body: []byte("long")}, broker.WithDelay(3*time.Second))
+	_ = b.Publish(ctx, "t", &broker.Message{Body: []byte("short")}, broker.WithDelay(300*time.Millisecond))
+	select {
+	case v := <-got:
+		if v != "short" {
+			t.Fatalf("first delivered %q; want the short delay first", v)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the 300 ms message waited behind the 3 s one")
+	}
+}
+
+// Bad input and an unreachable broker get clear errors, without the password.
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	c := rabbitmq.DefaultConfig()
+	c.URL = "amqp://app:s3cret@127.0.0.1:1/"
+	c.DialTimeout = 500 * time.Millisecond
+	_, err := rabbitmq.New(ctx, c)
+	if err == nil || !strings.Contains(err.Error(), "rabbitmq: broker amqp://app:xxxxx@127.0.0.1:1/ unreachable") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("New with no broker: %v", err)
+	}
+	c.URL = "http://nope"
+	if _, err := rabbitmq.New(ctx, c); err == nil || !strings.Contains(err.Error(), "rabbitmq: url") {
+		t.Fatalf("bad url: %v", err)
+	}
+	c = config(t)
+	c.MaxBytes = 10
+	b := newBroker(t, c)
+	if err := b.Publish(ctx, "t", &broker.Message{ID: "big", Body: make([]byte, 11)}); err == nil || !strings.Contains(err.Error(), "message big is 11 bytes, over the limit of 10") {
+		t.Fatalf("oversized: %v", err)
+	}
+}
