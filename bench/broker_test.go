@@ -44,10 +44,12 @@ func BenchmarkQueue(b *testing.B) {
 	})
 }
 
-func runQueue(b *testing.B, br broker.Backend, body []byte) {
+func runQueue(b *testing.B, br broker.Backend, body []byte) { runQueueTopic(b, br, "bench", body) }
+
+func runQueueTopic(b *testing.B, br broker.Backend, topic string, body []byte) {
 	ctx := context.Background()
 	got := make(chan struct{}, 1024)
-	c, err := broker.NewConsumer(br, "bench", func(context.Context, *broker.Message) error {
+	c, err := broker.NewConsumer(br, topic, func(context.Context, *broker.Message) error {
 		got <- struct{}{}
 		return nil
 	}, broker.ConsumerOptions{Group: "g", Logger: quietLogger()})
@@ -57,7 +59,7 @@ func runQueue(b *testing.B, br broker.Backend, body []byte) {
 	go func() { _ = c.Start(ctx) }()
 	defer c.Stop(ctx)
 	// join the group before timing
-	if err := br.Publish(ctx, "bench", &broker.Message{Body: body}); err != nil {
+	if err := br.Publish(ctx, topic, &broker.Message{Body: body}); err != nil {
 		b.Fatal(err)
 	}
 	<-got
@@ -71,7 +73,7 @@ func runQueue(b *testing.B, br broker.Backend, body []byte) {
 		close(done)
 	}()
 	for n < b.N {
-		if err := br.Publish(ctx, "bench", &broker.Message{Body: body}); err != nil {
+		if err := br.Publish(ctx, topic, &broker.Message{Body: body}); err != nil {
 			b.Fatal(err)
 		}
 		n++

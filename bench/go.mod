@@ -6,10 +6,17 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/goxkit/gox v0.0.0
 	github.com/goxkit/gox/contrib/broker/database v0.0.0-00010101000000-000000000000
+	github.com/goxkit/gox/contrib/broker/kafka v0.0.0-00010101000000-000000000000
+	github.com/goxkit/gox/contrib/broker/nats v0.0.0-00010101000000-000000000000
+	github.com/goxkit/gox/contrib/broker/rabbitmq v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/cache/redis v0.0.0
 	github.com/goxkit/gox/contrib/database/gorm v0.0.0
 	github.com/goxkit/gox/contrib/prometheus v0.0.0
+	github.com/nats-io/nats.go v1.55.0
+	github.com/rabbitmq/amqp091-go v1.16.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/twmb/franz-go v1.22.2
+	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	google.golang.org/grpc v1.85.0
 	gorm.io/gorm v1.31.2
 )
@@ -50,7 +57,7 @@ require (
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/klauspost/compress v1.20.1 // indirect
+	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/leodido/go-urn v1.5.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
@@ -58,6 +65,8 @@ require (
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/nats-io/nkeys v0.4.16 // indirect
+	github.com/nats-io/nuid v1.0.1 // indirect
 	github.com/ncruces/go-strftime v1.1.0 // indirect
 	github.com/paulmach/orb v0.13.0 // indirect
 	github.com/pelletier/go-toml/v2 v2.2.4 // indirect
@@ -74,6 +83,8 @@ require (
 	github.com/sethvargo/go-retry v0.5.0 // indirect
 	github.com/shopspring/decimal v1.5.0 // indirect
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
+	github.com/twmb/franz-go/pkg/kadm v1.19.0 // indirect
+	github.com/twmb/franz-go/pkg/kmsg v1.15.0 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
@@ -105,6 +116,9 @@ require (
 replace (
 	github.com/goxkit/gox => ..
 	github.com/goxkit/gox/contrib/broker/database => ../contrib/broker/database
+	github.com/goxkit/gox/contrib/broker/kafka => ../contrib/broker/kafka
+	github.com/goxkit/gox/contrib/broker/nats => ../contrib/broker/nats
+	github.com/goxkit/gox/contrib/broker/rabbitmq => ../contrib/broker/rabbitmq
 	github.com/goxkit/gox/contrib/cache/redis => ../contrib/cache/redis
 	github.com/goxkit/gox/contrib/database/gorm => ../contrib/database/gorm
 	github.com/goxkit/gox/contrib/prometheus => ../contrib/prometheus

@@ -41,6 +41,9 @@ func Run(t *testing.T, newBackend func(t *testing.T) broker.Backend) {
 		seen := map[string]bool{}
 		for range 3 {
 			m := recv(t, got)
+			if since := time.Since(m.Time); since < 0 || since > 10*time.Second || m.Time.Nanosecond() == 0 {
+				t.Fatalf("message time %v: not the publish time to the nanosecond", m.Time)
+			}
 			if m.Topic != topic || m.ID == "" || m.Time.IsZero() || m.Attempt != 1 || m.Key != "k" ||
 				string(m.Body) != "body-"+m.Header("n") {
 				t.Fatalf("delivered %+v", m)

@@ -57,6 +57,9 @@ type Config struct {
 	// MaxAge is how long a stream gox creates keeps messages (default 7
 	// days); dead letters do not expire.
 	MaxAge time.Duration `yaml:"max_age"`
+	// Prefetch is how many messages a subscription pulls ahead of its
+	// handlers (default 32); their ack wait runs while they wait.
+	Prefetch int `yaml:"prefetch"`
 	// Replicas of the streams gox creates (default 1).
 	Replicas int `yaml:"replicas"`
 	// PublishTimeout bounds a Publish waiting for the stream's ack (default
@@ -72,7 +75,7 @@ type Config struct {
 // DefaultConfig is a local server on 4222.
 func DefaultConfig() Config {
 	return Config{URL: nats.DefaultURL, DeadLetterSuffix: ".dlq", MaxBytes: 1 << 20, Visibility: 30 * time.Second,
-		MaxAge: 7 * 24 * time.Hour, Replicas: 1, PublishTimeout: 5 * time.Second, DialTimeout: 5 * time.Second,
+		MaxAge: 7 * 24 * time.Hour, Prefetch: 32, Replicas: 1, PublishTimeout: 5 * time.Second, DialTimeout: 5 * time.Second,
 		ReconnectWait: 500 * time.Millisecond}
 }
 
@@ -83,9 +86,9 @@ func (c Config) validate() error {
 	if c.DeadLetterSuffix == "" {
 		return errors.New("nats: dead_letter_suffix is empty")
 	}
-	if c.MaxBytes <= 0 || c.Visibility <= 0 || c.MaxAge < 0 || c.Replicas <= 0 || c.PublishTimeout <= 0 ||
+	if c.MaxBytes <= 0 || c.Visibility <= 0 || c.Prefetch <= 0 || c.MaxAge < 0 || c.Replicas <= 0 || c.PublishTimeout <= 0 ||
 		c.DialTimeout <= 0 || c.ReconnectWait <= 0 {
-		return errors.New("nats: max_bytes, visibility, replicas, publish_timeout, dial_timeout and reconnect_wait must be positive, max_age not negative")
+		return errors.New("nats: max_bytes, visibility, prefetch, replicas, publish_timeout, dial_timeout and reconnect_wait must be positive, max_age not negative")
 	}
 	return nil
 }
@@ -126,7 +129,7 @@ type Broker struct {
 
 	mu      sync.Mutex
 	streams map[string]string // topic → stream capturing it
-	subs    map[[2]string]jetstream.Consumer
+	subs    map[[2]string]*sub
 	closed  bool
 }
 
@@ -171,7 +174,7 @@ func New(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats: JetStream at %s does not answer (is the server started with -js?): %w", c.URL, err)
 	}
-	return &Broker{c: c, o: o, nc: nc, js: js, streams: map[string]string{}, subs: map[[2]string]jetstream.Consumer{}}, nil
+	return &Broker{c: c, o: o, nc: nc, js: js, streams: map[string]string{}, subs: map[[2]string]*sub{}}, nil
 }
 
 // streamName is the stream gox creates for a subject.
@@ -302,71 +305,111 @@ func consumerName(group string) string {
 	return strings.NewReplacer(".", "_", "*", "_", ">", "_", " ", "_", "/", "_", "\\", "_").Replace(group)
 }
 
-// consumer returns the group's durable consumer on topic, creating it (and
-// the stream) if needed.
-func (b *Broker) consumer(ctx context.Context, topic, group string) (jetstream.Consumer, error) {
+// sub is the group's durable consumer on a topic and the stream of
+// messages this process pulls from it, shared by the group's receivers.
+type sub struct {
+	it   jetstream.MessagesContext
+	refs int
+}
+
+// subscription returns the group's pull on topic, creating the durable
+// consumer (and the stream) if needed.
+func (b *Broker) subscription(ctx context.Context, topic, group string) (*sub, error) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
 		return nil, broker.ErrClosed
 	}
-	c, ok := b.subs[[2]string{topic, group}]
+	s, ok := b.subs[[2]string{topic, group}]
 	b.mu.Unlock()
 	if ok {
-		return c, nil
+		return s, nil
 	}
+	fail := func(err error) (*sub, error) { return nil, fmt.Errorf("nats: subscribe %s/%s: %w", topic, group, err) }
 	stream, err := b.stream(ctx, topic, true)
 	if err != nil {
-		return nil, fmt.Errorf("nats: subscribe %s/%s: %w", topic, group, err)
+		return fail(err)
 	}
-	c, err = b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: consumerName(group),
+	c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: consumerName(group),
 		FilterSubject: topic, AckPolicy: jetstream.AckExplicitPolicy, AckWait: b.c.Visibility, MaxDeliver: -1,
 		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: -1})
 	if err != nil {
-		return nil, fmt.Errorf("nats: subscribe %s/%s: %w", topic, group, err)
+		return fail(err)
 	}
 	b.mu.Lock()
-	b.subs[[2]string{topic, group}] = c
-	b.mu.Unlock()
-	return c, nil
+	defer b.mu.Unlock()
+	if s, ok := b.subs[[2]string{topic, group}]; ok { // lost a race
+		return s, nil
+	}
+	it, err := c.Messages(jetstream.PullMaxMessages(b.c.Prefetch))
+	if err != nil {
+		return fail(err)
+	}
+	s = &sub{it: it}
+	b.subs[[2]string{topic, group}] = s
+	return s, nil
 }
 
 // Subscribe implements broker.Subscriber: it creates the group's durable
-// consumer; an unreachable server or JetStream error is returned.
+// consumer and starts pulling; an unreachable server or a JetStream error
+// is returned.
 func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
-	_, err := b.consumer(ctx, topic, group)
-	return err
+	s, err := b.subscription(ctx, topic, group)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	s.refs++
+	b.mu.Unlock()
+	return nil
 }
 
-// Unsubscribe implements broker.Subscriber. The durable consumer stays on
-// the server: messages that arrive while no member runs wait for the next.
-func (b *Broker) Unsubscribe(context.Context, string, string) error { return nil }
+// Unsubscribe implements broker.Subscriber: the last one stops pulling and
+// hands the messages pulled ahead back to the server (nak), so the group's
+// other members get them now rather than after the ack wait. The durable
+// consumer stays: messages arriving while no member runs wait for the next.
+func (b *Broker) Unsubscribe(_ context.Context, topic, group string) error {
+	b.mu.Lock()
+	s := b.subs[[2]string{topic, group}]
+	if s == nil {
+		b.mu.Unlock()
+		return nil
+	}
+	if s.refs--; s.refs > 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	delete(b.subs, [2]string{topic, group})
+	b.mu.Unlock()
+	s.stop()
+	return nil
+}
 
-// Receive implements broker.Backend: one pull request for one message,
-// renewed while nothing arrives.
+// stop ends the pull and naks what was pulled ahead.
+func (s *sub) stop() {
+	s.it.Drain()
+	for {
+		m, err := s.it.Next(jetstream.NextMaxWait(time.Second))
+		if err != nil {
+			return
+		}
+		_ = m.Nak()
+	}
+}
+
+// Receive implements broker.Backend.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
-	c, err := b.consumer(ctx, topic, group)
+	s, err := b.subscription(ctx, topic, group)
 	if err != nil {
 		return nil, err
 	}
 	for {
-		if b.isClosed() {
-			return nil, broker.ErrClosed
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		m, err := c.Next(jetstream.FetchContext(pctx))
-		cancel()
+		m, err := s.it.Next(jetstream.NextContext(ctx))
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
-				continue // nothing yet
-			}
-			if b.isClosed() || errors.Is(err, nats.ErrConnectionClosed) {
+			if b.isClosed() || errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, nats.ErrConnectionClosed) {
 				return nil, broker.ErrClosed
 			}
 			return nil, fmt.Errorf("nats: receive %s/%s: %w", topic, group, err)
@@ -419,7 +462,12 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
+	subs := b.subs
+	b.subs = map[[2]string]*sub{}
 	b.mu.Unlock()
+	for _, s := range subs {
+		s.stop()
+	}
 	b.nc.Close()
 	return nil
 }

@@ -82,6 +82,7 @@ func (c Config) validate() error {
 const (
 	headerAttempt = "gox-attempt"
 	headerKey     = "gox-key"
+	headerTime    = "gox-time" // unix ns: the AMQP timestamp has whole seconds
 )
 
 // Option configures New.
@@ -328,6 +329,7 @@ func publishing(msg *broker.Message, attempt int) amqp.Publishing {
 	if msg.Key != "" {
 		h[headerKey] = msg.Key
 	}
+	h[headerTime] = msg.Time.UnixNano()
 	if attempt > 1 {
 		h[headerAttempt] = int64(attempt)
 	}
@@ -423,6 +425,10 @@ func message(topic string, d *amqp.Delivery) *broker.Message {
 		case headerAttempt:
 			if n, ok := v.(int64); ok && n > 0 {
 				m.Attempt = int(n)
+			}
+		case headerTime:
+			if ns, ok := v.(int64); ok {
+				m.Time = time.Unix(0, ns)
 			}
 		case "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
 			"x-last-death-exchange", "x-last-death-queue", "x-last-death-reason":
