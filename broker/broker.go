@@ -121,6 +121,27 @@ type DeadLetters interface {
 	Replay(ctx context.Context, topic, group string, ids ...string) (int, error)
 }
 
+// Permanent marks err as not worth retrying: the consumer dead-letters the
+// message at once, whatever attempts are left (a message that cannot be
+// decoded, a type nobody handles).
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+type permanentError struct{ err error }
+
+func (p *permanentError) Error() string { return p.err.Error() }
+func (p *permanentError) Unwrap() error { return p.err }
+
 // ErrClosed is returned by a closed backend.
 var ErrClosed = errors.New("broker: closed")
 

@@ -210,7 +210,7 @@ func (c *Consumer) handle(base context.Context, d Delivery) {
 	switch {
 	case err == nil:
 		serr = d.Ack(sctx)
-	case msg.Attempt <= c.o.Retry:
+	case msg.Attempt <= c.o.Retry && !IsPermanent(err):
 		serr = d.Retry(sctx, c.backoff(msg.Attempt), err)
 	default:
 		c.o.Logger.ErrorContext(ctx, "message dead-lettered", "topic", c.topic, "group", c.o.Group, "id", msg.ID,

@@ -49,6 +49,9 @@ func NewClient(baseURL string, opts ...ClientOption) (*Client, error) {
 	return c, nil
 }
 
+// URL is the address of path on the client's service.
+func (c *Client) URL(path string) string { return c.base.JoinPath(path).String() }
+
 // Invoke sends in as JSON (when not nil) to method path and decodes a 2xx JSON
 // reply into out (when not nil). A non-2xx reply is returned as *errors.Error.
 func (c *Client) Invoke(ctx context.Context, method, path string, in, out any) error {

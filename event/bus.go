@@ -1,0 +1,183 @@
+package event
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+// Listener handles events of the types it is bound to (the seed's
+// Handler(ctx, cloudevents.Event) error). An error is the sender's to see
+// (HTTP, gRPC) or retried and dead-lettered (broker).
+type Listener interface {
+	Handle(ctx context.Context, e Event) error
+}
+
+// ListenerFunc adapts a function to Listener.
+type ListenerFunc func(ctx context.Context, e Event) error
+
+// Handle implements Listener.
+func (f ListenerFunc) Handle(ctx context.Context, e Event) error { return f(ctx, e) }
+
+// Listeners binds event types to their listeners: the seed's
+// map[string][]Listener.
+type Listeners map[string][]Listener
+
+// UnknownPolicy is what the bus does with an event of a type nobody
+// listens to.
+type UnknownPolicy int
+
+const (
+	// UnknownAck logs the event and acknowledges it (the default): a
+	// producer ahead of its consumers does not block a queue.
+	UnknownAck UnknownPolicy = iota
+	// UnknownReject returns ErrUnknownType: HTTP answers 404, gRPC
+	// NotFound, a broker consumer dead-letters the event at once.
+	UnknownReject
+)
+
+// ErrUnknownType is returned for an event nobody listens to, with
+// UnknownReject.
+var ErrUnknownType = errors.New("event: no listener for this event type")
+
+// Bus dispatches events to the listeners of their type.
+type Bus struct {
+	mu        sync.RWMutex
+	listeners Listeners
+	unknown   UnknownPolicy
+	logger    *slog.Logger
+	chain     middleware.Middleware
+}
+
+// BusOption configures a Bus.
+type BusOption func(*Bus)
+
+// WithUnknown sets the policy for events nobody listens to.
+func WithUnknown(p UnknownPolicy) BusOption { return func(b *Bus) { b.unknown = p } }
+
+// WithLogger logs unknown events and failing listeners to l.
+func WithLogger(l *slog.Logger) BusOption { return func(b *Bus) { b.logger = l } }
+
+// WithMiddleware runs mws around each dispatch that does not already run
+// inside a server's chain (the channel sender's): logging, metrics and
+// tracing see an "event" transport whose operation is the event type.
+func WithMiddleware(mws ...middleware.Middleware) BusOption {
+	return func(b *Bus) { b.chain = middleware.Chain(mws...) }
+}
+
+// NewBus returns a bus with these listeners.
+func NewBus(ls Listeners, opts ...BusOption) *Bus {
+	b := &Bus{listeners: Listeners{}, logger: slog.Default()}
+	for t, l := range ls {
+		b.listeners[t] = slices.Clone(l)
+	}
+	for _, f := range opts {
+		f(b)
+	}
+	return b
+}
+
+// On adds listeners for an event type.
+func (b *Bus) On(typ string, ls ...Listener) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.listeners[typ] = append(b.listeners[typ], ls...)
+}
+
+// Types returns the event types with listeners, sorted.
+func (b *Bus) Types() []string {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return slices.Sorted(maps.Keys(b.listeners))
+}
+
+// KindEvent is the transport kind of an event dispatched in process.
+const KindEvent transport.Kind = "event"
+
+// Dispatch validates e and runs every listener of its type, in the order
+// they were bound; all run even when one fails, and their errors are
+// joined. An event nobody listens to follows the bus's UnknownPolicy.
+func (b *Bus) Dispatch(ctx context.Context, e Event) error {
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	b.mu.RLock()
+	ls := b.listeners[e.Type]
+	b.mu.RUnlock()
+	if len(ls) == 0 {
+		if b.unknown == UnknownReject {
+			b.logger.WarnContext(ctx, "event of an unknown type rejected", "type", e.Type, "id", e.ID, "source", e.Source)
+			return fmt.Errorf("%w: %s", ErrUnknownType, e.Type)
+		}
+		b.logger.InfoContext(ctx, "event of an unknown type acknowledged", "type", e.Type, "id", e.ID, "source", e.Source)
+		return nil
+	}
+	run := func(ctx context.Context, _ any) (any, error) {
+		var errs []error
+		for _, l := range ls {
+			if err := l.Handle(ctx, e); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return nil, errors.Join(errs...)
+	}
+	if _, ok := transport.FromServerContext(ctx); ok || b.chain == nil {
+		_, err := run(ctx, nil)
+		return err
+	}
+	ctx = transport.NewServerContext(ctx, &Transport{e: e})
+	_, err := b.chain(run)(ctx, &e)
+	return err
+}
+
+// Transport is the transport.Transporter of an event dispatched in process:
+// kind "event", operation the event type, the attributes as headers.
+type Transport struct {
+	e     Event
+	reply map[string]string
+}
+
+// Kind implements transport.Transporter.
+func (t *Transport) Kind() transport.Kind { return KindEvent }
+
+// Endpoint is the event's source.
+func (t *Transport) Endpoint() string { return t.e.Source }
+
+// Operation is the event type.
+func (t *Transport) Operation() string { return t.e.Type }
+
+// RequestHeader is the event's extensions (traceparent, request id ...).
+func (t *Transport) RequestHeader() transport.Header {
+	if t.e.Extensions == nil {
+		t.e.Extensions = map[string]string{}
+	}
+	return mapHeader(t.e.Extensions)
+}
+
+// ReplyHeader has no destination; it is kept for middlewares that set one.
+func (t *Transport) ReplyHeader() transport.Header {
+	if t.reply == nil {
+		t.reply = map[string]string{}
+	}
+	return mapHeader(t.reply)
+}
+
+type mapHeader map[string]string
+
+func (h mapHeader) Get(k string) string { return h[k] }
+func (h mapHeader) Set(k, v string)     { h[k] = v }
+func (h mapHeader) Add(k, v string)     { h[k] = v }
+func (h mapHeader) Keys() []string      { return slices.Collect(maps.Keys(h)) }
+func (h mapHeader) Values(k string) []string {
+	if v, ok := h[k]; ok {
+		return []string{v}
+	}
+	return nil
+}

@@ -1,0 +1,168 @@
+// Package event is gox's event bus on CloudEvents 1.0: an Event with the
+// spec's attributes (validated), listeners bound by event type — many per
+// type, the seed's map[string][]Listener —, and senders that carry events
+// in process (Channel, asynchronous), to a peer over HTTP (HTTPSender, the
+// route every gox HTTP server can expose, binary and structured content
+// modes) or gRPC (GRPCSender, the EventService every gox gRPC server can
+// serve), or through any broker (BrokerSender, with NewConsumer on the other
+// side, where a listener's error is retried and dead-lettered like a job).
+//
+//	bus := event.NewBus(event.Listeners{
+//		"com.example.order.created": {billing.OnOrderCreated, audit.Record},
+//	})
+//	e, _ := event.New("com.example.order.created", "/orders", order)
+//	err := event.NewChannel(bus).Send(ctx, e)
+package event
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// SpecVersion is the CloudEvents version gox speaks.
+const SpecVersion = "1.0"
+
+// Event is a CloudEvent: the required attributes (SpecVersion, ID, Source,
+// Type), the optional ones, extensions, and the data as bytes.
+type Event struct {
+	SpecVersion     string
+	ID              string
+	Source          string // a URI-reference naming the context the event happened in
+	Type            string // e.g. com.example.order.created
+	Subject         string
+	Time            time.Time // zero: absent
+	DataContentType string    // e.g. application/json
+	DataSchema      string    // a URI
+	// Extensions are further attributes: names of lower-case letters and
+	// digits, values in their canonical string form.
+	Extensions map[string]string
+	// Data is the payload; with DataContentType application/json (or absent
+	// in the JSON format) it is a JSON value.
+	Data []byte
+}
+
+// New returns an event of typ from source with a random id, the current
+// time and data encoded as JSON (nil data: no data).
+func New(typ, source string, data any) (Event, error) {
+	e := Event{SpecVersion: SpecVersion, ID: newID(), Source: source, Type: typ, Time: time.Now().UTC()}
+	if data != nil {
+		if err := e.SetData(data); err != nil {
+			return Event{}, err
+		}
+	}
+	return e, nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// SetData encodes v as the event's JSON data.
+func (e *Event) SetData(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("event %s: data: %w", e.Type, err)
+	}
+	e.Data, e.DataContentType = b, "application/json"
+	return nil
+}
+
+// DataAs decodes the event's JSON data into v.
+func (e Event) DataAs(v any) error {
+	if !isJSON(e.DataContentType) {
+		return fmt.Errorf("event %s (%s): data is %s, not JSON", e.Type, e.ID, e.DataContentType)
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("event %s (%s): data: %w", e.Type, e.ID, err)
+	}
+	return nil
+}
+
+// isJSON reports whether data of this content type is JSON: absent (the
+// JSON format's default), application/json, or a +json suffix.
+func isJSON(ct string) bool {
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
+}
+
+// ValidationError names the attribute that makes an event invalid.
+type ValidationError struct {
+	Attribute string
+	Reason    string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("cloudevent: attribute %s: %s", e.Attribute, e.Reason)
+}
+
+// Validate checks the event against the CloudEvents 1.0 spec: the required
+// attributes are present, specversion is 1.0, source and dataschema are URIs,
+// datacontenttype is a media type, extension names are lower-case letters
+// and digits. The error is a *ValidationError naming the attribute.
+func (e Event) Validate() error {
+	bad := func(attr, reason string) error { return &ValidationError{Attribute: attr, Reason: reason} }
+	switch {
+	case e.SpecVersion == "":
+		return bad("specversion", "missing (required)")
+	case e.SpecVersion != SpecVersion:
+		return bad("specversion", fmt.Sprintf("%q is not supported; gox speaks %s", e.SpecVersion, SpecVersion))
+	case e.ID == "":
+		return bad("id", "missing (required)")
+	case e.Source == "":
+		return bad("source", "missing (required)")
+	case e.Type == "":
+		return bad("type", "missing (required)")
+	}
+	if _, err := url.Parse(e.Source); err != nil {
+		return bad("source", fmt.Sprintf("%q is not a URI-reference", e.Source))
+	}
+	if e.DataSchema != "" {
+		if u, err := url.Parse(e.DataSchema); err != nil || !u.IsAbs() {
+			return bad("dataschema", fmt.Sprintf("%q is not an absolute URI", e.DataSchema))
+		}
+	}
+	if e.DataContentType != "" {
+		if _, _, err := mime.ParseMediaType(e.DataContentType); err != nil {
+			return bad("datacontenttype", fmt.Sprintf("%q is not a media type", e.DataContentType))
+		}
+	}
+	for name := range e.Extensions {
+		if !validName(name) {
+			return bad(name, "an extension name must be 1 to 20 lower-case letters and digits")
+		}
+		if reserved[name] {
+			return bad(name, "is a context attribute, not an extension")
+		}
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// reserved are the attribute names that are not extensions.
+var reserved = map[string]bool{"specversion": true, "id": true, "source": true, "type": true, "subject": true,
+	"time": true, "datacontenttype": true, "dataschema": true, "data": true, "data_base64": true}

@@ -1,0 +1,271 @@
+package event
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Media types of the CloudEvents JSON format.
+const (
+	MediaType      = "application/cloudevents+json"
+	BatchMediaType = "application/cloudevents-batch+json"
+)
+
+// MarshalJSON writes the event in the CloudEvents JSON format (structured
+// mode): JSON data inline as "data", text data as a JSON string, anything
+// else as "data_base64".
+func (e Event) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, 8+len(e.Extensions))
+	for k, v := range e.Extensions {
+		m[k] = v
+	}
+	m["specversion"], m["id"], m["source"], m["type"] = e.SpecVersion, e.ID, e.Source, e.Type
+	if e.Subject != "" {
+		m["subject"] = e.Subject
+	}
+	if !e.Time.IsZero() {
+		m["time"] = e.Time.Format(time.RFC3339Nano)
+	}
+	if e.DataContentType != "" {
+		m["datacontenttype"] = e.DataContentType
+	}
+	if e.DataSchema != "" {
+		m["dataschema"] = e.DataSchema
+	}
+	if e.Data != nil {
+		switch {
+		case isJSON(e.DataContentType):
+			if !json.Valid(e.Data) {
+				return nil, fmt.Errorf("event %s (%s): data is not valid JSON but datacontenttype is %q", e.Type, e.ID, e.DataContentType)
+			}
+			m["data"] = json.RawMessage(e.Data)
+		case strings.HasPrefix(e.DataContentType, "text/"):
+			m["data"] = string(e.Data)
+		default:
+			m["data_base64"] = base64.StdEncoding.EncodeToString(e.Data)
+		}
+	}
+	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads an event in the CloudEvents JSON format. It does not
+// validate; call Validate.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return fmt.Errorf("cloudevent: not a JSON object: %w", err)
+	}
+	*e = Event{}
+	str := func(name string) (string, error) {
+		v, ok := raw[name]
+		if !ok || string(v) == "null" {
+			return "", nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", &ValidationError{Attribute: name, Reason: "must be a string"}
+		}
+		return s, nil
+	}
+	var err error
+	for name, dst := range map[string]*string{"specversion": &e.SpecVersion, "id": &e.ID, "source": &e.Source,
+		"type": &e.Type, "subject": &e.Subject, "datacontenttype": &e.DataContentType, "dataschema": &e.DataSchema} {
+		if *dst, err = str(name); err != nil {
+			return err
+		}
+	}
+	t, err := str("time")
+	if err != nil {
+		return err
+	}
+	if t != "" {
+		if e.Time, err = time.Parse(time.RFC3339Nano, t); err != nil {
+			return &ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", t)}
+		}
+	}
+	if d, ok := raw["data"]; ok && string(d) != "null" {
+		var s string
+		if !isJSON(e.DataContentType) && json.Unmarshal(d, &s) == nil {
+			e.Data = []byte(s) // text data travels as a JSON string
+		} else {
+			e.Data = append([]byte(nil), d...)
+		}
+	}
+	if d, ok := raw["data_base64"]; ok && string(d) != "null" {
+		var s string
+		if err := json.Unmarshal(d, &s); err != nil {
+			return &ValidationError{Attribute: "data_base64", Reason: "must be a base64 string"}
+		}
+		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
+			return &ValidationError{Attribute: "data_base64", Reason: "is not valid base64"}
+		}
+	}
+	for name, v := range raw {
+		if reserved[name] {
+			continue
+		}
+		var s any
+		if err := json.Unmarshal(v, &s); err != nil {
+			return &ValidationError{Attribute: name, Reason: "unreadable value"}
+		}
+		if e.Extensions == nil {
+			e.Extensions = map[string]string{}
+		}
+		switch x := s.(type) {
+		case string:
+			e.Extensions[name] = x
+		default:
+			e.Extensions[name] = strings.TrimSpace(string(v)) // numbers and booleans in canonical form
+		}
+	}
+	return nil
+}
+
+// headerPrefix starts the attribute headers of the HTTP binary mode.
+const headerPrefix = "Ce-"
+
+// WriteHTTP puts e on an HTTP request or response: binary mode — attributes
+// in ce-* headers, the data as the body with its content type — unless
+// structured, then the whole event as application/cloudevents+json.
+func WriteHTTP(h http.Header, e Event, structured bool) ([]byte, error) {
+	if structured {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		h.Set("Content-Type", MediaType+"; charset=utf-8")
+		return b, nil
+	}
+	set := func(name, v string) {
+		if v != "" {
+			h.Set(headerPrefix+name, encodeHeader(v))
+		}
+	}
+	set("Specversion", e.SpecVersion)
+	set("Id", e.ID)
+	set("Source", e.Source)
+	set("Type", e.Type)
+	set("Subject", e.Subject)
+	set("Dataschema", e.DataSchema)
+	if !e.Time.IsZero() {
+		set("Time", e.Time.Format(time.RFC3339Nano))
+	}
+	for k, v := range e.Extensions {
+		set(k, v)
+	}
+	if e.DataContentType != "" {
+		h.Set("Content-Type", e.DataContentType)
+	}
+	return e.Data, nil
+}
+
+// encodeHeader percent-encodes what the HTTP binding says must be: space,
+// double quote, percent and anything outside printable ASCII.
+func encodeHeader(v string) string {
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// ReadHTTP reads the event of an HTTP request or response in either content
+// mode (a batch is refused: use ReadHTTPBatch) and validates it. Errors are
+// *ValidationError naming the attribute, or an error about the body.
+func ReadHTTP(h http.Header, body io.Reader, limit int64) (Event, error) {
+	ct := h.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return Event{}, fmt.Errorf("cloudevent: reading the body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return Event{}, &TooLargeError{Limit: limit}
+	}
+	var e Event
+	switch {
+	case mt == BatchMediaType:
+		return Event{}, &ValidationError{Attribute: "content-type", Reason: "a batch (" + BatchMediaType + ") is not accepted here; send events one by one"}
+	case mt == MediaType:
+		if err := json.Unmarshal(data, &e); err != nil {
+			return Event{}, err
+		}
+	default:
+		if h.Get(headerPrefix+"Specversion") == "" && h.Get(headerPrefix+"Type") == "" {
+			// neither mode: name what is missing the way the binary mode would
+			return Event{}, &ValidationError{Attribute: "specversion", Reason: "missing (no ce-specversion header, and the body is not " + MediaType + ")"}
+		}
+		for k, vs := range h {
+			if len(vs) == 0 || !strings.HasPrefix(k, headerPrefix) {
+				continue
+			}
+			v, err := url.PathUnescape(vs[0])
+			if err != nil {
+				v = vs[0]
+			}
+			name := strings.ToLower(strings.TrimPrefix(k, headerPrefix))
+			switch name {
+			case "specversion":
+				e.SpecVersion = v
+			case "id":
+				e.ID = v
+			case "source":
+				e.Source = v
+			case "type":
+				e.Type = v
+			case "subject":
+				e.Subject = v
+			case "dataschema":
+				e.DataSchema = v
+			case "time":
+				if e.Time, err = time.Parse(time.RFC3339Nano, v); err != nil {
+					return Event{}, &ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", v)}
+				}
+			default:
+				if e.Extensions == nil {
+					e.Extensions = map[string]string{}
+				}
+				e.Extensions[name] = v
+			}
+		}
+		e.DataContentType = ct
+		if len(data) > 0 {
+			e.Data = data
+		}
+	}
+	if err := e.Validate(); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}
+
+// TooLargeError is an event body over the limit.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("cloudevent: body is larger than %d bytes", e.Limit)
+}
+
+// marshal and unmarshal are the broker format: the JSON format.
+func marshal(e Event) ([]byte, error) { return json.Marshal(e) }
+
+func unmarshal(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(bytes.TrimSpace(b), &e); err != nil {
+		return Event{}, err
+	}
+	return e, e.Validate()
+}
