@@ -291,7 +291,9 @@ func TestChannelIsAsyncOrderedAndDrainsOnStop(t *testing.T) {
 	}
 	ch := event.NewChannel(event.NewBus(event.Listeners{"t": {listen("a"), listen("b")}}), event.WithBuffer(2))
 	ctx := context.Background()
-	send := func(id string) error { return ch.Send(ctx, event.Event{SpecVersion: "1.0", ID: id, Source: "/s", Type: "t"}) }
+	send := func(id string) error {
+		return ch.Send(ctx, event.Event{SpecVersion: "1.0", ID: id, Source: "/s", Type: "t"})
+	}
 	for _, id := range []string{"1", "2", "3"} {
 		if err := send(id); err != nil {
 			t.Fatal(err) // Send returned although the listeners are blocked: asynchronous

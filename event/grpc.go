@@ -152,4 +152,3 @@ func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 	}
 	return e, nil
 }
-
