@@ -57,7 +57,7 @@ func newCommand(kind, usage string) *cli.Command {
 			&cli.StringFlag{Name: "trace", Usage: "tracing: none | otlp (jaeger is an alias)"},
 			&cli.StringFlag{Name: "metric", Value: "prom", Usage: "metrics: prom | none"},
 			&cli.StringFlag{Name: "db", Value: "sqlite", Usage: "database: sqlite | mysql | postgres | clickhouse | none"},
-			&cli.StringFlag{Name: "queue", Usage: "queue: database (default with a SQL database) | none"},
+			&cli.StringFlag{Name: "queue", Usage: "queue: database (default with a SQL database) | kafka | rabbitmq | nats | none"},
 			&cli.StringFlag{Name: "cache", Value: "memory", Usage: "cache: memory | redis | none"},
 			&cli.StringFlag{Name: "dir", Usage: "target directory (default: ./<last element of --name>)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory; existing files are still never overwritten"},

@@ -27,7 +27,7 @@ func TestNewRefusals(t *testing.T) {
 		want string
 	}{
 		{[]string{"new", "api", "--name", "bad name"}, `--name "bad name" is not a valid Go module path`},
-		{[]string{"new", "api", "--name", "shop", "--queue", "kafka"}, `--queue "kafka" is not supported yet; supported today: database, none`},
+		{[]string{"new", "api", "--name", "shop", "--queue", "sqs"}, `--queue "sqs" is not supported yet; supported today: database, kafka, rabbitmq, nats, none`},
 		{[]string{"new", "rpc", "--name", "shop", "--dir", dir, "--no-tidy"}, "is not empty (it holds notes.txt)"},
 		{[]string{"new", "api"}, `"name" not set`},
 		{[]string{"repo", "--type", "graph", "--dir", "internal/repo/x"}, `--type "graph" is not one of db, api, es`},

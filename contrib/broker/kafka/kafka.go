@@ -41,7 +41,8 @@ import (
 
 // Config configures the Kafka backend.
 type Config struct {
-	// Brokers are the seed brokers, host:port.
+	// Brokers are the seed brokers, host:port; an entry may be a
+	// comma-separated list.
 	Brokers []string `yaml:"brokers"`
 	// ClientID names this service to the brokers.
 	ClientID string `yaml:"client_id"`
@@ -76,6 +77,20 @@ func DefaultConfig() Config {
 	return Config{Brokers: []string{"127.0.0.1:9092"}, DeadLetterSuffix: ".dlq", MaxBytes: 1 << 20, Buffer: 1000,
 		CommitInterval: 500 * time.Millisecond, DeliveryTimeout: 30 * time.Second, DialTimeout: 10 * time.Second,
 		SessionTimeout: 45 * time.Second, HeartbeatInterval: 3 * time.Second, AutoCreateTopics: true}
+}
+
+// split accepts comma-separated lists inside Brokers entries, as an
+// environment variable gives them ("${KAFKA_BROKERS}").
+func (c *Config) split() {
+	var out []string
+	for _, b := range c.Brokers {
+		for _, p := range strings.Split(b, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	c.Brokers = out
 }
 
 func (c Config) validate() error {
@@ -144,6 +159,7 @@ var _ interface {
 // New connects to the brokers and checks that they answer within
 // DialTimeout; the error names the brokers it tried.
 func New(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
+	c.split()
 	if err := c.validate(); err != nil {
 		return nil, err
 	}

@@ -231,6 +231,8 @@ func TestErrors(t *testing.T) {
 	if err := b.Publish(ctx, "t", &broker.Message{Body: []byte("ok")}); err != nil {
 		t.Fatal(err)
 	}
+	// a comma-separated list in one entry, as ${KAFKA_BROKERS} gives it
+	newBroker(t, config([]string{addrs[0] + ", " + addrs[0]}))
 }
 
 // The brokers going away mid-run: Publish returns an error within the

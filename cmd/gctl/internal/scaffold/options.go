@@ -39,7 +39,7 @@ var supported = map[string][]string{
 	"trace":  {"none", "otlp", "jaeger"},
 	"metric": {"none", "prom"},
 	"db":     {"sqlite", "mysql", "postgres", "clickhouse", "none"},
-	"queue":  {"database", "none"},
+	"queue":  {"database", "kafka", "rabbitmq", "nats", "none"},
 	"cache":  {"memory", "redis", "none"},
 }
 
@@ -48,8 +48,7 @@ var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none
 
 // planned are values the seed names that later gox releases add.
 var planned = map[string]string{
-	"err":   "sentry",
-	"queue": "kafka, rabbitmq, nats",
+	"err": "sentry",
 }
 
 var baseName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
@@ -107,6 +106,27 @@ func (o Options) HasCache() bool { return o.Cache != "none" }
 
 // HasQueue reports whether the project has a queue.
 func (o Options) HasQueue() bool { return o.Queue != "none" }
+
+// QueueEnv is the environment variable config.yaml reads the queue's
+// server address from, and QueueAddr its default.
+func (o Options) QueueEnv() string {
+	return map[string]string{"kafka": "KAFKA_BROKERS", "rabbitmq": "AMQP_URL", "nats": "NATS_URL"}[o.Queue]
+}
+
+// QueueAddr is the queue server config.yaml points at by default.
+func (o Options) QueueAddr() string {
+	return map[string]string{"kafka": "127.0.0.1:9092", "rabbitmq": "amqp://guest:guest@127.0.0.1:5672/", "nats": "nats://127.0.0.1:4222"}[o.Queue]
+}
+
+// QueuePkg is the Go package name of the queue's backend.
+func (o Options) QueuePkg() string {
+	return map[string]string{"database": "dbbroker", "kafka": "kafka", "rabbitmq": "rabbitmq", "nats": "natsq"}[o.Queue]
+}
+
+// QueueField is the field of configs.Queue holding the backend's config.
+func (o Options) QueueField() string {
+	return map[string]string{"database": "Database", "kafka": "Kafka", "rabbitmq": "RabbitMQ", "nats": "NATS"}[o.Queue]
+}
 
 // HasData reports whether the project has internal/data (a database, a cache or a queue).
 func (o Options) HasData() bool { return o.HasDB() || o.HasCache() || o.HasQueue() }

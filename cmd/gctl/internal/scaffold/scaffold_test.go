@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/goxkit/gox/cmd/gctl/internal/scaffold"
 )
@@ -22,7 +24,7 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "9lives"}, []string{`--name "9lives"`, "start with a letter"}},
 		{scaffold.Options{Kind: "api", Name: "github.com/acme/sh$p"}, []string{"sh$p"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "oracle"}, []string{`--db "oracle" is not supported yet`, "supported today: sqlite, mysql, postgres, clickhouse, none"}},
-		{scaffold.Options{Kind: "api", Name: "shop", Queue: "kafka"}, []string{`--queue "kafka"`, "supported today: database, none", "planned: kafka"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Queue: "sqs"}, []string{`--queue "sqs"`, "supported today: database, kafka, rabbitmq, nats, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "none", Queue: "database"}, []string{"--queue database keeps messages in the service's database", "not none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Cache: "memcached"}, []string{`--cache "memcached"`, "memory, redis, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
@@ -118,6 +120,9 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none"},
 		{Kind: "rpc", Name: "user"},
 		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis"},
+		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka"},
+		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
+		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom"},
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
@@ -137,7 +142,7 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 					t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 				}
 			}
-			if o.DB == "" || o.DB == "sqlite" {
+			if (o.DB == "" || o.DB == "sqlite") && (o.Queue == "" || o.Queue == "database") {
 				checkMigrations(t, dir)
 			}
 		})
@@ -176,5 +181,30 @@ func checkMigrations(t *testing.T, dir string) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "app.db")); err != nil {
 		t.Fatalf("the SQLite file is not where config.yaml says: %v", err)
+	}
+	// event listen consumes the queue's event topic until SIGTERM, then stops cleanly
+	listen := exec.Command("./svc", "event", "listen")
+	listen.Dir = dir
+	listen.Env = append(os.Environ(), "DB_DSN=")
+	logPath := filepath.Join(t.TempDir(), "listen.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	listen.Stdout, listen.Stderr = logFile, logFile
+	if err := listen.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(logs(), "consumer started"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_ = listen.Process.Kill()
+			t.Fatalf("event listen did not start:\n%s", logs())
+		}
+	}
+	_ = listen.Process.Signal(syscall.SIGTERM)
+	if err := listen.Wait(); err != nil || !strings.Contains(logs(), "events") {
+		t.Fatalf("event listen after SIGTERM: %v\n%s", err, logs())
 	}
 }
