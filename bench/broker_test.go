@@ -243,4 +243,26 @@ func BenchmarkQueueLatency(b *testing.B) {
 		}
 		runLatency(b, br)
 	})
+	b.Run("postgres", func(b *testing.B) {
+		dsn := os.Getenv("PG_DSN")
+		if dsn == "" {
+			b.Skip("PG_DSN is not set (ci/postgres.sh start_postgres)")
+		}
+		c := xgorm.DefaultConfig()
+		c.Driver, c.DSN = xgorm.Postgres, dsn
+		db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c}, xgorm.WithLogger(quietLogger()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		_ = db.Default().Migrator().DropTable(dbbroker.Models()...)
+		br, err := dbbroker.New(db, dbbroker.DefaultConfig())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := br.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		runLatency(b, br)
+	})
 }
