@@ -22,6 +22,8 @@ func TestNewRefusals(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// a refusal that is accepted after all must not write into the checkout
+	t.Chdir(t.TempDir())
 	tests := []struct {
 		args []string
 		want string
