@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -254,7 +252,7 @@ func (t *Transport) RequestHeader() transport.Header {
 	if t.msg.Headers == nil {
 		t.msg.Headers = map[string]string{}
 	}
-	return mapHeader(t.msg.Headers)
+	return transport.MapHeader(t.msg.Headers)
 }
 
 // ReplyHeader has no destination for a message; it is kept for middlewares that set one.
@@ -262,22 +260,10 @@ func (t *Transport) ReplyHeader() transport.Header {
 	if t.reply == nil {
 		t.reply = map[string]string{}
 	}
-	return mapHeader(t.reply)
+	return transport.MapHeader(t.reply)
 }
 
 // Message is the message being handled.
 func (t *Transport) Message() *Message { return t.msg }
 
 // mapHeader adapts message headers to transport.Header.
-type mapHeader map[string]string
-
-func (h mapHeader) Get(k string) string { return h[k] }
-func (h mapHeader) Set(k, v string)     { h[k] = v }
-func (h mapHeader) Add(k, v string)     { h[k] = v }
-func (h mapHeader) Keys() []string      { return slices.Collect(maps.Keys(h)) }
-func (h mapHeader) Values(k string) []string {
-	if v, ok := h[k]; ok {
-		return []string{v}
-	}
-	return nil
-}

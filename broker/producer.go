@@ -65,6 +65,6 @@ func (t *producerTransport) RequestHeader() transport.Header {
 	if t.headers == nil {
 		t.headers = map[string]string{}
 	}
-	return mapHeader(t.headers)
+	return transport.MapHeader(t.headers)
 }
-func (t *producerTransport) ReplyHeader() transport.Header { return mapHeader(map[string]string{}) }
+func (t *producerTransport) ReplyHeader() transport.Header { return transport.MapHeader(map[string]string{}) }

@@ -158,7 +158,7 @@ func (t *Transport) RequestHeader() transport.Header {
 	if t.e.Extensions == nil {
 		t.e.Extensions = map[string]string{}
 	}
-	return mapHeader(t.e.Extensions)
+	return transport.MapHeader(t.e.Extensions)
 }
 
 // ReplyHeader has no destination; it is kept for middlewares that set one.
@@ -166,18 +166,5 @@ func (t *Transport) ReplyHeader() transport.Header {
 	if t.reply == nil {
 		t.reply = map[string]string{}
 	}
-	return mapHeader(t.reply)
-}
-
-type mapHeader map[string]string
-
-func (h mapHeader) Get(k string) string { return h[k] }
-func (h mapHeader) Set(k, v string)     { h[k] = v }
-func (h mapHeader) Add(k, v string)     { h[k] = v }
-func (h mapHeader) Keys() []string      { return slices.Collect(maps.Keys(h)) }
-func (h mapHeader) Values(k string) []string {
-	if v, ok := h[k]; ok {
-		return []string{v}
-	}
-	return nil
+	return transport.MapHeader(t.reply)
 }

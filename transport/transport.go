@@ -6,7 +6,9 @@ package transport
 
 import (
 	"context"
+	"maps"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -77,6 +79,30 @@ func RangeHeader(h Header, f func(key string, values []string) bool) {
 			return
 		}
 	}
+}
+
+// MapHeader is a Header over a map with one value per key: message and
+// event attributes (broker messages, CloudEvents extensions).
+type MapHeader map[string]string
+
+// Get implements Header.
+func (h MapHeader) Get(k string) string { return h[k] }
+
+// Set implements Header.
+func (h MapHeader) Set(k, v string) { h[k] = v }
+
+// Add implements Header; a key holds one value, so it replaces.
+func (h MapHeader) Add(k, v string) { h[k] = v }
+
+// Keys implements Header.
+func (h MapHeader) Keys() []string { return slices.Collect(maps.Keys(h)) }
+
+// Values implements Header.
+func (h MapHeader) Values(k string) []string {
+	if v, ok := h[k]; ok {
+		return []string{v}
+	}
+	return nil
 }
 
 // Transporter describes the call a middleware is running in.

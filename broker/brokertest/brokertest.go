@@ -321,3 +321,61 @@ func eventually(t *testing.T, ok func() bool) {
 	t.Helper()
 	goxtest.Eventually(t, 10*time.Second, ok)
 }
+
+// RunOutage is the fault test of backends with a server: a producer
+// publishes n messages through pub — retrying each failed publish with the
+// same id, as a careful producer does — while a 4-way consumer of group
+// "billing" on sub records them; once a third is published, outage takes
+// the server away and brings it back. It fails unless at least one publish
+// failed during the outage and every message whose publish succeeded is
+// consumed: producers and consumers recover by themselves and nothing
+// acknowledged is lost.
+func RunOutage(t *testing.T, pub, sub broker.Backend, n int, outage func()) {
+	t.Helper()
+	ctx := context.Background()
+	var mu sync.Mutex
+	consumed := map[string]bool{}
+	consume(t, sub, "payments", broker.ConsumerOptions{Group: "billing", Concurrency: 4}, func(_ context.Context, m *broker.Message) error {
+		mu.Lock()
+		consumed[m.ID] = true
+		mu.Unlock()
+		return nil
+	})
+	var acked, failures atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			id := fmt.Sprintf("pay-%d", i)
+			for pub.Publish(ctx, "payments", &broker.Message{ID: id, Body: []byte(id)}) != nil {
+				failures.Add(1)
+				time.Sleep(50 * time.Millisecond)
+			}
+			acked.Add(1)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	goxtest.Eventually(t, 20*time.Second, func() bool { return acked.Load() >= int32(n/3) })
+	outage()
+	select {
+	case <-done:
+	case <-time.After(90 * time.Second):
+		t.Fatalf("the producer did not recover: %d of %d published", acked.Load(), n)
+	}
+	if failures.Load() == 0 {
+		t.Fatal("no publish failed while the server was away; the outage did not happen")
+	}
+	goxtest.Eventually(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(consumed) >= n })
+	mu.Lock()
+	defer mu.Unlock()
+	var missing []string
+	for i := range n {
+		if id := fmt.Sprintf("pay-%d", i); !consumed[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d acknowledged messages never consumed: %s", len(missing), strings.Join(missing, ","))
+	}
+	t.Logf("%d published (%d failed attempts during the outage), %d distinct consumed", acked.Load(), failures.Load(), len(consumed))
+}

@@ -7,12 +7,12 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/broker/brokertest"
 	gnats "github.com/goxkit/gox/contrib/broker/nats"
 	"github.com/goxkit/gox/goxtest"
 )
@@ -54,75 +54,20 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// TestServerRestartUnderLoad restarts the server while a producer publishes
-// and a consumer consumes. Publishes during the outage fail with an error
-// (the producer retries them with the same id, which the stream
-// deduplicates); both sides reconnect on their own; every message whose
-// publish was acknowledged is consumed.
+// TestServerRestartUnderLoad restarts the server (SIGTERM, then again on
+// its store) while a producer publishes and a consumer consumes: both
+// reconnect on their own and every acknowledged message is consumed.
 func TestServerRestartUnderLoad(t *testing.T) {
 	port, dir := freePort(t), t.TempDir()
 	stop := natsServer(t, port, dir)
 	c := gnats.DefaultConfig()
 	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	c.PublishTimeout, c.Visibility, c.ReconnectWait = time.Second, 2*time.Second, 100*time.Millisecond
-	pub, sub := newBroker(t, c), newBroker(t, c)
-	ctx := context.Background()
-
-	var mu sync.Mutex
-	consumed := map[string]bool{}
-	cons, _ := broker.NewConsumer(sub, "payments", func(_ context.Context, m *broker.Message) error {
-		mu.Lock()
-		consumed[m.ID] = true
-		mu.Unlock()
-		return nil
-	}, broker.ConsumerOptions{Group: "billing", Concurrency: 4, Logger: quiet()})
-	go func() { _ = cons.Start(ctx) }()
-	defer cons.Stop(ctx)
-
-	const total = 600
-	var acked, failures atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := range total {
-			id := fmt.Sprintf("pay-%d", i)
-			for {
-				err := pub.Publish(ctx, "payments", &broker.Message{ID: id, Body: []byte(id)})
-				if err == nil {
-					acked.Add(1)
-					break
-				}
-				failures.Add(1)
-				time.Sleep(50 * time.Millisecond)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	goxtest.Eventually(t, 20*time.Second, func() bool { return acked.Load() >= total/3 })
-	stop() // the server goes away mid-run ...
-	time.Sleep(time.Second)
-	natsServer(t, port, dir) // ... and comes back with its store
-	select {
-	case <-done:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("the producer did not recover: %d of %d published", acked.Load(), total)
-	}
-	if failures.Load() == 0 {
-		t.Fatal("no publish failed while the server was down; the outage did not happen")
-	}
-	goxtest.Eventually(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(consumed) == total })
-	mu.Lock()
-	defer mu.Unlock()
-	var missing []string
-	for i := range total {
-		if id := fmt.Sprintf("pay-%d", i); !consumed[id] {
-			missing = append(missing, id)
-		}
-	}
-	if len(missing) > 0 {
-		t.Fatalf("%d acknowledged messages never consumed: %s", len(missing), strings.Join(missing, ","))
-	}
-	t.Logf("%d published (%d failed attempts during the outage), %d consumed", acked.Load(), failures.Load(), len(consumed))
+	brokertest.RunOutage(t, newBroker(t, c), newBroker(t, c), 600, func() {
+		stop()
+		time.Sleep(time.Second)
+		natsServer(t, port, dir)
+	})
 }
 
 // Bad input and an unreachable server get clear errors.
