@@ -67,4 +67,6 @@ func (t *producerTransport) RequestHeader() transport.Header {
 	}
 	return transport.MapHeader(t.headers)
 }
-func (t *producerTransport) ReplyHeader() transport.Header { return transport.MapHeader(map[string]string{}) }
+func (t *producerTransport) ReplyHeader() transport.Header {
+	return transport.MapHeader(map[string]string{})
+}
