@@ -1,0 +1,208 @@
+// Package registrytest is the contract every registry.Registry passes: the
+// in-memory one in core, gossip, Consul, etcd in contrib/registry against
+// real servers. Backends that converge asynchronously (gossip, a Consul
+// agent) pass too: every check waits up to Options.Within for the view to
+// catch up.
+package registrytest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/registry"
+)
+
+// Options tune the contract for a backend.
+type Options struct {
+	// Within bounds how long a change may take to be seen (default 10 s).
+	Within time.Duration
+}
+
+// Run runs the contract. newRegistry returns a registry; two calls within
+// one test must reach the same backend, as two processes would (one
+// registers, the other discovers).
+func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Options) {
+	if o.Within == 0 {
+		o.Within = 10 * time.Second
+	}
+	ctx := context.Background()
+	name := func(t *testing.T) string {
+		return strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()%1e6)))
+	}
+	ids := func(set []*registry.ServiceInstance) string {
+		var out []string
+		for _, s := range set {
+			out = append(out, s.ID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	instance := func(svc, id string) *registry.ServiceInstance {
+		return &registry.ServiceInstance{ID: id, Name: svc, Version: "v1.2.3",
+			Metadata:  map[string]string{"zone": "eu-1", "weight": "10"},
+			Endpoints: []string{"http://127.0.0.1:8080", "grpc://127.0.0.1:9090"}}
+	}
+	seen := func(t *testing.T, d registry.Discovery, svc, want string) []*registry.ServiceInstance {
+		t.Helper()
+		var set []*registry.ServiceInstance
+		var err error
+		ok := false
+		deadline := time.Now().Add(o.Within)
+		for !ok && time.Now().Before(deadline) {
+			set, err = d.GetService(ctx, svc)
+			ok = err == nil && ids(set) == want
+			if !ok {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if !ok {
+			t.Fatalf("GetService(%s) = [%s], %v; want [%s] within %v", svc, ids(set), err, want, o.Within)
+		}
+		return set
+	}
+
+	t.Run("RegisterGetDeregister", func(t *testing.T) {
+		r, d, svc := newRegistry(t), newRegistry(t), name(t)
+		a, b := instance(svc, svc+"-a"), instance(svc, svc+"-b")
+		for _, ins := range []*registry.ServiceInstance{a, b} {
+			if err := r.Register(ctx, ins); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = r.Deregister(ctx, ins) })
+		}
+		set := seen(t, d, svc, a.ID+","+b.ID)
+		for _, s := range set {
+			if s.Name != svc || s.Version != "v1.2.3" || s.Metadata["zone"] != "eu-1" || s.Metadata["weight"] != "10" ||
+				s.Endpoint("http") != "http://127.0.0.1:8080" || s.Endpoint("grpc") != "grpc://127.0.0.1:9090" {
+				t.Fatalf("instance came back as %+v", s)
+			}
+		}
+		if err := r.Deregister(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		seen(t, d, svc, b.ID)
+		if err := r.Deregister(ctx, a); err != nil {
+			t.Fatalf("deregistering an unknown instance: %v", err)
+		}
+		if set, err := d.GetService(ctx, name(t)+"-nobody"); err != nil || len(set) != 0 {
+			t.Fatalf("a service nobody registered: %v, %v; want none and no error", set, err)
+		}
+	})
+	t.Run("ReRegisterUpdates", func(t *testing.T) {
+		r, d, svc := newRegistry(t), newRegistry(t), name(t)
+		a := instance(svc, svc+"-a")
+		if err := r.Register(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Deregister(ctx, a) })
+		seen(t, d, svc, a.ID)
+		a2 := a.Clone()
+		a2.Version, a2.Metadata["weight"] = "v1.2.4", "20"
+		if err := r.Register(ctx, a2); err != nil {
+			t.Fatal(err)
+		}
+		goxtest.Eventually(t, o.Within, func() bool {
+			set, _ := d.GetService(ctx, svc)
+			return len(set) == 1 && set[0].Version == "v1.2.4" && set[0].Metadata["weight"] == "20"
+		})
+	})
+	t.Run("WatchFollowsChanges", func(t *testing.T) {
+		r, d, svc := newRegistry(t), newRegistry(t), name(t)
+		a, b := instance(svc, svc+"-a"), instance(svc, svc+"-b")
+		if err := r.Register(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = r.Deregister(ctx, a); _ = r.Deregister(ctx, b) })
+		seen(t, d, svc, a.ID)
+		w, err := d.Watch(ctx, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		next := func(want string) {
+			t.Helper()
+			deadline := time.Now().Add(o.Within)
+			for time.Now().Before(deadline) {
+				set, err := nextWithin(w, o.Within)
+				if err != nil {
+					t.Fatalf("Next: %v (want [%s])", err, want)
+				}
+				if ids(set) == want {
+					return
+				}
+			}
+			t.Fatalf("the watch did not show [%s] within %v", want, o.Within)
+		}
+		next(a.ID) // the current set first
+		if err := r.Register(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		next(a.ID + "," + b.ID)
+		if err := r.Deregister(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		next(b.ID)
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nextWithin(w, o.Within); err == nil {
+			t.Fatal("Next after Stop returned a set")
+		}
+	})
+	t.Run("StopEndsABlockedNext", func(t *testing.T) {
+		d, svc := newRegistry(t), name(t)
+		w, err := d.Watch(ctx, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set, err := nextWithin(w, o.Within); err != nil || len(set) != 0 {
+			t.Fatalf("first Next of an unknown service: %v, %v", set, err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := w.Next(); done <- err }()
+		time.Sleep(100 * time.Millisecond)
+		_ = w.Stop()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatal("a blocked Next returned a set after Stop")
+			}
+		case <-time.After(o.Within):
+			t.Fatal("Stop did not end a blocked Next")
+		}
+	})
+	t.Run("InvalidInstancesAreRefused", func(t *testing.T) {
+		r, svc := newRegistry(t), name(t)
+		for _, bad := range []*registry.ServiceInstance{
+			{Name: svc, Endpoints: []string{"http://127.0.0.1:1"}},
+			{ID: "x", Endpoints: []string{"http://127.0.0.1:1"}},
+			{ID: "x", Name: svc},
+		} {
+			if err := r.Register(ctx, bad); err == nil {
+				t.Fatalf("registered %+v", bad)
+			}
+		}
+	})
+}
+
+// nextWithin is w.Next bounded by d.
+func nextWithin(w registry.Watcher, d time.Duration) ([]*registry.ServiceInstance, error) {
+	type res struct {
+		set []*registry.ServiceInstance
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() { set, err := w.Next(); ch <- res{set, err} }()
+	select {
+	case r := <-ch:
+		return r.set, r.err
+	case <-time.After(d):
+		return nil, errors.New("Next did not return within " + d.String())
+	}
+}
