@@ -120,6 +120,15 @@ func (s *Selector) Apply(nodes []*Node) { s.nodes.Store(&nodes) }
 // Nodes returns the current nodes.
 func (s *Selector) Nodes() []*Node { return *s.nodes.Load() }
 
+// Candidates returns the nodes the selector's own filters pass.
+func (s *Selector) Candidates(ctx context.Context) []*Node {
+	nodes := *s.nodes.Load()
+	for _, f := range s.filters {
+		nodes = f(ctx, nodes)
+	}
+	return nodes
+}
+
 // Pick chooses a node for one call; the filters of the selector and
 // extra ones for this call apply. With no node left it returns, at once,
 // an unavailable error naming the service (and the filters' effect).

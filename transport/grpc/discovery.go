@@ -1,0 +1,190 @@
+package grpc
+
+import (
+	"context"
+	stderrors "errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/attributes"
+	"google.golang.org/grpc/balancer"
+	"google.golang.org/grpc/balancer/base"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/status"
+
+	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/selector"
+)
+
+// SchemeDiscovery is the target scheme resolved through a registry:
+// "discovery:///user" dials the instances of service user.
+const SchemeDiscovery = "discovery"
+
+// balancerName is the gRPC balancer that asks a gox selector.
+const balancerName = "gox_selector"
+
+func init() {
+	balancer.Register(base.NewBalancerBuilder(balancerName, pickerBuilder{}, base.Config{}))
+}
+
+// WithDiscovery resolves "discovery:///<service>" targets through d and
+// spreads calls over the instances' grpc:// endpoints with b (P2C when
+// nil), keeping only the instances the filters pass. A call for a service
+// with no instance fails at once with Unavailable naming the service.
+func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selector.Filter) ClientOption {
+	return func(o *clientOptions) {
+		o.dialOpts = append(o.dialOpts,
+			grpc.WithResolvers(&resolverBuilder{d: d, b: b, filters: filters}),
+			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"`+balancerName+`":{}}]}`))
+	}
+}
+
+type resolverBuilder struct {
+	d       registry.Discovery
+	b       selector.Balancer
+	filters []selector.Filter
+}
+
+func (rb *resolverBuilder) Scheme() string { return SchemeDiscovery }
+
+func (rb *resolverBuilder) Build(target resolver.Target, cc resolver.ClientConn, _ resolver.BuildOptions) (resolver.Resolver, error) {
+	name := strings.TrimPrefix(target.URL.Path, "/")
+	if name == "" {
+		name = target.URL.Host
+	}
+	if name == "" {
+		return nil, fmt.Errorf("grpc client: target %q names no service (want discovery:///<service>)", target.URL.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := rb.d.Watch(ctx, name)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("grpc client: watching service %s: %w", name, err)
+	}
+	r := &discoveryResolver{name: name, cc: cc, w: w, cancel: cancel, sel: selector.New(name, rb.b, rb.filters...)}
+	r.wg.Go(r.watch)
+	return r, nil
+}
+
+type discoveryResolver struct {
+	name   string
+	cc     resolver.ClientConn
+	w      registry.Watcher
+	cancel context.CancelFunc
+	sel    *selector.Selector
+	wg     sync.WaitGroup
+}
+
+type selectorKey struct{}
+
+// watch turns every set of instances into the selector's nodes and the
+// connection's addresses.
+func (r *discoveryResolver) watch() {
+	wait := 100 * time.Millisecond
+	sent := false // addresses were given to the connection
+	for {
+		set, err := r.w.Next()
+		if err != nil {
+			if stderrors.Is(err, registry.ErrWatcherStopped) || stderrors.Is(err, context.Canceled) {
+				return
+			}
+			r.cc.ReportError(fmt.Errorf("discovery of service %s: %w", r.name, err))
+			time.Sleep(wait)
+			wait = min(2*wait, 5*time.Second)
+			continue
+		}
+		wait = 100 * time.Millisecond
+		var addrs []resolver.Address
+		var nodes []*selector.Node
+		for _, ins := range set {
+			ep := ins.Endpoint("grpc")
+			if ep == "" {
+				continue
+			}
+			u, err := url.Parse(ep)
+			if err != nil || u.Host == "" {
+				continue // a malformed endpoint from a peer: not dialable
+			}
+			nodes = append(nodes, selector.NewNode(u.Host, ins))
+			addrs = append(addrs, resolver.Address{Addr: u.Host, Attributes: attributes.New(selectorKey{}, r.sel)})
+		}
+		r.sel.Apply(nodes) // the pickers see the new set at once
+		if len(addrs) == 0 {
+			noInstance := fmt.Errorf("service %s has no instance with a grpc endpoint", r.name)
+			if sent {
+				// drop the connections to the instances that left; the
+				// error that follows is what failing calls then say
+				r.cc.ReportError(noInstance)
+				_ = r.cc.UpdateState(resolver.State{})
+				sent = false
+			}
+			r.cc.ReportError(noInstance)
+			continue
+		}
+		if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
+			r.cc.ReportError(err)
+		}
+		sent = true
+	}
+}
+
+func (r *discoveryResolver) ResolveNow(resolver.ResolveNowOptions) {}
+
+func (r *discoveryResolver) Close() {
+	_ = r.w.Stop()
+	r.cancel()
+	r.wg.Wait()
+}
+
+type pickerBuilder struct{}
+
+// Build makes a picker over the ready connections of one target.
+func (pickerBuilder) Build(info base.PickerBuildInfo) balancer.Picker {
+	var sel *selector.Selector
+	ready := make(map[string]balancer.SubConn, len(info.ReadySCs))
+	for sc, sci := range info.ReadySCs {
+		if s, ok := sci.Address.Attributes.Value(selectorKey{}).(*selector.Selector); ok {
+			sel = s
+		}
+		ready[sci.Address.Addr] = sc
+	}
+	if sel == nil {
+		return base.NewErrPicker(balancer.ErrNoSubConnAvailable)
+	}
+	return &picker{sel: sel, ready: ready}
+}
+
+type picker struct {
+	sel   *selector.Selector
+	ready map[string]balancer.SubConn
+}
+
+// Pick asks the selector among the instances discovery knows that have a
+// ready connection. None known: Unavailable naming the service, at once.
+// Known but none ready yet: wait for a connection (gRPC's usual).
+func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
+	node, done, err := p.sel.Pick(info.Ctx, func(_ context.Context, nodes []*selector.Node) []*selector.Node {
+		out := nodes[:0:0]
+		for _, n := range nodes {
+			if _, ok := p.ready[n.Address]; ok {
+				out = append(out, n)
+			}
+		}
+		return out
+	})
+	if err != nil {
+		if len(p.sel.Candidates(info.Ctx)) > 0 {
+			return balancer.PickResult{}, balancer.ErrNoSubConnAvailable
+		}
+		return balancer.PickResult{}, status.Error(codes.Unavailable, err.Error())
+	}
+	ctx := info.Ctx
+	return balancer.PickResult{SubConn: p.ready[node.Address], Done: func(di balancer.DoneInfo) {
+		done(ctx, selector.DoneInfo{Err: di.Err})
+	}}, nil
+}

@@ -1,0 +1,155 @@
+package grpc_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	testpb "google.golang.org/grpc/interop/grpc_testing"
+
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/selector"
+	xgrpc "github.com/goxkit/gox/transport/grpc"
+)
+
+// named answers UnaryCall with its own name.
+type named struct {
+	testpb.UnimplementedTestServiceServer
+	name string
+}
+
+func (n named) UnaryCall(context.Context, *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
+	return &testpb.SimpleResponse{Payload: &testpb.Payload{Body: []byte(n.name)}}, nil
+}
+
+// echoInstance starts a gox gRPC server answering with name and registers
+// it in reg as an instance of service.
+func echoInstance(t *testing.T, reg registry.Registrar, service, name, version string) *registry.ServiceInstance {
+	t.Helper()
+	c := xgrpc.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	s, err := xgrpc.NewServer(c, xgrpc.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterTestServiceServer(s, named{name: name})
+	u, err := s.Endpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Start(context.Background()) }()
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	ins := &registry.ServiceInstance{ID: name, Name: service, Version: version, Endpoints: []string{"http://127.0.0.1:1", u.String()}}
+	if err := reg.Register(context.Background(), ins); err != nil {
+		t.Fatal(err)
+	}
+	return ins
+}
+
+func TestDiscoveryTarget(t *testing.T) {
+	reg := registry.NewMemory()
+	ctx := context.Background()
+	a := echoInstance(t, reg, "echo", "a", "v1")
+	echoInstance(t, reg, "echo", "b", "v1")
+	echoInstance(t, reg, "echo", "c", "v2")
+	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin(), selector.WithVersion("v1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	count := func(n int) map[string]int {
+		got := map[string]int{}
+		for range n {
+			r, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[string(r.GetPayload().GetBody())]++
+		}
+		return got
+	}
+	// the connections come up one by one: wait until both v1 instances answer
+	goxtest.Eventually(t, 10*time.Second, func() bool { got := count(10); return got["a"] > 0 && got["b"] > 0 })
+	if got := count(100); got["a"] != 50 || got["b"] != 50 || got["c"] != 0 {
+		t.Fatalf("calls spread %v; want a and b 50 each (round robin), none to c (v2 is filtered out)", got)
+	}
+	// an instance that leaves gets no more calls
+	if err := reg.Deregister(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	goxtest.Eventually(t, 10*time.Second, func() bool { return count(10)["a"] == 0 })
+	if got := count(50); got["b"] != 50 {
+		t.Fatalf("after a left: %v", got)
+	}
+}
+
+// A service with no instance fails at once with Unavailable naming it;
+// when an instance appears, calls succeed without a new connection.
+func TestDiscoveryNoInstance(t *testing.T) {
+	reg := registry.NewMemory()
+	conn, err := xgrpc.Dial("discovery:///billing", xgrpc.WithDiscovery(reg, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = client.UnaryCall(ctx, &testpb.SimpleRequest{})
+	if !errors.IsUnavailable(err) || !strings.Contains(err.Error(), "service billing has no instance") {
+		t.Fatalf("call with no instance: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("it took %v to fail; want at once", d)
+	}
+	echoInstance(t, reg, "billing", "x", "v1")
+	goxtest.Eventually(t, 10*time.Second, func() bool {
+		r, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
+		return err == nil && string(r.GetPayload().GetBody()) == "x"
+	})
+}
+
+// The default balancer (P2C) sees every ready instance: under concurrent
+// load each gets calls.
+func TestDiscoveryP2C(t *testing.T) {
+	reg := registry.NewMemory()
+	for _, n := range []string{"a", "b", "c"} {
+		echoInstance(t, reg, "echo", n, "v1")
+	}
+	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	var mu sync.Mutex
+	got := map[string]int{}
+	goxtest.Eventually(t, 10*time.Second, func() bool {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					r, err := client.UnaryCall(context.Background(), &testpb.SimpleRequest{})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					got[string(r.GetPayload().GetBody())]++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return got["a"] > 0 && got["b"] > 0 && got["c"] > 0
+	})
+}
