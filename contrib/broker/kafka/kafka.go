@@ -145,8 +145,9 @@ type Broker struct {
 	o    options
 	prod *kgo.Client
 
+	subs broker.Sessions[*sub]
+
 	mu     sync.Mutex
-	subs   map[[2]string]*sub
 	closed bool
 }
 
@@ -167,7 +168,7 @@ func New(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	b := &Broker{c: c, o: o, subs: map[[2]string]*sub{}}
+	b := &Broker{c: c, o: o}
 	popts := []kgo.Opt{kgo.RecordDeliveryTimeout(c.DeliveryTimeout), kgo.ProducerLinger(0),
 		kgo.ProducerBatchMaxBytes(int32(c.MaxBytes + 64<<10))}
 	if c.AutoCreateTopics {
@@ -313,76 +314,41 @@ func (b *Broker) isClosed() bool {
 // group member per topic and group in this process, shared by its
 // consumers). An unreachable broker is an error naming the brokers.
 func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
-	s, err := b.subscription(ctx, topic, group)
-	if err != nil {
-		return err
-	}
-	b.mu.Lock()
-	s.refs++
-	b.mu.Unlock()
-	return nil
+	_, err := b.subscription(ctx, topic, group, true)
+	return err
 }
 
 // Unsubscribe implements broker.Subscriber: the last one leaves the group,
 // committing what was finished; the rest goes to the group's other members.
-func (b *Broker) Unsubscribe(ctx context.Context, topic, group string) error {
-	b.mu.Lock()
-	s := b.subs[[2]string{topic, group}]
-	if s == nil {
-		b.mu.Unlock()
-		return nil
+func (b *Broker) Unsubscribe(_ context.Context, topic, group string) error {
+	if s, last := b.subs.Release(topic, group); last {
+		s.close()
 	}
-	if s.refs--; s.refs > 0 {
-		b.mu.Unlock()
-		return nil
-	}
-	delete(b.subs, [2]string{topic, group})
-	b.mu.Unlock()
-	s.close()
 	return nil
 }
 
 // subscription returns the group member for topic and group, joining the
 // group if there is none yet.
-func (b *Broker) subscription(ctx context.Context, topic, group string) (*sub, error) {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil, broker.ErrClosed
-	}
-	if s := b.subs[[2]string{topic, group}]; s != nil {
-		b.mu.Unlock()
-		return s, nil
-	}
-	b.mu.Unlock()
-	s := newSub(b, topic, group)
-	cl, err := b.client(ctx,
-		kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.DisableAutoCommit(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.SessionTimeout(b.c.SessionTimeout), kgo.HeartbeatInterval(b.c.HeartbeatInterval),
-		kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost))
-	if err != nil {
-		return nil, err
-	}
-	b.mu.Lock()
-	if other := b.subs[[2]string{topic, group}]; other != nil || b.closed { // lost a race
-		b.mu.Unlock()
-		cl.Close()
-		if other == nil {
-			return nil, broker.ErrClosed
+func (b *Broker) subscription(ctx context.Context, topic, group string, hold bool) (*sub, error) {
+	return b.subs.Get(topic, group, hold, func() (*sub, error) {
+		s := newSub(b, topic, group)
+		cl, err := b.client(ctx,
+			kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic), kgo.DisableAutoCommit(),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.SessionTimeout(b.c.SessionTimeout), kgo.HeartbeatInterval(b.c.HeartbeatInterval),
+			kgo.OnPartitionsAssigned(s.assigned), kgo.OnPartitionsRevoked(s.revoked), kgo.OnPartitionsLost(s.lost))
+		if err != nil {
+			return nil, err
 		}
-		return other, nil
-	}
-	s.cl = cl
-	b.subs[[2]string{topic, group}] = s
-	b.mu.Unlock()
-	s.start()
-	return s, nil
+		s.cl = cl
+		s.start()
+		return s, nil
+	}, func(s *sub) { s.close() })
 }
 
 // Receive implements broker.Backend.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
-	s, err := b.subscription(ctx, topic, group)
+	s, err := b.subscription(ctx, topic, group, false)
 	if err != nil {
 		return nil, err
 	}
@@ -398,10 +364,8 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
-	subs := b.subs
-	b.subs = map[[2]string]*sub{}
 	b.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range b.subs.Close() {
 		s.close()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.c.DeliveryTimeout)

@@ -129,7 +129,7 @@ type Broker struct {
 
 	mu      sync.Mutex
 	streams map[string]string // topic → stream capturing it
-	subs    map[[2]string]*sub
+	subs    broker.Sessions[*sub]
 	closed  bool
 }
 
@@ -174,7 +174,7 @@ func New(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
 		nc.Close()
 		return nil, fmt.Errorf("nats: JetStream at %s does not answer (is the server started with -js?): %w", c.URL, err)
 	}
-	return &Broker{c: c, o: o, nc: nc, js: js, streams: map[string]string{}, subs: map[[2]string]*sub{}}, nil
+	return &Broker{c: c, o: o, nc: nc, js: js, streams: map[string]string{}}, nil
 }
 
 // streamName is the stream gox creates for a subject.
@@ -305,63 +305,41 @@ func consumerName(group string) string {
 	return strings.NewReplacer(".", "_", "*", "_", ">", "_", " ", "_", "/", "_", "\\", "_").Replace(group)
 }
 
-// sub is the group's durable consumer on a topic and the stream of
-// messages this process pulls from it, shared by the group's receivers.
+// sub is the stream of messages this process pulls from a group's durable
+// consumer, shared by the group's receivers.
 type sub struct {
-	it   jetstream.MessagesContext
-	refs int
+	it jetstream.MessagesContext
 }
 
 // subscription returns the group's pull on topic, creating the durable
 // consumer (and the stream) if needed.
-func (b *Broker) subscription(ctx context.Context, topic, group string) (*sub, error) {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil, broker.ErrClosed
-	}
-	s, ok := b.subs[[2]string{topic, group}]
-	b.mu.Unlock()
-	if ok {
-		return s, nil
-	}
-	fail := func(err error) (*sub, error) { return nil, fmt.Errorf("nats: subscribe %s/%s: %w", topic, group, err) }
-	stream, err := b.stream(ctx, topic, true)
-	if err != nil {
-		return fail(err)
-	}
-	c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: consumerName(group),
-		FilterSubject: topic, AckPolicy: jetstream.AckExplicitPolicy, AckWait: b.c.Visibility, MaxDeliver: -1,
-		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: -1})
-	if err != nil {
-		return fail(err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if s, ok := b.subs[[2]string{topic, group}]; ok { // lost a race
-		return s, nil
-	}
-	it, err := c.Messages(jetstream.PullMaxMessages(b.c.Prefetch))
-	if err != nil {
-		return fail(err)
-	}
-	s = &sub{it: it}
-	b.subs[[2]string{topic, group}] = s
-	return s, nil
+func (b *Broker) subscription(ctx context.Context, topic, group string, hold bool) (*sub, error) {
+	return b.subs.Get(topic, group, hold, func() (*sub, error) {
+		fail := func(err error) (*sub, error) { return nil, fmt.Errorf("nats: subscribe %s/%s: %w", topic, group, err) }
+		stream, err := b.stream(ctx, topic, true)
+		if err != nil {
+			return fail(err)
+		}
+		c, err := b.js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: consumerName(group),
+			FilterSubject: topic, AckPolicy: jetstream.AckExplicitPolicy, AckWait: b.c.Visibility, MaxDeliver: -1,
+			DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: -1})
+		if err != nil {
+			return fail(err)
+		}
+		it, err := c.Messages(jetstream.PullMaxMessages(b.c.Prefetch))
+		if err != nil {
+			return fail(err)
+		}
+		return &sub{it: it}, nil
+	}, func(s *sub) { s.stop() })
 }
 
 // Subscribe implements broker.Subscriber: it creates the group's durable
 // consumer and starts pulling; an unreachable server or a JetStream error
 // is returned.
 func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
-	s, err := b.subscription(ctx, topic, group)
-	if err != nil {
-		return err
-	}
-	b.mu.Lock()
-	s.refs++
-	b.mu.Unlock()
-	return nil
+	_, err := b.subscription(ctx, topic, group, true)
+	return err
 }
 
 // Unsubscribe implements broker.Subscriber: the last one stops pulling and
@@ -369,19 +347,9 @@ func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
 // other members get them now rather than after the ack wait. The durable
 // consumer stays: messages arriving while no member runs wait for the next.
 func (b *Broker) Unsubscribe(_ context.Context, topic, group string) error {
-	b.mu.Lock()
-	s := b.subs[[2]string{topic, group}]
-	if s == nil {
-		b.mu.Unlock()
-		return nil
+	if s, last := b.subs.Release(topic, group); last {
+		s.stop()
 	}
-	if s.refs--; s.refs > 0 {
-		b.mu.Unlock()
-		return nil
-	}
-	delete(b.subs, [2]string{topic, group})
-	b.mu.Unlock()
-	s.stop()
 	return nil
 }
 
@@ -399,7 +367,7 @@ func (s *sub) stop() {
 
 // Receive implements broker.Backend.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
-	s, err := b.subscription(ctx, topic, group)
+	s, err := b.subscription(ctx, topic, group, false)
 	if err != nil {
 		return nil, err
 	}
@@ -462,10 +430,8 @@ func (b *Broker) Close() error {
 		return nil
 	}
 	b.closed = true
-	subs := b.subs
-	b.subs = map[[2]string]*sub{}
 	b.mu.Unlock()
-	for _, s := range subs {
+	for _, s := range b.subs.Close() {
 		s.stop()
 	}
 	b.nc.Close()

@@ -109,7 +109,7 @@ type Broker struct {
 	mu      sync.Mutex
 	cur     *session      // nil while reconnecting
 	changed chan struct{} // closed when cur changes
-	subs    map[[2]string]*sub
+	subs    broker.Sessions[*sub]
 	closed  bool
 	done    chan struct{}
 }
@@ -142,7 +142,7 @@ func New(_ context.Context, c Config, opts ...Option) (*Broker, error) {
 	if o.amqp.Dial == nil {
 		o.amqp.Dial = amqp.DefaultDial(c.DialTimeout)
 	}
-	b := &Broker{c: c, o: o, host: redact(c.URL), changed: make(chan struct{}), subs: map[[2]string]*sub{}, done: make(chan struct{})}
+	b := &Broker{c: c, o: o, host: redact(c.URL), changed: make(chan struct{}), done: make(chan struct{})}
 	s, err := b.dial()
 	if err != nil {
 		return nil, err
@@ -402,11 +402,9 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	close(b.done)
-	subs := b.subs
-	b.subs = map[[2]string]*sub{}
 	s := b.cur
 	b.mu.Unlock()
-	for _, sb := range subs {
+	for _, sb := range b.subs.Close() {
 		sb.close()
 	}
 	if s != nil {

@@ -16,7 +16,6 @@ import (
 type sub struct {
 	b            *Broker
 	topic, group string
-	refs         int
 	deliveries   chan amqp.Delivery
 	cancel       context.CancelFunc
 	done         chan struct{}
@@ -26,68 +25,35 @@ type sub struct {
 // starts consuming; the first declaration's error (broker unreachable,
 // refused) is returned.
 func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
-	s, err := b.subscription(ctx, topic, group)
-	if err != nil {
-		return err
-	}
-	b.mu.Lock()
-	s.refs++
-	b.mu.Unlock()
-	return nil
+	_, err := b.subscription(ctx, topic, group, true)
+	return err
 }
 
 // Unsubscribe implements broker.Subscriber: the last one closes the
 // channel; the messages it held unacknowledged go back to the queue.
 func (b *Broker) Unsubscribe(_ context.Context, topic, group string) error {
-	b.mu.Lock()
-	s := b.subs[[2]string{topic, group}]
-	if s == nil {
-		b.mu.Unlock()
-		return nil
+	if s, last := b.subs.Release(topic, group); last {
+		s.close()
 	}
-	if s.refs--; s.refs > 0 {
-		b.mu.Unlock()
-		return nil
-	}
-	delete(b.subs, [2]string{topic, group})
-	b.mu.Unlock()
-	s.close()
 	return nil
 }
 
-func (b *Broker) subscription(ctx context.Context, topic, group string) (*sub, error) {
-	b.mu.Lock()
-	if b.closed {
-		b.mu.Unlock()
-		return nil, broker.ErrClosed
-	}
-	if s := b.subs[[2]string{topic, group}]; s != nil {
-		b.mu.Unlock()
+func (b *Broker) subscription(ctx context.Context, topic, group string, hold bool) (*sub, error) {
+	return b.subs.Get(topic, group, hold, func() (*sub, error) {
+		ctx, cancel := context.WithTimeout(ctx, b.c.PublishTimeout)
+		defer cancel()
+		ses, err := b.session(ctx)
+		if err == nil {
+			err = b.declareGroup(ses, topic, group)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("rabbitmq: subscribe %s/%s: %w", topic, group, err)
+		}
+		rctx, rcancel := context.WithCancel(context.Background())
+		s := &sub{b: b, topic: topic, group: group, deliveries: make(chan amqp.Delivery), cancel: rcancel, done: make(chan struct{})}
+		go s.run(rctx)
 		return s, nil
-	}
-	b.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, b.c.PublishTimeout)
-	defer cancel()
-	ses, err := b.session(ctx)
-	if err == nil {
-		err = b.declareGroup(ses, topic, group)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("rabbitmq: subscribe %s/%s: %w", topic, group, err)
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return nil, broker.ErrClosed
-	}
-	if s := b.subs[[2]string{topic, group}]; s != nil {
-		return s, nil
-	}
-	rctx, rcancel := context.WithCancel(context.Background())
-	s := &sub{b: b, topic: topic, group: group, deliveries: make(chan amqp.Delivery), cancel: rcancel, done: make(chan struct{})}
-	b.subs[[2]string{topic, group}] = s
-	go s.run(rctx)
-	return s, nil
+	}, func(s *sub) { s.close() })
 }
 
 // run consumes on the current connection until it is lost, then again on
@@ -172,7 +138,7 @@ func (s *sub) close() {
 
 // Receive implements broker.Backend.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
-	s, err := b.subscription(ctx, topic, group)
+	s, err := b.subscription(ctx, topic, group, false)
 	if err != nil {
 		return nil, err
 	}
