@@ -23,7 +23,6 @@ type sub struct {
 	b            *Broker
 	topic, group string
 	cl           *kgo.Client
-	refs         int // Subscribe calls not yet undone
 
 	mu     sync.Mutex
 	ready  []*held         // fetched, not handed out, in fetch order
