@@ -58,6 +58,14 @@ type HeaderRanger interface {
 	Range(f func(key string, values []string) bool)
 }
 
+// HeaderMap is implemented by Headers backed by a map of values (HTTP
+// headers, gRPC metadata). Map returns that map for reading in place: a range
+// over it costs no closure, which a middleware on every request cares about.
+// The map must not be kept or changed.
+type HeaderMap interface {
+	Map() map[string][]string
+}
+
 // RangeValues walks a map-backed header (HTTP headers, gRPC metadata) for
 // HeaderRanger implementations.
 func RangeValues(m map[string][]string, f func(key string, values []string) bool) {

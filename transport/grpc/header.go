@@ -27,6 +27,9 @@ func (h headerCarrier) Add(key, value string)      { metadata.MD(h).Append(key, 
 func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
+// Map implements transport.HeaderMap.
+func (h headerCarrier) Map() map[string][]string { return h }
+
 // Range implements transport.HeaderRanger.
 func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
 
@@ -105,6 +108,9 @@ func (h incoming) Keys() []string             { return h.md().Keys() }
 
 // Range implements transport.HeaderRanger (on a copy: grpc-go hands out
 // incoming metadata only as one).
+// Map implements transport.HeaderMap (a copy, as Range).
+func (h incoming) Map() map[string][]string { return h.md() }
+
 func (h incoming) Range(f func(key string, values []string) bool) { h.md().Range(f) }
 
 // Service returns the service part of a full method name.

@@ -50,6 +50,9 @@ func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, val
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
+// Map implements transport.HeaderMap.
+func (h headerCarrier) Map() map[string][]string { return h }
+
 // Range implements transport.HeaderRanger.
 func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
 
