@@ -30,6 +30,9 @@ func (h Header) Values(key string) []string { return http.Header(h).Values(key) 
 // Keys returns the header names.
 func (h Header) Keys() []string { return slices.Collect(maps.Keys(h)) }
 
+// Map implements transport.HeaderMap.
+func (h Header) Map() map[string][]string { return h }
+
 // Transport is a transport.Transporter for tests.
 type Transport struct {
 	TKind      transport.Kind
@@ -37,7 +40,12 @@ type Transport struct {
 	TOperation string
 	Request    Header
 	Reply      Header
+	// TIdempotent is what Idempotent answers (for tests of retries).
+	TIdempotent bool
 }
+
+// Idempotent implements transport.Idempotent.
+func (t *Transport) Idempotent() bool { return t.TIdempotent }
 
 var _ transport.Transporter = (*Transport)(nil)
 

@@ -24,10 +24,14 @@ import (
 type Node struct {
 	// Address is where calls go: host:port of the endpoint for the scheme
 	// the client speaks.
-	Address  string
+	Address string
+	// Scheme is that endpoint's scheme ("grpc", "http", "https"); set by NodesOf.
+	Scheme   string
 	Instance *registry.ServiceInstance
 	// Weight is the instance's "weight" metadata (default 100).
 	Weight int
+
+	health *nodeHealth // set by the selector that holds the node
 }
 
 // DefaultWeight is the weight of an instance without "weight" metadata.
@@ -102,20 +106,41 @@ type Selector struct {
 	balancer Balancer
 	filters  []Filter
 	nodes    atomic.Pointer[[]*Node]
+	guard    *guard // nil: Health disabled
 }
 
-// New returns a selector for service using b (P2C when nil).
+// New returns a selector for service using b (P2C when nil), guarding the
+// instances with the default Health (a breaker per instance, ejection).
 func New(service string, b Balancer, filters ...Filter) *Selector {
 	if b == nil {
 		b = NewP2C()
 	}
-	s := &Selector{service: service, balancer: b, filters: filters}
+	s := &Selector{service: service, balancer: b, filters: filters, guard: newGuard(Health{})}
 	s.nodes.Store(&[]*Node{})
 	return s
 }
 
-// Apply replaces the nodes.
-func (s *Selector) Apply(nodes []*Node) { s.nodes.Store(&nodes) }
+// SetHealth replaces how instances are guarded; call it before the first
+// Apply.
+func (s *Selector) SetHealth(h Health) *Selector {
+	s.guard = nil
+	if !h.Disabled {
+		s.guard = newGuard(h)
+	}
+	return s
+}
+
+// Service returns the name of the service the selector picks for.
+func (s *Selector) Service() string { return s.service }
+
+// Apply replaces the nodes; what the selector learned of the health of
+// addresses that stay is kept.
+func (s *Selector) Apply(nodes []*Node) {
+	if s.guard != nil {
+		s.guard.attach(nodes)
+	}
+	s.nodes.Store(&nodes)
+}
 
 // Nodes returns the current nodes.
 func (s *Selector) Nodes() []*Node { return *s.nodes.Load() }
@@ -147,6 +172,17 @@ func (s *Selector) Pick(ctx context.Context, extra ...Filter) (*Node, Done, erro
 			msg = fmt.Sprintf("service %s has %d instances but none passes the filters", s.service, len(all))
 		}
 		return nil, nil, errors.Unavailable(ReasonNoInstance, msg).WithMetadata(map[string]string{"service": s.service})
+	}
+	if s.guard != nil {
+		return s.pickGuarded(ctx, nodes)
+	}
+	if at, ok := ctx.Value(attemptsKey{}).(*attempts); ok {
+		nodes = at.untried(nodes)
+		n, done, err := s.balancer.Pick(ctx, nodes)
+		if err == nil {
+			at.add(n.Address)
+		}
+		return n, done, err
 	}
 	return s.balancer.Pick(ctx, nodes)
 }

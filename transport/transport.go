@@ -58,6 +58,13 @@ type HeaderRanger interface {
 	Range(f func(key string, values []string) bool)
 }
 
+// Idempotent is implemented by client Transporters that know whether their
+// call may safely be repeated: HTTP by method (RFC 9110 §9.2.2), gRPC by the
+// method's idempotency_level option or the client's own list.
+type Idempotent interface {
+	Idempotent() bool
+}
+
 // HeaderMap is implemented by Headers backed by a map of values (HTTP
 // headers, gRPC metadata). Map returns that map for reading in place: a range
 // over it costs no closure, which a middleware on every request cares about.

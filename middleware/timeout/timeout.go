@@ -12,25 +12,39 @@ import (
 	"github.com/goxkit/gox/transport"
 )
 
+// HeaderTimeout carries an HTTP caller's remaining time to the callee, as a
+// Go duration ("850ms"): what gRPC's grpc-timeout does for gRPC. The gox HTTP
+// client sends it whenever the call's context has a deadline; Timeout on the
+// server applies it when it is sooner than its own bound.
+const HeaderTimeout = "X-Gox-Timeout"
+
 // Timeout gives each request at most d, counted from when the request arrived
 // (transport.StartTime) on a server, from the call on a client. A deadline
 // already on the context (sent by the caller over gRPC, say) is kept when it
-// is sooner. d <= 0 disables it.
+// is sooner, and so is an HTTP caller's HeaderTimeout. d <= 0 disables it.
 func Timeout(d time.Duration) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
 		if d <= 0 {
 			return next
 		}
 		return func(ctx context.Context, req any) (any, error) {
-			var start time.Time
+			var deadline time.Time
 			if _, client := transport.FromClientContext(ctx); client {
-				start = time.Now()
+				deadline = time.Now().Add(d)
 			} else if tr, ok := transport.FromServerContext(ctx); ok {
-				start = transport.StartTime(tr) // no second clock read per request
+				start := transport.StartTime(tr) // no second clock read per request
+				deadline = start.Add(d)
+				if tr.Kind() == transport.KindHTTP {
+					// the gox HTTP client sends the caller's remaining time
+					if v := tr.RequestHeader().Get(HeaderTimeout); v != "" {
+						if cd, err := time.ParseDuration(v); err == nil && cd > 0 && cd < d {
+							deadline = start.Add(cd)
+						}
+					}
+				}
 			} else {
-				start = time.Now()
+				deadline = time.Now().Add(d)
 			}
-			deadline := start.Add(d)
 			if dl, ok := ctx.Deadline(); ok && !dl.After(deadline) {
 				return next(ctx, req)
 			}

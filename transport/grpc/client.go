@@ -5,20 +5,31 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
+	"sync"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/selector"
 	"github.com/goxkit/gox/transport"
 )
 
 type clientOptions struct {
-	mws      []middleware.Middleware
-	tls      *tls.Config
-	dialOpts []grpc.DialOption
+	mws        []middleware.Middleware
+	tls        *tls.Config
+	dialOpts   []grpc.DialOption
+	discovery  *resolverBuilder
+	health     *selector.Health
+	logger     *slog.Logger
+	idempotent map[string]bool
 }
 
 // ClientOption configures Dial.
@@ -27,6 +38,20 @@ type ClientOption func(*clientOptions)
 // WithClientMiddleware sets the client chain, outermost first.
 func WithClientMiddleware(m ...middleware.Middleware) ClientOption {
 	return func(o *clientOptions) { o.mws = append(o.mws, m...) }
+}
+
+// WithIdempotent declares methods ("/pkg.Service/Method") safe to repeat,
+// for the retry middleware, besides those whose proto definition says so
+// (option idempotency_level = IDEMPOTENT or NO_SIDE_EFFECTS).
+func WithIdempotent(methods ...string) ClientOption {
+	return func(o *clientOptions) {
+		if o.idempotent == nil {
+			o.idempotent = map[string]bool{}
+		}
+		for _, m := range methods {
+			o.idempotent[m] = true
+		}
+	}
 }
 
 // WithTLS dials with TLS; without it the connection is plaintext.
@@ -59,7 +84,18 @@ func Dial(target string, opts ...ClientOption) (*grpc.ClientConn, error) {
 		}
 		return t.next(ctx, req)
 	})
-	c := &clientInterceptor{target: target, chain: chain}
+	c := &clientInterceptor{target: target, chain: chain, idempotent: o.idempotent}
+	if o.discovery != nil {
+		o.discovery.health = o.health
+		o.discovery.logger = o.logger
+		if o.logger == nil {
+			o.discovery.logger = slog.Default()
+		}
+		o.dialOpts = append([]grpc.DialOption{
+			grpc.WithResolvers(o.discovery),
+			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"` + balancerName + `":{}}]}`),
+		}, o.dialOpts...)
+	}
 	dopts := append([]grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(c.unary),
@@ -73,12 +109,39 @@ func Dial(target string, opts ...ClientOption) (*grpc.ClientConn, error) {
 }
 
 type clientInterceptor struct {
-	target string
-	chain  middleware.Handler
+	target     string
+	chain      middleware.Handler
+	idempotent map[string]bool
+}
+
+// idempotentMethods caches what the proto registry says of each method.
+var idempotentMethods sync.Map // full method → bool
+
+// isIdempotent says whether method may be repeated: listed by the client,
+// or declared so in its proto definition (idempotency_level).
+func (c *clientInterceptor) isIdempotent(method string) bool {
+	if c.idempotent[method] {
+		return true
+	}
+	if v, ok := idempotentMethods.Load(method); ok {
+		return v.(bool)
+	}
+	ok := false
+	name := strings.ReplaceAll(strings.TrimPrefix(method, "/"), "/", ".")
+	if d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name)); err == nil {
+		if md, isMethod := d.(protoreflect.MethodDescriptor); isMethod {
+			if opts, _ := md.Options().(*descriptorpb.MethodOptions); opts != nil {
+				lvl := opts.GetIdempotencyLevel()
+				ok = lvl == descriptorpb.MethodOptions_IDEMPOTENT || lvl == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+			}
+		}
+	}
+	idempotentMethods.Store(method, ok)
+	return ok
 }
 
 func (c *clientInterceptor) unary(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	t := &Transport{endpoint: c.target, operation: method, request: metadata.MD{}, reply: metadata.MD{}}
+	t := &Transport{endpoint: c.target, operation: method, request: metadata.MD{}, reply: metadata.MD{}, idempotent: c.isIdempotent(method)}
 	t.next = func(ctx context.Context, req any) (any, error) {
 		err := invoker(ctx, method, req, reply, cc, append(opts, grpc.Header(&t.reply))...)
 		return reply, FromStatus(err)

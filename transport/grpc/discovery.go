@@ -2,14 +2,11 @@ package grpc
 
 import (
 	"context"
-	stderrors "errors"
 	"fmt"
-	"net/url"
+	"log/slog"
 	"strings"
 	"sync"
-	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/attributes"
 	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/balancer/base"
@@ -34,20 +31,32 @@ func init() {
 
 // WithDiscovery resolves "discovery:///<service>" targets through d and
 // spreads calls over the instances' grpc:// endpoints with b (P2C when
-// nil), keeping only the instances the filters pass. A call for a service
-// with no instance fails at once with Unavailable naming the service.
+// nil), keeping only the instances the filters pass. Each instance has a
+// circuit breaker and is ejected when it keeps failing (selector.Health;
+// tune it with WithInstanceHealth). A call for a service with no instance fails at
+// once with Unavailable naming the service.
 func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selector.Filter) ClientOption {
 	return func(o *clientOptions) {
-		o.dialOpts = append(o.dialOpts,
-			grpc.WithResolvers(&resolverBuilder{d: d, b: b, filters: filters}),
-			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"`+balancerName+`":{}}]}`))
+		o.discovery = &resolverBuilder{d: d, b: b, filters: filters}
 	}
 }
+
+// WithInstanceHealth sets how a discovery client guards the instances (the default
+// is selector.Health's).
+func WithInstanceHealth(h selector.Health) ClientOption {
+	return func(o *clientOptions) { o.health = &h }
+}
+
+// WithClientLogger is where the client logs what it ignores (a peer's malformed
+// endpoint); default slog.Default().
+func WithClientLogger(l *slog.Logger) ClientOption { return func(o *clientOptions) { o.logger = l } }
 
 type resolverBuilder struct {
 	d       registry.Discovery
 	b       selector.Balancer
 	filters []selector.Filter
+	health  *selector.Health
+	logger  *slog.Logger
 }
 
 func (rb *resolverBuilder) Scheme() string { return SchemeDiscovery }
@@ -66,7 +75,11 @@ func (rb *resolverBuilder) Build(target resolver.Target, cc resolver.ClientConn,
 		cancel()
 		return nil, fmt.Errorf("grpc client: watching service %s: %w", name, err)
 	}
-	r := &discoveryResolver{name: name, cc: cc, w: w, cancel: cancel, sel: selector.New(name, rb.b, rb.filters...)}
+	sel := selector.New(name, rb.b, rb.filters...)
+	if rb.health != nil {
+		sel.SetHealth(*rb.health)
+	}
+	r := &discoveryResolver{name: name, cc: cc, w: w, ctx: ctx, cancel: cancel, sel: sel, logger: rb.logger}
 	r.wg.Go(r.watch)
 	return r, nil
 }
@@ -75,7 +88,9 @@ type discoveryResolver struct {
 	name   string
 	cc     resolver.ClientConn
 	w      registry.Watcher
+	ctx    context.Context
 	cancel context.CancelFunc
+	logger *slog.Logger
 	sel    *selector.Selector
 	wg     sync.WaitGroup
 }
@@ -85,33 +100,19 @@ type selectorKey struct{}
 // watch turns every set of instances into the selector's nodes and the
 // connection's addresses.
 func (r *discoveryResolver) watch() {
-	wait := 100 * time.Millisecond
 	sent := false // addresses were given to the connection
-	for {
-		set, err := r.w.Next()
+	selector.Follow(r.ctx, r.w, func(set []*registry.ServiceInstance, err error) {
 		if err != nil {
-			if stderrors.Is(err, registry.ErrWatcherStopped) || stderrors.Is(err, context.Canceled) {
-				return
-			}
 			r.cc.ReportError(fmt.Errorf("discovery of service %s: %w", r.name, err))
-			time.Sleep(wait)
-			wait = min(2*wait, 5*time.Second)
-			continue
+			return
 		}
-		wait = 100 * time.Millisecond
-		var addrs []resolver.Address
-		var nodes []*selector.Node
-		for _, ins := range set {
-			ep := ins.Endpoint("grpc")
-			if ep == "" {
-				continue
-			}
-			u, err := url.Parse(ep)
-			if err != nil || u.Host == "" {
-				continue // a malformed endpoint from a peer: not dialable
-			}
-			nodes = append(nodes, selector.NewNode(u.Host, ins))
-			addrs = append(addrs, resolver.Address{Addr: u.Host, Attributes: attributes.New(selectorKey{}, r.sel)})
+		nodes, bad := selector.NodesOf(set, "grpc")
+		for _, b := range bad {
+			r.logger.Warn("discovery: ignoring a malformed endpoint", "service", r.name, "endpoint", b)
+		}
+		addrs := make([]resolver.Address, 0, len(nodes))
+		for _, n := range nodes {
+			addrs = append(addrs, resolver.Address{Addr: n.Address, Attributes: attributes.New(selectorKey{}, r.sel)})
 		}
 		r.sel.Apply(nodes) // the pickers see the new set at once
 		if len(addrs) == 0 {
@@ -124,13 +125,13 @@ func (r *discoveryResolver) watch() {
 				sent = false
 			}
 			r.cc.ReportError(noInstance)
-			continue
+			return
 		}
 		if err := r.cc.UpdateState(resolver.State{Addresses: addrs}); err != nil {
 			r.cc.ReportError(err)
 		}
 		sent = true
-	}
+	})
 }
 
 func (r *discoveryResolver) ResolveNow(resolver.ResolveNowOptions) {}
@@ -185,6 +186,6 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 	}
 	ctx := info.Ctx
 	return balancer.PickResult{SubConn: p.ready[node.Address], Done: func(di balancer.DoneInfo) {
-		done(ctx, selector.DoneInfo{Err: di.Err})
+		done(ctx, selector.DoneInfo{Err: FromStatus(di.Err)})
 	}}, nil
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/middleware/retry"
+	"github.com/goxkit/gox/middleware/timeout"
 	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/selector"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
@@ -31,6 +33,14 @@ func (n named) UnaryCall(context.Context, *testpb.SimpleRequest) (*testpb.Simple
 // it in reg as an instance of service.
 func echoInstance(t *testing.T, reg registry.Registrar, service, name, version string) *registry.ServiceInstance {
 	t.Helper()
+	ins, _ := stoppableInstance(t, reg, service, name, version)
+	return ins
+}
+
+// stoppableInstance is echoInstance with a func that stops the server
+// without deregistering it (a crash, to the registry).
+func stoppableInstance(t *testing.T, reg registry.Registrar, service, name, version string) (*registry.ServiceInstance, func()) {
+	t.Helper()
 	c := xgrpc.DefaultConfig()
 	c.Addr = "127.0.0.1:0"
 	s, err := xgrpc.NewServer(c, xgrpc.WithLogger(slog.New(slog.DiscardHandler)))
@@ -43,12 +53,14 @@ func echoInstance(t *testing.T, reg registry.Registrar, service, name, version s
 		t.Fatal(err)
 	}
 	go func() { _ = s.Start(context.Background()) }()
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	var once sync.Once
+	stop := func() { once.Do(func() { _ = s.Stop(context.Background()) }) }
+	t.Cleanup(stop)
 	ins := &registry.ServiceInstance{ID: name, Name: service, Version: version, Endpoints: []string{"http://127.0.0.1:1", u.String()}}
 	if err := reg.Register(context.Background(), ins); err != nil {
 		t.Fatal(err)
 	}
-	return ins
+	return ins, stop
 }
 
 func TestDiscoveryTarget(t *testing.T) {
@@ -152,4 +164,40 @@ func TestDiscoveryP2C(t *testing.T) {
 		defer mu.Unlock()
 		return got["a"] > 0 && got["b"] > 0 && got["c"] > 0
 	})
+}
+
+// An idempotent method is retried on another instance: with one of three
+// instances gone (still registered), every call succeeds.
+func TestDiscoveryRetriesIdempotentCalls(t *testing.T) {
+	reg := registry.NewMemory()
+	echoInstance(t, reg, "echo", "a", "v1")
+	_, stopB := stoppableInstance(t, reg, "echo", "b", "v1")
+	echoInstance(t, reg, "echo", "c", "v1")
+	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin()),
+		xgrpc.WithIdempotent("/grpc.testing.TestService/UnaryCall"),
+		xgrpc.WithClientMiddleware(timeout.Client(5*time.Second), retry.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	ctx := context.Background()
+	seen := map[string]bool{}
+	goxtest.Eventually(t, 10*time.Second, func() bool {
+		r, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
+		if err == nil {
+			seen[string(r.GetPayload().GetBody())] = true
+		}
+		return len(seen) == 3
+	})
+	stopB()
+	for i := range 300 {
+		r, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
+		if err != nil {
+			t.Fatalf("call %d after b stopped: %v", i, err)
+		}
+		if i > 50 && string(r.GetPayload().GetBody()) == "b" {
+			t.Fatalf("call %d answered by the stopped b", i)
+		}
+	}
 }

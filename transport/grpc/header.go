@@ -35,11 +35,12 @@ func (h headerCarrier) Range(f func(key string, values []string) bool) { transpo
 
 // Transport is the transport.Transporter of a gRPC call, server or client side.
 type Transport struct {
-	endpoint  string
-	operation string
-	request   metadata.MD
-	in        context.Context // server side: the call's context, holding the incoming metadata
-	reply     metadata.MD
+	endpoint   string
+	operation  string
+	idempotent bool
+	request    metadata.MD
+	in         context.Context // server side: the call's context, holding the incoming metadata
+	reply      metadata.MD
 
 	// next is what the chain ends in for this call: the unary handler or
 	// invoker, or a closure that runs the stream.
@@ -121,3 +122,7 @@ func Service(fullMethod string) string {
 	}
 	return s
 }
+
+// Idempotent implements transport.Idempotent: for a unary client call,
+// whether its method may be repeated; streams never are.
+func (t *Transport) Idempotent() bool { return t.idempotent }

@@ -1,0 +1,104 @@
+package retry_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/middleware/retry"
+	"github.com/goxkit/gox/selector"
+	"github.com/goxkit/gox/transport"
+)
+
+// calls runs one call through the retry middleware against a handler that
+// fails with errs[i] on attempt i (nil once errs runs out) and returns the
+// attempts made and the call's error.
+func calls(ctx context.Context, idempotent bool, errs []error, opts ...retry.Option) (int, error) {
+	tr := goxtest.NewTransport(transport.KindHTTP, "GET /users/1")
+	tr.TIdempotent = idempotent
+	n := 0
+	h := retry.Client(append([]retry.Option{retry.Backoff(time.Millisecond, 2*time.Millisecond)}, opts...)...)(
+		func(context.Context, any) (any, error) {
+			n++
+			if n <= len(errs) {
+				return nil, errs[n-1]
+			}
+			return "ok", nil
+		})
+	_, err := h(transport.NewClientContext(ctx, tr), nil)
+	return n, err
+}
+
+var refused = errors.Unavailable("UNREACHABLE", "connection refused")
+
+func TestIdempotentCallIsRetriedUntilItSucceeds(t *testing.T) {
+	n, err := calls(context.Background(), true, []error{refused, refused})
+	if err != nil || n != 3 {
+		t.Fatalf("attempts %d, err %v; want success on the 3rd", n, err)
+	}
+	n, err = calls(context.Background(), true, []error{refused, refused, refused, refused})
+	if n != 3 || errors.Code(err) != 503 {
+		t.Fatalf("attempts %d, err %v; want 3 attempts then the last error", n, err)
+	}
+}
+
+func TestNonIdempotentCallIsNotRetried(t *testing.T) {
+	if n, err := calls(context.Background(), false, []error{refused}); n != 1 || err == nil {
+		t.Fatalf("a POST was tried %d times", n)
+	}
+	// unless the caller says it is safe
+	if n, err := calls(retry.Idempotent(context.Background()), false, []error{refused}); n != 2 || err != nil {
+		t.Fatalf("a call marked idempotent: %d attempts, err %v", n, err)
+	}
+}
+
+func TestOnlyTransientErrorsAreRetried(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{errors.NotFound("", "no such user"), 1},
+		{errors.BadRequest("", "bad id"), 1},
+		{errors.Internal("", "bug"), 1},
+		{errors.Unavailable(selector.ReasonNoInstance, "service users has no instance"), 1},
+		{errors.Unavailable(selector.ReasonCircuitOpen, "every breaker open"), 1},
+		{refused, 2},
+		{errors.New(502, "", "bad gateway"), 2},
+		{errors.Timeout("", "callee timed out"), 2},
+	} {
+		if n, _ := calls(context.Background(), true, []error{c.err}); n != c.want {
+			t.Errorf("%v: %d attempts, want %d", c.err, n, c.want)
+		}
+	}
+}
+
+func TestNoRetryPastTheDeadline(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	n, err := calls(ctx, true, []error{refused, refused, refused}, retry.Attempts(10), retry.Backoff(time.Second, time.Second))
+	if time.Since(start) > 25*time.Millisecond {
+		t.Fatalf("the call outlived its deadline waiting to retry (%v)", time.Since(start))
+	}
+	if n != 1 || err == nil {
+		t.Fatalf("%d attempts, err %v; a backoff longer than the time left must end the call", n, err)
+	}
+}
+
+func TestBudgetCapsRetries(t *testing.T) {
+	b := retry.NewBudget(0.1, 0) // one retry per ten calls, no reserve
+	retried := 0
+	for range 200 {
+		n, _ := calls(context.Background(), true, []error{refused, refused, refused}, retry.WithBudget(b))
+		retried += n - 1
+	}
+	// the starting balance (10) plus 0.1 per call: 10 + 20 = 30
+	if retried > 31 {
+		t.Fatalf("%d retries for 200 failing calls with a 10%% budget", retried)
+	}
+	if retried < 25 {
+		t.Fatalf("only %d retries; the budget allows ~30", retried)
+	}
+}
