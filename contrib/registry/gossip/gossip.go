@@ -1,0 +1,472 @@
+// Package gossip is a registry with no server: every service process is a
+// member of a hashicorp/memberlist cluster (SWIM gossip), advertises its
+// instances in its member metadata, and learns everyone else's from the
+// gossip — go-doudou's decentralised registry, behind gox's
+// registry.Registry contract.
+//
+// A cluster starts with one node whose Seeds are empty; the others name one
+// or more members as seeds. A process that stops answering is suspected,
+// then declared dead and dropped from every view within DeadTimeout; one
+// that leaves cleanly (Close) is dropped at once.
+//
+//	reg, err := gossip.New(gossip.Config{Seeds: []string{"10.0.0.7:7946"}, Port: 7946})
+//	defer reg.Close()
+//	app := gox.New(gox.WithRegistrar(reg), ...)
+//	users, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(reg, nil))
+package gossip
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+
+	"github.com/goxkit/gox/registry"
+)
+
+// Config is the gossip registry's configuration; zero values take the
+// defaults documented on each field (go-doudou's GDD_MEM_* settings in
+// brackets).
+type Config struct {
+	// Seeds are members to join, as host:port [GDD_MEM_SEED]. Empty: this
+	// node starts a new cluster.
+	Seeds []string `yaml:"seeds"`
+	// Name is this member's name, unique in the cluster [GDD_MEM_NAME].
+	// Default: the hostname and the port.
+	Name string `yaml:"name"`
+	// BindAddr is the address gossip listens on (default 0.0.0.0).
+	BindAddr string `yaml:"bind_addr"`
+	// Port is the gossip port, UDP and TCP [GDD_MEM_PORT] (default 7946;
+	// -1: a free port, for tests and laptops).
+	Port int `yaml:"port"`
+	// AdvertiseHost is the address the others reach this member at
+	// [GDD_MEM_HOST]: an IP or a name that resolves. A value starting with a
+	// dot is a suffix to the hostname, the form a StatefulSet behind a
+	// headless service needs: ".seed-svc-headless.default.svc.cluster.local"
+	// on pod seed-2 advertises seed-2.seed-svc-headless.default.svc.cluster.local.
+	// Default: the bind address, or this host's first private IP.
+	AdvertiseHost string `yaml:"advertise_host"`
+	// AdvertisePort is the port the others reach this member at (default: Port).
+	AdvertisePort int `yaml:"advertise_port"`
+	// DeadTimeout bounds how long a member that stopped answering stays in
+	// the others' view [GDD_MEM_DEAD_TIMEOUT] (default 10 s). The probe
+	// interval and the suspicion timeout are derived from it, for clusters
+	// of up to 10 members; larger ones take up to log10(n) times longer.
+	DeadTimeout time.Duration `yaml:"dead_timeout"`
+	// SyncInterval is how often a member syncs its whole state with a
+	// random other member [GDD_MEM_SYNC_INTERVAL] (default 5 s).
+	SyncInterval time.Duration `yaml:"sync_interval"`
+	// ReclaimTimeout is how long after a member died its name may be taken by
+	// a member at another address — a restarted pod with a new IP
+	// [GDD_MEM_RECLAIM_TIMEOUT] (default 3 s).
+	ReclaimTimeout time.Duration `yaml:"reclaim_timeout"`
+	// SecretKey, when set, encrypts gossip: base64 of 16, 24 or 32 bytes,
+	// the same on every member.
+	SecretKey string `yaml:"secret_key"`
+	// RequireSeed makes New fail when no seed can be joined. Otherwise the
+	// node starts as a cluster of one, says so in the log, and keeps trying
+	// to join the seeds in the background.
+	RequireSeed bool `yaml:"require_seed"`
+}
+
+// Registry is a gossip registry member; safe for concurrent use.
+type Registry struct {
+	cfg    Config
+	logger *slog.Logger
+	ml     *memberlist.Memberlist
+	view   *registry.Memory // what the cluster advertises, rebuilt from gossip
+
+	mu    sync.Mutex
+	local []*registry.ServiceInstance // registered through this member
+	meta  []byte
+	nodes map[string]nodeState // member name → what it advertised
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+type nodeState struct {
+	meta string
+	ids  []*registry.ServiceInstance
+}
+
+var _ registry.Registry = (*Registry)(nil)
+
+// Option tunes New.
+type Option func(*Registry)
+
+// WithLogger is where the registry logs (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(r *Registry) { r.logger = l } }
+
+// New starts a member and joins the seeds.
+func New(c Config, opts ...Option) (*Registry, error) {
+	r := &Registry{logger: slog.Default(), view: registry.NewMemory(), nodes: map[string]nodeState{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	for _, o := range opts {
+		o(r)
+	}
+	mc, err := r.memberlistConfig(&c)
+	if err != nil {
+		return nil, err
+	}
+	r.cfg = c
+	r.meta = []byte("[]")
+	ml, err := memberlist.Create(mc)
+	if err != nil {
+		return nil, fmt.Errorf("gossip: start member %s on %s:%d: %w", mc.Name, mc.BindAddr, mc.BindPort, err)
+	}
+	r.ml = ml
+	joined := len(c.Seeds) == 0 || r.join() == nil
+	if !joined && c.RequireSeed {
+		_ = ml.Shutdown()
+		return nil, fmt.Errorf("gossip: member %s could not join any seed of %v (require_seed is set)", mc.Name, c.Seeds)
+	}
+	if len(c.Seeds) == 0 {
+		r.logger.Info("gossip: no seeds: this member starts a new cluster", "member", mc.Name, "addr", r.Addr())
+	}
+	go r.rejoin(!joined)
+	return r, nil
+}
+
+// memberlistConfig checks c, fills its defaults, and derives memberlist's.
+func (r *Registry) memberlistConfig(c *Config) (*memberlist.Config, error) {
+	if c.DeadTimeout <= 0 {
+		c.DeadTimeout = 10 * time.Second
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = 5 * time.Second
+	}
+	if c.ReclaimTimeout <= 0 {
+		c.ReclaimTimeout = 3 * time.Second
+	}
+	if c.BindAddr == "" {
+		c.BindAddr = "0.0.0.0"
+	}
+	switch {
+	case c.Port == 0:
+		c.Port = 7946
+	case c.Port < 0:
+		p, err := freePort(c.BindAddr)
+		if err != nil {
+			return nil, fmt.Errorf("gossip: finding a free port on %s: %w", c.BindAddr, err)
+		}
+		c.Port = p
+	}
+	for _, s := range c.Seeds {
+		if _, _, err := net.SplitHostPort(s); err != nil {
+			return nil, fmt.Errorf("gossip: seed %q must be host:port: %w", s, err)
+		}
+	}
+	mc := memberlist.DefaultLANConfig()
+	host, _ := os.Hostname()
+	mc.Name = c.Name
+	if mc.Name == "" {
+		mc.Name = host + ":" + strconv.Itoa(c.Port)
+	}
+	mc.BindAddr, mc.BindPort = c.BindAddr, c.Port
+	adv, err := advertise(c.AdvertiseHost, host, c.BindAddr)
+	if err != nil {
+		return nil, err
+	}
+	mc.AdvertiseAddr = adv
+	mc.AdvertisePort = c.Port
+	if c.AdvertisePort > 0 {
+		mc.AdvertisePort = c.AdvertisePort
+	}
+	// time to drop a silent member ≈ one probe round plus the suspicion
+	// timeout (SuspicionMult × ProbeInterval below 10 members, fixed by
+	// SuspicionMaxTimeoutMult = 1): six probe intervals in all.
+	mc.ProbeInterval = max(c.DeadTimeout/6, 50*time.Millisecond)
+	mc.ProbeTimeout = mc.ProbeInterval / 2
+	mc.SuspicionMult = 4
+	mc.SuspicionMaxTimeoutMult = 1
+	mc.GossipInterval = min(mc.GossipInterval, mc.ProbeInterval/2)
+	mc.GossipToTheDeadTime = c.DeadTimeout
+	mc.PushPullInterval = c.SyncInterval
+	mc.DeadNodeReclaimTime = c.ReclaimTimeout
+	if c.SecretKey != "" {
+		key, err := base64.StdEncoding.DecodeString(c.SecretKey)
+		if err == nil {
+			err = memberlist.ValidateKey(key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gossip: secret_key must be base64 of 16, 24 or 32 bytes: %w", err)
+		}
+		mc.SecretKey = key
+	}
+	mc.Delegate = (*delegate)(r)
+	mc.Events = (*events)(r)
+	mc.Logger = log.New(io.Discard, "", 0)
+	if r.logger.Enabled(context.Background(), slog.LevelDebug) {
+		mc.Logger = slog.NewLogLogger(r.logger.Handler(), slog.LevelDebug)
+	}
+	return mc, nil
+}
+
+// advertise resolves the address to advertise: memberlist needs an IP.
+func advertise(h, hostname, bind string) (string, error) {
+	switch {
+	case h == "" && bind != "0.0.0.0" && bind != "::":
+		return bind, nil
+	case h == "":
+		return "", nil // memberlist picks this host's private IP
+	case strings.HasPrefix(h, "."):
+		h = hostname + h
+	}
+	if ip := net.ParseIP(h); ip != nil {
+		return h, nil
+	}
+	ips, err := lookupIP(h)
+	if err != nil || len(ips) == 0 {
+		return "", fmt.Errorf("gossip: advertise host %q does not resolve: %v", h, err)
+	}
+	return ips[0].String(), nil
+}
+
+// lookupIP is net.LookupIP; tests resolve names of their own.
+var lookupIP = net.LookupIP
+
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// join tries every seed; an unresolvable or silent seed is named in the log.
+func (r *Registry) join() error {
+	var errs []string
+	joined := 0
+	for _, s := range r.cfg.Seeds {
+		host, _, _ := net.SplitHostPort(s)
+		if net.ParseIP(host) == nil {
+			if _, err := net.LookupHost(host); err != nil {
+				errs = append(errs, fmt.Sprintf("seed %s does not resolve: %v", s, err))
+				continue
+			}
+		}
+		n, err := r.ml.Join([]string{s})
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("seed %s: %v", s, err))
+			continue
+		}
+		joined += n
+	}
+	if joined > 0 {
+		return nil
+	}
+	err := fmt.Errorf("gossip: no seed joined: %s", strings.Join(errs, "; "))
+	r.logger.Warn(err.Error(), "member", r.ml.LocalNode().Name)
+	return err
+}
+
+// rejoin keeps trying the seeds while this member is alone: at start when
+// none answered, and later if every other member was lost (a partition, or
+// the seeds restarted with new state).
+func (r *Registry) rejoin(alone bool) {
+	defer close(r.done)
+	if len(r.cfg.Seeds) == 0 {
+		<-r.stop
+		return
+	}
+	if alone {
+		r.logger.Warn("gossip: running as a cluster of one until a seed answers", "member", r.ml.LocalNode().Name, "seeds", r.cfg.Seeds)
+	}
+	wait := time.Second
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-r.stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if r.ml.NumMembers() > 1 {
+			wait = 5 * time.Second
+			continue
+		}
+		if r.join() == nil {
+			r.logger.Info("gossip: joined the cluster", "member", r.ml.LocalNode().Name, "members", r.ml.NumMembers())
+			wait = 5 * time.Second
+			continue
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+// Addr is the host:port other members reach this one at: a seed for them.
+func (r *Registry) Addr() string {
+	n := r.ml.LocalNode()
+	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
+}
+
+// Members returns the names of the members alive in this member's view.
+func (r *Registry) Members() []string {
+	var out []string
+	for _, m := range r.ml.Members() {
+		out = append(out, m.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Register advertises ins from this member. The instances of one member
+// share memberlist's metadata limit of 512 bytes, encoded as JSON.
+func (r *Registry) Register(ctx context.Context, ins *registry.ServiceInstance) error {
+	if err := ins.Validate(); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	local := slices.DeleteFunc(slices.Clone(r.local), func(o *registry.ServiceInstance) bool { return o.ID == ins.ID })
+	local = append(local, ins.Clone())
+	meta, err := json.Marshal(local)
+	if err == nil && len(meta) > memberlist.MetaMaxSize {
+		err = fmt.Errorf("gossip: instance %s: this member's instances take %d bytes of metadata; memberlist carries at most %d (fewer metadata keys or endpoints)", ins.ID, len(meta), memberlist.MetaMaxSize)
+	}
+	if err != nil {
+		r.mu.Unlock()
+		return err
+	}
+	r.local, r.meta = local, meta
+	r.mu.Unlock()
+	return r.announce(ctx)
+}
+
+// Deregister stops advertising ins.
+func (r *Registry) Deregister(ctx context.Context, ins *registry.ServiceInstance) error {
+	if ins == nil {
+		return nil
+	}
+	r.mu.Lock()
+	n := len(r.local)
+	r.local = slices.DeleteFunc(slices.Clone(r.local), func(o *registry.ServiceInstance) bool { return o.ID == ins.ID })
+	if len(r.local) == n {
+		r.mu.Unlock()
+		return nil
+	}
+	r.meta, _ = json.Marshal(r.local)
+	r.mu.Unlock()
+	return r.announce(ctx)
+}
+
+// announce gossips this member's new metadata and updates its own view.
+func (r *Registry) announce(ctx context.Context) error {
+	wait := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		wait = max(time.Until(dl), time.Millisecond)
+	}
+	if err := r.ml.UpdateNode(wait); err != nil {
+		return fmt.Errorf("gossip: announcing this member's instances: %w", err)
+	}
+	return nil
+}
+
+// GetService implements registry.Discovery.
+func (r *Registry) GetService(ctx context.Context, name string) ([]*registry.ServiceInstance, error) {
+	return r.view.GetService(ctx, name)
+}
+
+// Watch implements registry.Discovery.
+func (r *Registry) Watch(ctx context.Context, name string) (registry.Watcher, error) {
+	return r.view.Watch(ctx, name)
+}
+
+// Close leaves the cluster — the others drop this member's instances at
+// once instead of after DeadTimeout — and stops gossiping.
+func (r *Registry) Close() error {
+	select {
+	case <-r.stop:
+		return nil
+	default:
+	}
+	close(r.stop)
+	<-r.done
+	err := r.ml.Leave(2 * time.Second)
+	if serr := r.ml.Shutdown(); err == nil {
+		err = serr
+	}
+	return err
+}
+
+// apply takes a member's advertised metadata into the view.
+func (r *Registry) apply(name string, meta []byte) {
+	var set []*registry.ServiceInstance
+	if len(meta) > 0 {
+		if err := json.Unmarshal(meta, &set); err != nil {
+			r.logger.Warn("gossip: ignoring a member's malformed metadata", "member", name, "error", err, "metadata", truncate(meta))
+			set = nil
+		}
+	}
+	valid := set[:0]
+	for _, ins := range set {
+		if err := ins.Validate(); err != nil {
+			r.logger.Warn("gossip: ignoring an invalid instance a member advertised", "member", name, "error", err)
+			continue
+		}
+		valid = append(valid, ins)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := r.nodes[name]
+	if old.meta == string(meta) && meta != nil {
+		return
+	}
+	ctx := context.Background()
+	for _, o := range old.ids {
+		if !slices.ContainsFunc(valid, func(n *registry.ServiceInstance) bool { return n.ID == o.ID && n.Name == o.Name }) {
+			_ = r.view.Deregister(ctx, o)
+		}
+	}
+	for _, ins := range valid {
+		_ = r.view.Register(ctx, ins)
+	}
+	if meta == nil {
+		delete(r.nodes, name)
+		return
+	}
+	r.nodes[name] = nodeState{meta: string(meta), ids: valid}
+}
+
+func truncate(b []byte) string {
+	if len(b) > 120 {
+		return string(b[:120]) + "…"
+	}
+	return string(b)
+}
+
+// delegate gives memberlist this member's metadata.
+type delegate Registry
+
+func (d *delegate) NodeMeta(limit int) []byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.meta) > limit {
+		return []byte("[]") // Register refuses this; never reached
+	}
+	return slices.Clone(d.meta)
+}
+func (d *delegate) NotifyMsg([]byte)                           {}
+func (d *delegate) GetBroadcasts(overhead, limit int) [][]byte { return nil }
+func (d *delegate) LocalState(join bool) []byte                { return nil }
+func (d *delegate) MergeRemoteState(buf []byte, join bool)     {}
+
+// events turns membership changes into view changes.
+type events Registry
+
+func (e *events) NotifyJoin(n *memberlist.Node)   { (*Registry)(e).apply(n.Name, n.Meta) }
+func (e *events) NotifyUpdate(n *memberlist.Node) { (*Registry)(e).apply(n.Name, n.Meta) }
+func (e *events) NotifyLeave(n *memberlist.Node)  { (*Registry)(e).apply(n.Name, nil) }
