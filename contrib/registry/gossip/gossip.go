@@ -185,10 +185,12 @@ func (r *Registry) memberlistConfig(c *Config) (*memberlist.Config, error) {
 	if c.AdvertisePort > 0 {
 		mc.AdvertisePort = c.AdvertisePort
 	}
-	// time to drop a silent member ≈ one probe round plus the suspicion
-	// timeout (SuspicionMult × ProbeInterval below 10 members, fixed by
-	// SuspicionMaxTimeoutMult = 1): six probe intervals in all.
-	mc.ProbeInterval = max(c.DeadTimeout/6, 50*time.Millisecond)
+	// time to drop a silent member: up to two probe intervals until one of
+	// the others probes it and fails (direct, then indirect), then the
+	// suspicion timeout — SuspicionMult × ProbeInterval below 10 members,
+	// fixed by SuspicionMaxTimeoutMult = 1 — then the gossip of its death:
+	// 2 + 4 intervals of 8, a quarter of DeadTimeout left for the news.
+	mc.ProbeInterval = max(c.DeadTimeout/8, 50*time.Millisecond)
 	mc.ProbeTimeout = mc.ProbeInterval / 2
 	mc.SuspicionMult = 4
 	mc.SuspicionMaxTimeoutMult = 1
