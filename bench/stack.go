@@ -22,6 +22,7 @@ import (
 	"github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/middleware/retry"
 	"github.com/goxkit/gox/middleware/timeout"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 	xhttp "github.com/goxkit/gox/transport/http"
@@ -69,6 +70,20 @@ func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middl
 		metrics.Server(m.Server()),
 		timeout.Timeout(10 * time.Second),
 		mdmw.Server(""),
+	}
+}
+
+// ClientChain is the client chain a scaffolded service calls others with:
+// request id and metadata propagation, metrics, the access log of calls,
+// a per-call timeout, retries of idempotent calls.
+func ClientChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middleware {
+	return []middleware.Middleware{
+		requestid.Client(),
+		mdmw.Client(""),
+		metrics.Client(m.Client()),
+		logging.Client(logger),
+		timeout.Client(10*time.Second, timeout.Service("bench"), timeout.Logger(logger)),
+		retry.Client(),
 	}
 }
 

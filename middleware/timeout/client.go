@@ -52,6 +52,7 @@ func Client(d time.Duration, opts ...ClientOption) middleware.Middleware {
 	for _, f := range opts {
 		f(&o)
 	}
+	o.service = strings.NewReplacer(",", "_", "=", "_").Replace(o.service)
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
 			tr, ok := transport.FromClientContext(ctx)
@@ -85,7 +86,8 @@ func Client(d time.Duration, opts ...ClientOption) middleware.Middleware {
 }
 
 // hopBudget is the budget path a call made now carries: what the caller
-// of this service sent, plus this hop's share.
+// of this service sent, plus this hop's share (service is already clean of
+// separators).
 func hopBudget(ctx context.Context, service string, now time.Time) string {
 	var b strings.Builder
 	arrived := now
@@ -96,7 +98,7 @@ func hopBudget(ctx context.Context, service string, now time.Time) string {
 		}
 		arrived = transport.StartTime(tr)
 	}
-	b.WriteString(strings.NewReplacer(",", "_", "=", "_").Replace(service))
+	b.WriteString(service)
 	b.WriteByte('=')
 	b.WriteString(round(now.Sub(arrived)).String())
 	b.WriteByte('/')

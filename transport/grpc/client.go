@@ -79,8 +79,15 @@ func Dial(target string, opts ...ClientOption) (*grpc.ClientConn, error) {
 		tr, _ := transport.FromClientContext(ctx)
 		t := tr.(*Transport)
 		if len(t.request) > 0 {
-			out, _ := metadata.FromOutgoingContext(ctx)
-			ctx = metadata.NewOutgoingContext(ctx, metadata.Join(out, t.request))
+			// appended, not joined: grpc-go merges the pairs when it sends,
+			// without copying the caller's metadata on every call
+			kv := make([]string, 0, 2*len(t.request))
+			for k, vs := range t.request {
+				for _, v := range vs {
+					kv = append(kv, k, v)
+				}
+			}
+			ctx = metadata.AppendToOutgoingContext(ctx, kv...)
 		}
 		return t.next(ctx, req)
 	})

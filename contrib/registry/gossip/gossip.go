@@ -404,6 +404,20 @@ func (r *Registry) Close() error {
 	return err
 }
 
+// Halt stops the member without leaving the cluster: the others see it
+// fail — drop it after DeadTimeout — instead of leave, as after a crash.
+// For failure drills and benchmarks; Close after Halt does nothing.
+func (r *Registry) Halt() {
+	select {
+	case <-r.stop:
+		return
+	default:
+	}
+	close(r.stop)
+	<-r.done
+	_ = r.ml.Shutdown()
+}
+
 // apply takes a member's advertised metadata into the view.
 func (r *Registry) apply(name string, meta []byte) {
 	var set []*registry.ServiceInstance

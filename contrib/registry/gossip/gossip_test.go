@@ -64,7 +64,7 @@ func TestDeadMemberLeavesTheViewWithinDeadTimeout(t *testing.T) {
 		return len(a.Members()) == 3 && len(set) == 1
 	})
 	killed := time.Now()
-	c.crash()
+	c.Halt()
 	goxtest.Eventually(t, 3*time.Second, func() bool {
 		set, _ := b.GetService(context.Background(), "users")
 		return len(a.Members()) == 2 && len(b.Members()) == 2 && len(set) == 0
@@ -214,11 +214,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// crash stops the member without leaving: to the others it went silent.
-func (r *Registry) crash() {
-	close(r.stop)
-	<-r.done
-	_ = r.ml.Shutdown()
 }
