@@ -20,6 +20,9 @@ const (
 	ClientRequestDuration = "gox_client_request_duration_seconds"
 	// ClientRequestsInFlight is a gauge of outgoing calls under way; label kind.
 	ClientRequestsInFlight = "gox_client_requests_in_flight"
+	// RegistryHealthy is a gauge: 1 while this instance is registered in
+	// its service registry, 0 otherwise (registry.Keeper.Healthy).
+	RegistryHealthy = "gox_registry_healthy"
 )
 
 // Label names. "code" holds the gox error code (HTTP status semantics: "200",

@@ -74,6 +74,20 @@ func (m *Metrics) Client() metrics.Recorder { return m.client }
 // Registry returns the registry, to register the service's own collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
+// WatchRegistry exposes metrics.RegistryHealthy: 1 while healthy says the
+// instance is registered (pass a registry.Keeper's Healthy), 0 otherwise.
+func (m *Metrics) WatchRegistry(healthy func() bool) error {
+	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: metrics.RegistryHealthy,
+		Help: "1 while this instance is registered in its service registry, 0 otherwise.",
+	}, func() float64 {
+		if healthy() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // Handler serves the registry in the Prometheus exposition formats.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

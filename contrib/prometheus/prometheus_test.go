@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,4 +156,24 @@ func freeAddr(t *testing.T) string {
 	addr := s.Listener.Addr().String()
 	s.Close()
 	return addr
+}
+
+func TestWatchRegistry(t *testing.T) {
+	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
+	var up atomic.Bool
+	if err := m.WatchRegistry(up.Load); err != nil {
+		t.Fatal(err)
+	}
+	scrape := func() string {
+		w := httptest.NewRecorder()
+		m.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		return w.Body.String()
+	}
+	if !strings.Contains(scrape(), "gox_registry_healthy 0") {
+		t.Fatalf("scrape while not registered:\n%s", scrape())
+	}
+	up.Store(true)
+	if !strings.Contains(scrape(), "gox_registry_healthy 1") {
+		t.Fatalf("scrape while registered:\n%s", scrape())
+	}
 }
