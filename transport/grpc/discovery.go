@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/status"
 
+	gerrors "github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/selector"
 )
@@ -179,6 +180,9 @@ func (p *picker) Pick(info balancer.PickInfo) (balancer.PickResult, error) {
 		return out
 	})
 	if err != nil {
+		if gerrors.Reason(err) == selector.ReasonCircuitOpen {
+			return balancer.PickResult{}, status.Error(codes.Unavailable, err.Error()) // fail fast: do not wait
+		}
 		if len(p.sel.Candidates(info.Ctx)) > 0 {
 			return balancer.PickResult{}, balancer.ErrNoSubConnAvailable
 		}

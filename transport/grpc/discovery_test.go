@@ -201,3 +201,35 @@ func TestDiscoveryRetriesIdempotentCalls(t *testing.T) {
 		}
 	}
 }
+
+// When the breaker of every instance is open, a call fails at once with
+// Unavailable CIRCUIT_OPEN instead of waiting for a connection.
+func TestDiscoveryAllBreakersOpenFailsFast(t *testing.T) {
+	reg := registry.NewMemory()
+	echoInstance(t, reg, "echo", "a", "v1")
+	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, nil),
+		xgrpc.WithInstanceHealth(selector.Health{ConsecutiveFailures: -1,
+			Failed: func(err error) bool { return true }})) // every call counts as a failure
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 2000 {
+		start := time.Now()
+		_, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
+		if err == nil {
+			continue
+		}
+		if d := time.Since(start); d > 500*time.Millisecond {
+			t.Fatalf("an all-open breaker took %v to fail the call", d)
+		}
+		if !errors.IsUnavailable(err) || !strings.Contains(err.Error(), "service echo: the circuit breaker of every instance") {
+			t.Fatalf("call %d: %v; want Unavailable naming the service and the open breakers", i, err)
+		}
+		return
+	}
+	t.Fatal("2000 calls all counted as failures and no breaker opened")
+}
