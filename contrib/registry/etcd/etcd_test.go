@@ -1,0 +1,334 @@
+package etcd_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/contrib/registry/etcd"
+	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/registry/registrytest"
+)
+
+const hint = "source ci/lib.sh; source ci/etcd.sh; start_etcd"
+
+func newRegistry(t *testing.T, c etcd.Config, opts ...etcd.Option) *etcd.Registry {
+	t.Helper()
+	r, err := etcd.New(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+func prefix(t *testing.T) string {
+	return fmt.Sprintf("/gox-test/%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
+}
+
+func TestContract(t *testing.T) {
+	ep := goxtest.RequireEnv(t, "ETCD_ENDPOINTS", hint)
+	p := prefix(t)
+	registrytest.Run(t, func(t *testing.T) registry.Registry {
+		return newRegistry(t, etcd.Config{Endpoints: []string{ep}, Prefix: p})
+	}, registrytest.Options{Within: 5 * time.Second})
+}
+
+func instance(svc, id string, port int) *registry.ServiceInstance {
+	return &registry.ServiceInstance{ID: id, Name: svc, Version: "v1",
+		Endpoints: []string{fmt.Sprintf("http://127.0.0.1:%d", port)}}
+}
+
+func ids(set []*registry.ServiceInstance) string {
+	var out []string
+	for _, s := range set {
+		out = append(out, s.ID)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
+
+// A process that dies without deregistering stops renewing its lease: its
+// instance leaves the others' view within the TTL.
+func TestCrashedInstanceExpiresWithinTTL(t *testing.T) {
+	ep := goxtest.RequireEnv(t, "ETCD_ENDPOINTS", hint)
+	c := etcd.Config{Endpoints: []string{ep}, Prefix: prefix(t), TTL: 2 * time.Second}
+	crashed, d := newRegistry(t, c), newRegistry(t, c)
+	ctx := context.Background()
+	if err := crashed.Register(ctx, instance("orders", "a", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if set, _ := d.GetService(ctx, "orders"); ids(set) != "a" {
+		t.Fatalf("registered instance not seen: [%s]", ids(set))
+	}
+	_ = crashed.Close() // stops the keepalive, revokes nothing: a crash
+	start := time.Now()
+	goxtest.Eventually(t, 5*time.Second, func() bool {
+		set, err := d.GetService(ctx, "orders")
+		return err == nil && len(set) == 0
+	})
+	// etcd checks expiry about every 500 ms; a second on top of the TTL
+	// covers it and the last keepalive's head start
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("the crashed instance stayed %v, TTL is 2s", took)
+	}
+}
+
+// Keys under the prefix that are not instances are skipped and logged,
+// in GetService and in a watch.
+func TestMalformedKeysAreIgnoredAndLogged(t *testing.T) {
+	ep := goxtest.RequireEnv(t, "ETCD_ENDPOINTS", hint)
+	var buf syncBuffer
+	c := etcd.Config{Endpoints: []string{ep}, Prefix: prefix(t)}
+	r := newRegistry(t, c, etcd.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	ctx := context.Background()
+	if err := r.Register(ctx, instance("orders", "good", 1)); err != nil {
+		t.Fatal(err)
+	}
+	bad := map[string]string{
+		"/orders/not-json":     "{nope",
+		"/orders/no-endpoints": `{"id":"x","name":"orders"}`,
+		"/orders/other-name":   `{"id":"y","name":"users","endpoints":["http://127.0.0.1:2"]}`,
+	}
+	for k, v := range bad {
+		if _, err := r.Client().Put(ctx, c.Prefix+k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := r.GetService(ctx, "orders")
+	if err != nil || ids(set) != "good" {
+		t.Fatalf("GetService = [%s], %v; want [good]", ids(set), err)
+	}
+	for k := range bad {
+		if !strings.Contains(buf.String(), c.Prefix+k) {
+			t.Fatalf("no log line names %s:\n%s", k, buf.String())
+		}
+	}
+	w, err := r.Watch(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if set, err := w.Next(); err != nil || ids(set) != "good" {
+		t.Fatalf("first Next = [%s], %v", ids(set), err)
+	}
+	if _, err := r.Client().Put(ctx, c.Prefix+"/orders/later", "[]"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(ctx, instance("orders", "good2", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := w.Next(); err != nil || ids(set) != "good,good2" {
+		t.Fatalf("Next after a malformed put and a registration = [%s], %v", ids(set), err)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	for _, tc := range []struct {
+		c    etcd.Config
+		want string
+	}{
+		{etcd.Config{}, "endpoints is empty"},
+		{etcd.Config{Endpoints: []string{"127.0.0.1:1", " "}}, "empty entry"},
+		{etcd.Config{Endpoints: []string{"127.0.0.1:1"}, TTL: time.Second}, "ttl 1s is below"},
+	} {
+		if _, err := etcd.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v; want an error containing %q", tc.c, err, tc.want)
+		}
+	}
+	r := newRegistry(t, etcd.Config{Endpoints: []string{"127.0.0.1:1"}})
+	if err := r.Register(context.Background(), instance("a/b", "x", 1)); err == nil || !strings.Contains(err.Error(), "must not contain '/'") {
+		t.Fatalf("a name with a slash: %v", err)
+	}
+}
+
+// etcdServer runs a private etcd on port storing in dir; stop sends SIGTERM
+// and waits.
+func etcdServer(t *testing.T, port int, dir string) (stop func()) {
+	t.Helper()
+	bin := goxtest.RequireBinary(t, "etcd", "apt-get install etcd-server")
+	peer := freePort(t)
+	cmd := exec.Command(bin, "--name", "t", "--data-dir", dir,
+		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
+		"--advertise-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
+		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
+		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
+		"--initial-cluster", fmt.Sprintf("t=http://127.0.0.1:%d", peer),
+		"--log-outputs", dir+".log", "--logger", "zap", "--unsafe-no-fsync")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	goxtest.Eventually(t, 15*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			_ = c.Close()
+		}
+		return err == nil
+	})
+	return stop
+}
+
+func freePort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestServerRestartedEmpty replaces etcd with a new, empty one on the same
+// address while two services are registered through keepers and a third
+// process watches them: both register again and the watch shows them again,
+// with no service restarted; the keepers report the outage and the recovery.
+func TestServerRestartedEmpty(t *testing.T) {
+	port := freePort(t)
+	stop := etcdServer(t, port, t.TempDir()+"/one")
+	c := etcd.Config{Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", port)}, TTL: 3 * time.Second, DialTimeout: time.Second}
+	ctx := context.Background()
+	var keepers []*registry.Keeper
+	for i, id := range []string{"a", "b"} {
+		k := registry.NewKeeper(newRegistry(t, c), registry.KeeperOptions{Refresh: 300 * time.Millisecond, MaxBackoff: 500 * time.Millisecond})
+		ins := instance("orders", id, 8000+i)
+		if err := k.Register(ctx, ins); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = k.Deregister(ctx, ins) })
+		keepers = append(keepers, k)
+	}
+	watcher := newRegistry(t, c)
+	w, err := watcher.Watch(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	sets := make(chan string, 100)
+	go func() {
+		for {
+			set, err := w.Next()
+			if err != nil {
+				return
+			}
+			sets <- ids(set)
+		}
+	}()
+	waitFor := func(want string, within time.Duration) {
+		t.Helper()
+		deadline := time.After(within)
+		for {
+			select {
+			case got := <-sets:
+				if got == want {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("the watch did not show [%s] within %v", want, within)
+			}
+		}
+	}
+	waitFor("a,b", 5*time.Second)
+	// take the old cluster's revision far past what the new one will reach
+	// in this test: a watch that merely resumed at its old revision would
+	// see nothing the re-registrations write
+	for i := range 300 {
+		if _, err := watcher.Client().Put(ctx, "/unrelated", fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	stop()
+	goxtest.Eventually(t, 10*time.Second, func() bool { return !keepers[0].Healthy() && !keepers[1].Healthy() })
+	time.Sleep(time.Second) // let the leases' client-side deadlines pass too
+	start := time.Now()
+	etcdServer(t, port, t.TempDir()+"/two") // a new cluster: no keys, no leases, revision 1
+
+	goxtest.Eventually(t, 15*time.Second, func() bool {
+		set, err := watcher.GetService(ctx, "orders")
+		return err == nil && ids(set) == "a,b"
+	})
+	t.Logf("both instances registered again %v after etcd came back", time.Since(start).Round(time.Millisecond))
+	goxtest.Eventually(t, 10*time.Second, func() bool { return keepers[0].Healthy() && keepers[1].Healthy() })
+	// the watch follows what happens in the new cluster
+	for len(sets) > 0 {
+		<-sets
+	}
+	if err := keepers[0].Deregister(ctx, instance("orders", "a", 8000)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("b", 5*time.Second)
+	c3 := newRegistry(t, c)
+	if err := c3.Register(ctx, instance("orders", "c", 8002)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("b,c", 5*time.Second)
+}
+
+// An etcd that is down when the service starts: with a keeper the service
+// starts degraded, saying so, and is registered once etcd is up; a required
+// registry fails the start naming the endpoint.
+func TestUnreachableAtStart(t *testing.T) {
+	port := freePort(t)
+	ep := fmt.Sprintf("127.0.0.1:%d", port)
+	c := etcd.Config{Endpoints: []string{ep}, DialTimeout: 500 * time.Millisecond}
+	ctx := context.Background()
+	ins := instance("orders", "a", 1)
+
+	required := registry.NewKeeper(newRegistry(t, c), registry.KeeperOptions{Required: true})
+	err := required.Register(ctx, ins)
+	if err == nil || !strings.Contains(err.Error(), "required") || !strings.Contains(err.Error(), ep) {
+		t.Fatalf("required registration with etcd down: %v; want an error naming %s", err, ep)
+	}
+
+	var buf syncBuffer
+	k := registry.NewKeeper(newRegistry(t, c), registry.KeeperOptions{Refresh: 200 * time.Millisecond,
+		MaxBackoff: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
+	if err := k.Register(ctx, ins); err != nil {
+		t.Fatalf("degraded start: %v", err)
+	}
+	t.Cleanup(func() { _ = k.Deregister(ctx, ins) })
+	if k.Healthy() || !strings.Contains(buf.String(), "degraded") {
+		t.Fatalf("healthy=%v with etcd down; log:\n%s", k.Healthy(), buf.String())
+	}
+	etcdServer(t, port, t.TempDir()+"/d")
+	goxtest.Eventually(t, 10*time.Second, k.Healthy)
+	d := newRegistry(t, c)
+	goxtest.Eventually(t, 5*time.Second, func() bool {
+		set, err := d.GetService(ctx, "orders")
+		return err == nil && ids(set) == "a"
+	})
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
