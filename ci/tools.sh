@@ -21,13 +21,17 @@ install_apt() {
   apt-get install -y -qq --no-install-recommends ca-certificates "${missing[@]}" >/dev/null
 }
 
-# build_tools: staticcheck and grpcurl (tools/dev), Jaeger (tools/jaeger), from
+# build_tools: staticcheck and grpcurl (tools/dev), Consul (tools/consul), Jaeger (tools/jaeger), from
 # pinned go.mod/go.sum files with -mod=readonly.
 build_tools() {
   mkdir -p tools/bin
   if [[ ! -x tools/bin/staticcheck || ! -x tools/bin/grpcurl ]]; then
     ( cd tools/dev && GOWORK=off GOFLAGS=-mod=readonly go build -o ../bin/ \
         honnef.co/go/tools/cmd/staticcheck github.com/fullstorydev/grpcurl/cmd/grpcurl )
+  fi
+  if [[ ! -x tools/bin/consul ]]; then
+    ( cd tools/consul && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/consul \
+        github.com/hashicorp/consul )
   fi
   if [[ ! -x tools/bin/jaeger ]]; then
     ( cd tools/jaeger && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/jaeger \

@@ -8,10 +8,10 @@ cd "$(dirname "$0")/.."
 source ci/lib.sh
 source ci/tools.sh
 source ci/jaeger.sh
-for c in redis postgres mariadb clickhouse nats rabbitmq etcd; do source ci/$c.sh; done
+for c in redis postgres mariadb clickhouse nats rabbitmq etcd consul; do source ci/$c.sh; done
 export PATH=$PWD/tools/bin:$PATH
 
-MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/database/gorm contrib/broker/database contrib/broker/kafka contrib/broker/nats contrib/broker/rabbitmq contrib/event/cloudevents contrib/registry/gossip contrib/registry/etcd cmd/gctl bench examples/hello)
+MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/database/gorm contrib/broker/database contrib/broker/kafka contrib/broker/nats contrib/broker/rabbitmq contrib/event/cloudevents contrib/registry/gossip contrib/registry/etcd contrib/registry/consul cmd/gctl bench examples/hello)
 
 step "install packages"
 install_apt
@@ -37,6 +37,7 @@ start_clickhouse
 start_nats
 start_rabbitmq
 start_etcd
+start_consul
 
 for m in "${MODULES[@]}"; do
   step "go test -race: $m"
