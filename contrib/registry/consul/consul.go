@@ -453,41 +453,27 @@ func (r *Registry) Watch(ctx context.Context, name string) (registry.Watcher, er
 	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	stopOnClose := context.AfterFunc(r.ctx, cancel)
-	w := &watcher{r: r, name: name, ctx: wctx, cancel: cancel, updates: make(chan []*registry.ServiceInstance, 1), first: set}
+	w := registry.NewLatest(ctx, set)
+	stopOnClose := context.AfterFunc(r.ctx, func() { _ = w.Stop() })
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer stopOnClose()
-		w.run(set, index)
+		r.follow(w, name, set, index)
 	}()
 	return w, nil
 }
 
-type watcher struct {
-	r       *Registry
-	name    string
-	ctx     context.Context
-	cancel  context.CancelFunc
-	updates chan []*registry.ServiceInstance // the latest set only
-
-	mu      sync.Mutex
-	first   []*registry.ServiceInstance
-	sent    bool
-	stopped bool
-}
-
-func (w *watcher) run(set []*registry.ServiceInstance, index uint64) {
+// follow runs blocking queries for name until w ends, publishing each
+// changed set.
+func (r *Registry) follow(w *registry.Latest, name string, set []*registry.ServiceInstance, index uint64) {
+	ctx := w.Context()
 	backoff := 100 * time.Millisecond
-	for w.ctx.Err() == nil {
-		fresh, next, err := w.r.query(w.ctx, w.name, max(index, 1))
+	for ctx.Err() == nil {
+		fresh, next, err := r.query(ctx, name, max(index, 1))
 		if err != nil {
-			if w.ctx.Err() != nil {
-				return
-			}
 			select {
-			case <-w.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-time.After(backoff):
 			}
@@ -505,56 +491,7 @@ func (w *watcher) run(set []*registry.ServiceInstance, index uint64) {
 		index = next
 		if !reflect.DeepEqual(set, fresh) {
 			set = fresh
-			w.publish(fresh)
+			w.Publish(fresh)
 		}
 	}
-}
-
-// publish replaces any set not yet taken by Next.
-func (w *watcher) publish(set []*registry.ServiceInstance) {
-	for {
-		select {
-		case w.updates <- set:
-			return
-		default:
-		}
-		select {
-		case <-w.updates:
-		default:
-		}
-	}
-}
-
-// Next returns the current set first, then each set after a change.
-func (w *watcher) Next() ([]*registry.ServiceInstance, error) {
-	w.mu.Lock()
-	if !w.sent {
-		w.sent = true
-		first := w.first
-		w.first = nil
-		w.mu.Unlock()
-		return first, nil
-	}
-	w.mu.Unlock()
-	select {
-	case set := <-w.updates:
-		return set, nil
-	case <-w.ctx.Done():
-		w.mu.Lock()
-		stopped := w.stopped
-		w.mu.Unlock()
-		if stopped || w.r.ctx.Err() != nil {
-			return nil, registry.ErrWatcherStopped
-		}
-		return nil, w.ctx.Err()
-	}
-}
-
-// Stop ends the watch.
-func (w *watcher) Stop() error {
-	w.mu.Lock()
-	w.stopped = true
-	w.mu.Unlock()
-	w.cancel()
-	return nil
 }

@@ -64,8 +64,8 @@ type Registry struct {
 	wg     sync.WaitGroup
 
 	mu    sync.Mutex
-	local map[string]*lease // instance ID → its lease
-	subs  map[*watcher]struct{}
+	local map[string]*lease          // instance ID → its lease
+	subs  map[chan struct{}]struct{} // each watch's resync signal
 }
 
 // lease is one registered instance's lease and the goroutine keeping it.
@@ -107,7 +107,7 @@ func New(c Config, opts ...Option) (*Registry, error) {
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = 5 * time.Second
 	}
-	r := &Registry{cfg: c, logger: slog.Default(), local: map[string]*lease{}, subs: map[*watcher]struct{}{}}
+	r := &Registry{cfg: c, logger: slog.Default(), local: map[string]*lease{}, subs: map[chan struct{}]struct{}{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -373,8 +373,11 @@ func (r *Registry) followConnection() {
 		case s == connectivity.Ready && lost:
 			lost = false
 			r.mu.Lock()
-			for w := range r.subs {
-				w.kick()
+			for resync := range r.subs {
+				select {
+				case resync <- struct{}{}:
+				default:
+				}
 			}
 			r.mu.Unlock()
 		}
@@ -390,77 +393,41 @@ func (r *Registry) Watch(ctx context.Context, name string) (registry.Watcher, er
 	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	stopOnClose := context.AfterFunc(r.ctx, cancel)
-	w := &watcher{r: r, name: name, ctx: wctx, cancel: cancel, resync: make(chan struct{}, 1),
-		updates: make(chan []*registry.ServiceInstance, 1), first: set.list()}
+	w := registry.NewLatest(ctx, set.list())
+	stopOnClose := context.AfterFunc(r.ctx, func() { _ = w.Stop() })
+	resync := make(chan struct{}, 1)
 	r.mu.Lock()
-	r.subs[w] = struct{}{}
+	r.subs[resync] = struct{}{}
 	r.mu.Unlock()
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer stopOnClose()
-		w.run(set, rev)
+		r.follow(w, name, resync, set, rev)
 		r.mu.Lock()
-		delete(r.subs, w)
+		delete(r.subs, resync)
 		r.mu.Unlock()
 	}()
 	return w, nil
 }
 
-type watcher struct {
-	r       *Registry
-	name    string
-	ctx     context.Context
-	cancel  context.CancelFunc
-	resync  chan struct{}
-	updates chan []*registry.ServiceInstance // holds the latest set only
-
-	mu      sync.Mutex
-	first   []*registry.ServiceInstance // returned by the first Next
-	sent    bool
-	stopped bool
-}
-
-func (w *watcher) kick() {
-	select {
-	case w.resync <- struct{}{}:
-	default:
-	}
-}
-
-// publish replaces any set not yet taken by Next with set.
-func (w *watcher) publish(set instances) {
-	for {
-		select {
-		case w.updates <- set.list():
-			return
-		default:
-		}
-		select {
-		case <-w.updates:
-		default:
-		}
-	}
-}
-
-// run applies etcd's events to set from revision rev+1 on, and reads the
+// follow applies etcd's events to set from revision rev+1 on, and reads the
 // whole service again after a lost connection, a compaction or a watch
 // that ended.
-func (w *watcher) run(set instances, rev int64) {
-	prefix := w.r.cfg.Prefix + "/" + w.name + "/"
+func (r *Registry) follow(w *registry.Latest, name string, kick <-chan struct{}, set instances, rev int64) {
+	ctx := w.Context()
+	prefix := r.cfg.Prefix + "/" + name + "/"
 	backoff := 100 * time.Millisecond
-	for w.ctx.Err() == nil {
-		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(w.ctx))
-		ch := w.r.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	for ctx.Err() == nil {
+		wctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+		ch := r.cli.Watch(wctx, prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		resync := false
 		for !resync {
 			select {
-			case <-w.ctx.Done():
+			case <-ctx.Done():
 				cancel()
 				return
-			case <-w.resync:
+			case <-kick:
 				resync = true
 			case resp, ok := <-ch:
 				if !ok || resp.Canceled || resp.Err() != nil {
@@ -477,28 +444,28 @@ func (w *watcher) run(set instances, rev int64) {
 						}
 						continue
 					}
-					if ins := w.r.decode(w.name, ev.Kv.Key, ev.Kv.Value); ins != nil {
+					if ins := r.decode(name, ev.Kv.Key, ev.Kv.Value); ins != nil {
 						set[k], changed = ins, true
 					}
 				}
 				rev = max(rev, resp.Header.Revision)
 				if changed {
-					w.publish(set)
+					w.Publish(set.list())
 				}
 			}
 		}
 		cancel()
-		for w.ctx.Err() == nil {
-			fresh, frev, err := w.r.read(w.ctx, w.name)
+		for ctx.Err() == nil {
+			fresh, frev, err := r.read(ctx, name)
 			if err == nil {
 				if !sameSet(set, fresh) {
-					w.publish(fresh)
+					w.Publish(fresh.list())
 				}
 				set, rev, backoff = fresh, frev, 100*time.Millisecond
 				break
 			}
 			select {
-			case <-w.ctx.Done():
+			case <-ctx.Done():
 			case <-time.After(backoff):
 			}
 			backoff = min(backoff*2, 5*time.Second)
@@ -522,43 +489,6 @@ func sameSet(a, b instances) bool {
 		}
 	}
 	return true
-}
-
-// Next returns the current set first, then each set after a change.
-func (w *watcher) Next() ([]*registry.ServiceInstance, error) {
-	w.mu.Lock()
-	if !w.sent {
-		w.sent = true
-		first := w.first
-		w.first = nil
-		w.mu.Unlock()
-		return first, nil
-	}
-	w.mu.Unlock()
-	select {
-	case set := <-w.updates:
-		return set, nil
-	case <-w.ctx.Done():
-		w.mu.Lock()
-		stopped := w.stopped
-		w.mu.Unlock()
-		if stopped || w.r.ctx.Err() != nil {
-			return nil, registry.ErrWatcherStopped
-		}
-		return nil, w.ctx.Err()
-	}
-}
-
-// Stop ends the watch.
-func (w *watcher) Stop() error {
-	w.mu.Lock()
-	w.stopped = true
-	w.mu.Unlock()
-	w.cancel()
-	w.r.mu.Lock()
-	delete(w.r.subs, w)
-	w.r.mu.Unlock()
-	return nil
 }
 
 // quietZap silences the etcd client's own log: its retries while etcd is
