@@ -206,3 +206,109 @@ func nextWithin(w registry.Watcher, d time.Duration) ([]*registry.ServiceInstanc
 		return nil, errors.New("Next did not return within " + d.String())
 	}
 }
+
+// Publish makes svc's instances exactly set, by whatever means the backend
+// is fed (a DNS zone, a Kubernetes API ...).
+type Publish func(t *testing.T, svc string, set []*registry.ServiceInstance)
+
+// RunDiscovery is the contract for a Discovery that has no Registrar — DNS,
+// where the platform publishes the records: what it returns follows what
+// publish put there, in GetService and in a Watch, and an unknown service
+// has no instances. The backend names instances itself; the contract
+// compares their IDs, so publish must produce the IDs it is given.
+func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options) {
+	if o.Within == 0 {
+		o.Within = 10 * time.Second
+	}
+	ctx := context.Background()
+	ids := func(set []*registry.ServiceInstance) string {
+		var out []string
+		for _, s := range set {
+			out = append(out, s.ID)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ",")
+	}
+	instance := func(svc, id string, port int) *registry.ServiceInstance {
+		return &registry.ServiceInstance{ID: id, Name: svc, Endpoints: []string{fmt.Sprintf("http://127.0.0.1:%d", port)}}
+	}
+	t.Run("GetServiceFollowsPublished", func(t *testing.T) {
+		svc := fmt.Sprintf("get-%d", time.Now().UnixNano()%1e6)
+		publish(t, svc, []*registry.ServiceInstance{instance(svc, "a", 8081), instance(svc, "b", 8082)})
+		var set []*registry.ServiceInstance
+		goxtest.Eventually(t, o.Within, func() bool {
+			set, _ = d.GetService(ctx, svc)
+			return ids(set) == "a,b"
+		})
+		for _, s := range set {
+			want := map[string]string{"a": "http://127.0.0.1:8081", "b": "http://127.0.0.1:8082"}[s.ID]
+			if s.Name != svc || s.Endpoint("http") != want {
+				t.Fatalf("instance came back as %+v; want name %s, endpoint %s", s, svc, want)
+			}
+		}
+		publish(t, svc, []*registry.ServiceInstance{instance(svc, "b", 8082)})
+		goxtest.Eventually(t, o.Within, func() bool {
+			set, _ = d.GetService(ctx, svc)
+			return ids(set) == "b"
+		})
+		if set, err := d.GetService(ctx, svc+"-nobody"); err != nil || len(set) != 0 {
+			t.Fatalf("a service nobody published: %v, %v; want none and no error", set, err)
+		}
+	})
+	t.Run("WatchFollowsChanges", func(t *testing.T) {
+		svc := fmt.Sprintf("watch-%d", time.Now().UnixNano()%1e6)
+		publish(t, svc, []*registry.ServiceInstance{instance(svc, "a", 8081)})
+		goxtest.Eventually(t, o.Within, func() bool { set, _ := d.GetService(ctx, svc); return ids(set) == "a" })
+		w, err := d.Watch(ctx, svc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+		next := func(want string) {
+			t.Helper()
+			deadline := time.Now().Add(o.Within)
+			for time.Now().Before(deadline) {
+				set, err := nextWithin(w, o.Within)
+				if err != nil {
+					t.Fatalf("Next: %v (want [%s])", err, want)
+				}
+				if ids(set) == want {
+					return
+				}
+			}
+			t.Fatalf("the watch did not show [%s] within %v", want, o.Within)
+		}
+		next("a")
+		publish(t, svc, []*registry.ServiceInstance{instance(svc, "a", 8081), instance(svc, "b", 8082)})
+		next("a,b")
+		publish(t, svc, nil)
+		next("")
+		if err := w.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nextWithin(w, o.Within); err == nil {
+			t.Fatal("Next after Stop returned a set")
+		}
+	})
+	t.Run("StopEndsABlockedNext", func(t *testing.T) {
+		w, err := d.Watch(ctx, fmt.Sprintf("idle-%d", time.Now().UnixNano()%1e6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if set, err := nextWithin(w, o.Within); err != nil || len(set) != 0 {
+			t.Fatalf("first Next of an unknown service: %v, %v", set, err)
+		}
+		done := make(chan error, 1)
+		go func() { _, err := w.Next(); done <- err }()
+		time.Sleep(100 * time.Millisecond)
+		_ = w.Stop()
+		select {
+		case err := <-done:
+			if !errors.Is(err, registry.ErrWatcherStopped) {
+				t.Fatalf("a blocked Next returned %v after Stop; want ErrWatcherStopped", err)
+			}
+		case <-time.After(o.Within):
+			t.Fatal("Stop did not end a blocked Next")
+		}
+	})
+}
