@@ -70,6 +70,20 @@ func (m *Memory) notify(name string) {
 	}
 }
 
+// ListServices implements Lister.
+func (m *Memory) ListServices(context.Context) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.services))
+	for name, set := range m.services {
+		if len(set) > 0 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // GetService implements Discovery.
 func (m *Memory) GetService(_ context.Context, name string) ([]*ServiceInstance, error) {
 	m.mu.Lock()

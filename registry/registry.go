@@ -59,6 +59,14 @@ type Registry interface {
 	Discovery
 }
 
+// Lister is what a Discovery that can enumerate its services implements
+// (memory, gossip, Consul, etcd; not DNS). The registry UI lists them.
+type Lister interface {
+	// ListServices returns the names of the services with at least one
+	// instance, sorted.
+	ListServices(ctx context.Context) ([]string, error)
+}
+
 // ErrWatcherStopped is returned by Next after Stop.
 var ErrWatcherStopped = errors.New("registry: watcher stopped")
 

@@ -83,10 +83,27 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 				t.Fatalf("instance came back as %+v", s)
 			}
 		}
+		listed := func(want bool) {
+			t.Helper()
+			l, ok := d.(registry.Lister)
+			if !ok {
+				return
+			}
+			goxtest.Eventually(t, o.Within, func() bool {
+				names, err := l.ListServices(ctx)
+				return err == nil && slices.Contains(names, svc) == want && slices.IsSorted(names)
+			})
+		}
+		listed(true)
 		if err := r.Deregister(ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		seen(t, d, svc, b.ID)
+		if err := r.Deregister(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		seen(t, d, svc, "")
+		listed(false)
 		if err := r.Deregister(ctx, a); err != nil {
 			t.Fatalf("deregistering an unknown instance: %v", err)
 		}

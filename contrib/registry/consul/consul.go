@@ -381,6 +381,27 @@ func (r *Registry) GetService(ctx context.Context, name string) ([]*registry.Ser
 	return set, err
 }
 
+// ListServices implements registry.Lister: the services of the catalog
+// with at least one passing instance, except Consul's own.
+func (r *Registry) ListServices(ctx context.Context) ([]string, error) {
+	checks, _, err := r.cli.Health().State(api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("consul registry: listing services at %s: %w", r.cfg.Address, err)
+	}
+	seen := map[string]bool{}
+	for _, c := range checks {
+		if c.ServiceName != "" && c.ServiceName != "consul" {
+			seen[c.ServiceName] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // query reads name's passing instances; with index > 0 it blocks until the
 // set changes after index or WaitTime passes.
 func (r *Registry) query(ctx context.Context, name string, index uint64) ([]*registry.ServiceInstance, uint64, error) {

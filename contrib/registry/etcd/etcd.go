@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -311,6 +312,26 @@ func (r *Registry) GetService(ctx context.Context, name string) ([]*registry.Ser
 		return nil, err
 	}
 	return set.list(), nil
+}
+
+// ListServices implements registry.Lister: the services with a key under
+// the prefix.
+func (r *Registry) ListServices(ctx context.Context) ([]string, error) {
+	ctx, cancel := r.callCtx(ctx)
+	defer cancel()
+	resp, err := r.cli.Get(ctx, r.cfg.Prefix+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return nil, fmt.Errorf("etcd registry: listing services at %v: %w", r.cli.Endpoints(), err)
+	}
+	var out []string
+	for _, kv := range resp.Kvs {
+		name, _, ok := strings.Cut(strings.TrimPrefix(string(kv.Key), r.cfg.Prefix+"/"), "/")
+		if ok && name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // instances is one service's instances by key.

@@ -382,6 +382,12 @@ func (r *Registry) GetService(ctx context.Context, name string) ([]*registry.Ser
 	return r.view.GetService(ctx, name)
 }
 
+// ListServices implements registry.Lister: the services the cluster
+// advertises.
+func (r *Registry) ListServices(ctx context.Context) ([]string, error) {
+	return r.view.ListServices(ctx)
+}
+
 // Watch implements registry.Discovery.
 func (r *Registry) Watch(ctx context.Context, name string) (registry.Watcher, error) {
 	return r.view.Watch(ctx, name)
