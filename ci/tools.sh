@@ -3,7 +3,7 @@
 APT_NEEDS=(curl:curl prometheus:prometheus wrk:wrk redis-server:redis-server
   pg_ctlcluster:postgresql mariadbd:mariadb-server clickhouse-server:clickhouse-server
   clickhouse-client:clickhouse-client nats-server:nats-server
-  /usr/lib/rabbitmq/bin/rabbitmq-server:rabbitmq-server etcd:etcd-server)
+  /usr/lib/rabbitmq/bin/rabbitmq-server:rabbitmq-server etcd:etcd-server chromium:chromium)
 
 install_apt() {
   local missing=() pair

@@ -16,11 +16,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/goxkit/gox"
 	"github.com/goxkit/gox/contrib/registry/gossip"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/middleware/retry"
 	"github.com/goxkit/gox/middleware/timeout"
+	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/registry/ui"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -57,7 +61,10 @@ func TestServiceProcess(t *testing.T) {
 	}
 	s.GET("/who", func(c *xhttp.Context) error { c.String(http.StatusOK, name); return nil })
 	s.GET("/members", func(c *xhttp.Context) error { c.JSON(http.StatusOK, reg.Members()); return nil })
-	app := gox.New(gox.WithName("who"), gox.WithID(name), gox.WithServer(s), gox.WithRegistrar(reg),
+	var app *gox.App
+	page := ui.Handler(ui.Options{Discovery: reg, Self: func() *registry.ServiceInstance { return app.Instance() }, Title: "who registry"})
+	s.Engine().Any("/registry/*any", gin.BasicAuth(gin.Accounts{"admin": "s3cret"}), gin.WrapH(http.StripPrefix("/registry", page)))
+	app = gox.New(gox.WithName("who"), gox.WithID(name), gox.WithServer(s), gox.WithRegistrar(reg),
 		gox.WithResource("gossip", func(context.Context) error { return reg.Close() }),
 		gox.WithLogger(slog.New(slog.DiscardHandler)))
 	if err := app.Run(context.Background()); err != nil {
@@ -217,5 +224,58 @@ func membersOf(url string) func() []string {
 			return []string{"c"}
 		}
 		return out
+	}
+}
+
+// The registry page of a live three-process cluster, rendered by headless
+// Chromium: every member's page lists the three instances of "who", each
+// up, with this member marked; without the password there is no page.
+func TestRegistryPageInChromium(t *testing.T) {
+	bin := goxtest.RequireBinary(t, "chromium", "apt-get install chromium")
+	a := startChild(t, "a", "")
+	startChild(t, "b", a.gossip)
+	startChild(t, "c", a.gossip)
+	me, err := gossip.New(clusterConfig(a.gossip), gossip.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer me.Close()
+	urls := map[string]string{}
+	goxtest.Eventually(t, 15*time.Second, func() bool {
+		set, _ := me.GetService(context.Background(), "who")
+		for _, ins := range set {
+			urls[ins.ID] = ins.Endpoint("http")
+		}
+		return len(set) == 3
+	})
+	dump := func(url string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+			"--user-data-dir="+t.TempDir(), "--dump-dom", url).Output()
+		if err != nil {
+			t.Fatalf("chromium on %s: %v", url, err)
+		}
+		return string(out)
+	}
+	for _, id := range []string{"a", "c"} {
+		base := strings.TrimPrefix(urls[id], "http://")
+		var dom string
+		// the page asks every instance's /readyz: all three must answer
+		goxtest.Eventually(t, 20*time.Second, func() bool {
+			dom = dump("http://admin:s3cret@" + base + "/registry/")
+			return strings.Count(dom, `data-health="up"`) == 3
+		})
+		for _, want := range []string{"<title>who registry</title>", `data-service="who"`,
+			`data-id="a"`, `data-id="b"`, `data-id="c"`, `class="instance self" data-id="` + id + `"`} {
+			if !strings.Contains(dom, want) {
+				t.Fatalf("%s's page lacks %s:\n%s", id, want, dom)
+			}
+		}
+		if dom := dump("http://" + base + "/registry/"); strings.Contains(dom, "data-service") {
+			t.Fatalf("%s's page rendered without the password", id)
+		}
 	}
 }
