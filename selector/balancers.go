@@ -156,7 +156,8 @@ func (c *ConsistentHash) build(nodes []*Node) {
 // the lower load — its latency EWMA times the calls in flight plus one,
 // divided by its weight, and raised by its recent errors. A node no call
 // went to for ProbeAfter is picked once, so a node that recovered is found
-// again. It is the default balancer.
+// again, and so is a new node that never won on load. It is the default
+// balancer.
 type P2C struct {
 	mu    sync.Mutex
 	stats map[string]*stat
@@ -188,6 +189,9 @@ func (p *P2C) stat(n *Node) *stat {
 	s, ok := p.stats[n.Address]
 	if !ok {
 		s = &stat{ewma: initialLatency, success: 1}
+		// as if picked now: a node that never wins on load is still
+		// probed once ProbeAfter has passed
+		s.lastPick.Store(p.now().UnixNano())
 		p.stats[n.Address] = s
 	}
 	return s
@@ -218,7 +222,7 @@ func (p *P2C) Pick(_ context.Context, nodes []*Node) (*Node, Done, error) {
 		}
 		pick, ps = a, sa
 		// the other one has not been tried for long: try it, it may be well again
-		if now.UnixNano()-sb.lastPick.Load() > int64(p.ProbeAfter) && sb.lastPick.Load() != 0 {
+		if now.UnixNano()-sb.lastPick.Load() > int64(p.ProbeAfter) {
 			pick, ps = b, sb
 		}
 	}

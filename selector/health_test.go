@@ -170,3 +170,29 @@ func TestServerFailure(t *testing.T) {
 		}
 	}
 }
+
+// A node that never wins on load — it joined after another settled below
+// the optimistic initial latency — is still tried once ProbeAfter passed.
+func TestP2CProbesANodeThatNeverWon(t *testing.T) {
+	clock := time.Unix(1000, 0)
+	p := NewP2C()
+	p.now = func() time.Time { return clock }
+	fast, idle := &Node{Address: "fast", Weight: 1}, &Node{Address: "idle", Weight: 1}
+	for range 20 { // fast settles well below 1 ms
+		_, done, _ := p.Pick(context.Background(), []*Node{fast})
+		done(context.Background(), DoneInfo{Latency: 100 * time.Microsecond})
+	}
+	picks := map[string]int{}
+	for range 50 {
+		n, done, _ := p.Pick(context.Background(), []*Node{fast, idle})
+		picks[n.Address]++
+		done(context.Background(), DoneInfo{Latency: 100 * time.Microsecond})
+		clock = clock.Add(100 * time.Millisecond) // 5 s in all
+	}
+	if picks["idle"] == 0 {
+		t.Fatalf("the node that never won on load was never tried in 5s: %v", picks)
+	}
+	if picks["fast"] < 40 {
+		t.Fatalf("probing took more than it should: %v", picks)
+	}
+}
