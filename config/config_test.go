@@ -249,7 +249,7 @@ func TestKeys(t *testing.T) {
 	}
 	p := write(t, "name: x\nhttp:\n  addr: :1\n  read_timeout: 1s\ndb: {}\n")
 	got, err := config.FileKeys(p)
-	if err != nil || strings.Join(got, " ") != "db http.addr http.read_timeout name" {
+	if err != nil || strings.Join(got, " ") != "db http http.addr http.read_timeout name" {
 		t.Fatalf("FileKeys = %v, %v", got, err)
 	}
 }

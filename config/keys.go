@@ -47,9 +47,10 @@ func collect(v reflect.Value, path string, out *[]string) {
 	}
 }
 
-// FileKeys returns the key paths a YAML file sets, down to the leaves of
-// nested mappings, sorted; a mapping under a map-typed key is reported as the
-// key itself when it is empty ({}).
+// FileKeys returns every key path a YAML file sets, sorted: the leaves of
+// nested mappings and the keys holding mappings too ("http" and
+// "http.addr"), so a map-typed setting written out entry by entry
+// ("ports: {http: 8080}") documents the setting itself.
 func FileKeys(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -73,6 +74,9 @@ func walkKeys(n *yaml.Node, path string, out *[]string) {
 			*out = append(*out, path)
 		}
 		return
+	}
+	if path != "" {
+		*out = append(*out, path)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		walkKeys(n.Content[i+1], join(path, n.Content[i].Value), out)
