@@ -93,4 +93,43 @@ expect_has "$(curl -s http://127.0.0.1:18280/metrics)" 'operation="/greeter.v1.G
 kill -TERM "$USER_PID"
 set +e; wait "$USER_PID"; rc=$?; set -e
 expect_eq "$rc" "0" "rpc exit code after SIGTERM"
+step "two instances find each other by name (gossip), registry page, mono mode"
+"$W/gctl" new api --name mesh --registry gossip --db none --queue none --dir "$W/mesh" >/dev/null
+( cd "$W/mesh" && go vet ./... && go test -race -count=1 ./... && go build -o mesh . )
+M=$W/mesh
+sed -i 's/addr: ":8080"/addr: "127.0.0.1:18380"/; s/port: 7946 /port: 17946 /; s/bind_addr: 0.0.0.0/bind_addr: 127.0.0.1/' "$M/config.yaml"
+sed -i '/^  ui:/,/^services:/ s/enabled: false/enabled: true/' "$M/config.yaml"   # the registry page
+sed -e 's/127.0.0.1:18380/127.0.0.1:18381/; s/port: 17946 /port: 17947 /; s/seeds: \[\]/seeds: ["127.0.0.1:17946"]/' "$M/config.yaml" >"$M/b.yaml"
+( cd "$M" && REGISTRY_UI_PASSWORD=pw exec ./mesh ) >"$W/mesh-a.log" 2>&1 &
+MA=$!; CLEANUP+=("stop_pid $MA 5")
+( cd "$M" && REGISTRY_UI_PASSWORD=pw exec ./mesh --config b.yaml ) >"$W/mesh-b.log" 2>&1 &
+MB=$!; CLEANUP+=("stop_pid $MB 5")
+wait_until 30 curl -sf http://127.0.0.1:18380/ping
+wait_until 30 curl -sf http://127.0.0.1:18381/ping
+two() { [[ $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json | grep -c '"health": "up"') == 2 ]]; }
+wait_until 20 two || fail "the registry page does not show two healthy instances: $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json)"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18380/registry/)" "401" "registry page without the password"
+expect_has "$(curl -s -u admin:pw http://127.0.0.1:18381/registry/)" 'data-service="mesh"' "registry page HTML"
+# the default balancer (p2c) sends calls where they are fastest and tries
+# the other instance once it has not had one for 3 s: two bursts cover both
+callids() { for i in 1 2 3 4 5 6 7 8; do curl -s http://127.0.0.1:18380/v1/call/mesh | python3 -c 'import json,sys; print(json.load(sys.stdin)["answer"]["id"])'; done; }
+ids=$( (callids; sleep 3.5; callids) | sort -u | wc -l)
+expect_eq "$ids" "2" "calls by name reach both instances"
+expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" '"reason":"NO_INSTANCE"' "a service with no instance"
+kill -TERM "$MB"; set +e; wait "$MB"; rc=$?; set -e
+expect_eq "$rc" "0" "mesh b exit code after SIGTERM"
+one() { [[ $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json | grep -c '"id"') == 1 ]]; }
+wait_until 10 one || fail "the stopped instance is still listed"
+kill -TERM "$MA"; set +e; wait "$MA"; rc=$?; set -e
+expect_eq "$rc" "0" "mesh a exit code after SIGTERM"
+# mono mode, by config alone: nothing registered, the service is called at its URL
+sed -i 's#url: http://127.0.0.1:8080#url: http://127.0.0.1:18380#' "$M/config.yaml"
+( cd "$M" && REGISTRY_MODE=mono REGISTRY_UI_PASSWORD=pw exec ./mesh ) >"$W/mesh-mono.log" 2>&1 &
+MA=$!; CLEANUP+=("stop_pid $MA 5")
+wait_until 30 curl -sf http://127.0.0.1:18380/ping
+expect_has "$(cat "$W/mesh-mono.log")" 'mono mode' "mono mode log"
+expect_has "$(curl -s http://127.0.0.1:18380/v1/call/mesh)" '"called":"mesh"' "call by URL in mono mode"
+expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" 'services.billing.url is not set' "unknown service in mono mode"
+kill -TERM "$MA"; set +e; wait "$MA"; rc=$?; set -e
+expect_eq "$rc" "0" "mono exit code after SIGTERM"
 echo "e2e: all checks passed"

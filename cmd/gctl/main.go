@@ -59,6 +59,7 @@ func newCommand(kind, usage string) *cli.Command {
 			&cli.StringFlag{Name: "db", Value: "sqlite", Usage: "database: sqlite | mysql | postgres | clickhouse | none"},
 			&cli.StringFlag{Name: "queue", Usage: "queue: database (default with a SQL database) | kafka | rabbitmq | nats | none"},
 			&cli.StringFlag{Name: "cache", Value: "memory", Usage: "cache: memory | redis | none"},
+			&cli.StringFlag{Name: "registry", Value: "memory", Usage: "registry: memory | gossip | consul | etcd | dns (mono or micro mode is set in config.yaml)"},
 			&cli.StringFlag{Name: "dir", Usage: "target directory (default: ./<last element of --name>)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory; existing files are still never overwritten"},
 			&cli.StringFlag{Name: "gox-source", Usage: "gox checkout for replace lines (default: the checkout gctl was built from, or $GOX_SOURCE)"},
@@ -66,7 +67,7 @@ func newCommand(kind, usage string) *cli.Command {
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
 			o := scaffold.Options{Kind: kind, Name: c.String("name"), Err: c.String("err"), Trace: c.String("trace"),
-				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache")}
+				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache"), Registry: c.String("registry")}
 			if err := o.Validate(); err != nil {
 				return err
 			}

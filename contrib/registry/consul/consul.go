@@ -71,6 +71,13 @@ type Config struct {
 	WaitTime time.Duration `yaml:"wait_time"`
 }
 
+// DefaultConfig is the configuration whose zero values New fills in, spelt
+// out (with the agent at 127.0.0.1:8500).
+func DefaultConfig() Config {
+	return Config{Address: "127.0.0.1:8500", Scheme: "http", Check: "ttl", CheckTTL: 10 * time.Second,
+		CheckInterval: 10 * time.Second, HTTPCheckPath: "/readyz", DeregisterCriticalAfter: time.Minute, WaitTime: time.Minute}
+}
+
 // Registry is a registry.Registry on Consul; safe for concurrent use.
 type Registry struct {
 	cfg    Config

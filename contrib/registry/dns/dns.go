@@ -58,6 +58,13 @@ type Config struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
+// DefaultConfig is the configuration whose zero values New fills in, spelt
+// out.
+func DefaultConfig() Config {
+	return Config{Schemes: []string{"http", "grpc"}, Ports: map[string]int{"http": 8080, "grpc": 9090},
+		Refresh: 5 * time.Second, Timeout: 2 * time.Second}
+}
+
 // Discovery finds services in DNS; safe for concurrent use.
 type Discovery struct {
 	cfg    Config

@@ -53,6 +53,12 @@ type Config struct {
 	Password string `yaml:"password"`
 }
 
+// DefaultConfig is the configuration whose zero values New fills in, spelt
+// out, with etcd at 127.0.0.1:2379.
+func DefaultConfig() Config {
+	return Config{Endpoints: []string{"127.0.0.1:2379"}, Prefix: "/gox/services", TTL: 15 * time.Second, DialTimeout: 5 * time.Second}
+}
+
 // Registry is a registry.Registry on etcd; safe for concurrent use.
 type Registry struct {
 	cfg     Config

@@ -81,6 +81,13 @@ type Config struct {
 	RequireSeed bool `yaml:"require_seed"`
 }
 
+// DefaultConfig is the configuration whose zero values New fills in, spelt
+// out: a member on port 7946 of all interfaces that starts a new cluster.
+func DefaultConfig() Config {
+	return Config{Seeds: []string{}, BindAddr: "0.0.0.0", Port: 7946, DeadTimeout: 10 * time.Second,
+		SyncInterval: 5 * time.Second, ReclaimTimeout: 3 * time.Second}
+}
+
 // Registry is a gossip registry member; safe for concurrent use.
 type Registry struct {
 	cfg    Config

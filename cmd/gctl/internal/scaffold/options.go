@@ -30,21 +30,26 @@ type Options struct {
 	DB     string
 	Queue  string
 	Cache  string
+	// Registry is where the service registers and finds the services it
+	// calls: memory (in the process), gossip (no server), consul, etcd or
+	// dns (Kubernetes; discovery only).
+	Registry string
 }
 
 // supported lists the values each component flag accepts today. Components
 // that are not built yet are refused with this list, not half-generated.
 var supported = map[string][]string{
-	"err":    {"none"},
-	"trace":  {"none", "otlp", "jaeger"},
-	"metric": {"none", "prom"},
-	"db":     {"sqlite", "mysql", "postgres", "clickhouse", "none"},
-	"queue":  {"database", "kafka", "rabbitmq", "nats", "none"},
-	"cache":  {"memory", "redis", "none"},
+	"err":      {"none"},
+	"trace":    {"none", "otlp", "jaeger"},
+	"metric":   {"none", "prom"},
+	"db":       {"sqlite", "mysql", "postgres", "clickhouse", "none"},
+	"queue":    {"database", "kafka", "rabbitmq", "nats", "none"},
+	"cache":    {"memory", "redis", "none"},
+	"registry": {"memory", "gossip", "consul", "etcd", "dns"},
 }
 
 // defaults are what a flag left out means: a service that needs no server.
-var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory"} // queue: database when there is a database
+var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory"} // queue: database when there is a database
 
 // planned are values the seed names that later gox releases add.
 var planned = map[string]string{
@@ -68,7 +73,7 @@ func (o *Options) Validate() error {
 	if b := path.Base(o.Name); !baseName.MatchString(b) || strings.ContainsAny(o.Name, " \\:") {
 		return fmt.Errorf("--name %q is not valid: the last path element must start with a letter and hold only letters, digits, '-' and '_'", o.Name)
 	}
-	for flag, v := range map[string]*string{"err": &o.Err, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache} {
+	for flag, v := range map[string]*string{"err": &o.Err, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry} {
 		if *v == "" {
 			*v = defaults[flag]
 		}
@@ -103,6 +108,10 @@ func (o Options) HasDB() bool { return o.DB != "none" }
 
 // HasCache reports whether the project has a cache.
 func (o Options) HasCache() bool { return o.Cache != "none" }
+
+// RegistryContrib reports whether the registry lives in its own contrib
+// module (all but memory).
+func (o Options) RegistryContrib() bool { return o.Registry != "memory" }
 
 // HasQueue reports whether the project has a queue.
 func (o Options) HasQueue() bool { return o.Queue != "none" }

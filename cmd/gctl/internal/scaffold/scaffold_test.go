@@ -30,6 +30,7 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
 		{scaffold.Options{Kind: "api", Name: "shop", Trace: "zipkin"}, []string{`--trace "zipkin"`, "none, otlp, jaeger"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Metric: "statsd"}, []string{`--metric "statsd"`, "none, prom"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Registry: "zookeeper"}, []string{`--registry "zookeeper"`, "memory, gossip, consul, etcd, dns"}},
 	}
 	for _, tt := range tests {
 		err := tt.o.Validate()
@@ -45,7 +46,7 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 	}
 	ok := scaffold.Options{Kind: "rpc", Name: "github.com/acme/user-svc", Trace: "jaeger"}
 	if err := ok.Validate(); err != nil || ok.Trace != "otlp" || ok.Base() != "user-svc" || ok.EnvPrefix() != "USER_SVC" ||
-		ok.DB != "sqlite" || ok.Cache != "memory" { // no flags: embedded defaults, no server needed
+		ok.DB != "sqlite" || ok.Cache != "memory" || ok.Registry != "memory" { // no flags: embedded defaults, no server needed
 		t.Fatalf("%+v %v", ok, err)
 	}
 }
@@ -115,14 +116,14 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 	}
 	variants := []scaffold.Options{
 		{Kind: "api", Name: "shop"},
-		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none"},
-		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom"},
+		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none", Registry: "dns"},
+		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom", Registry: "etcd"},
 		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none"},
 		{Kind: "rpc", Name: "user"},
-		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis"},
+		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis", Registry: "consul"},
 		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka"},
 		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
-		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom"},
+		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip"},
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
