@@ -329,3 +329,63 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 		}
 	})
 }
+
+// IDs is the sorted, comma-joined IDs of set: what the contract compares.
+func IDs(set []*registry.ServiceInstance) string {
+	out := make([]string, 0, len(set))
+	for _, s := range set {
+		out = append(out, s.ID)
+	}
+	slices.Sort(out)
+	return strings.Join(out, ",")
+}
+
+// Seen collects what a Watcher reports, as IDs, for tests that change the
+// backend under a watch (a restart) and wait for a set to show.
+type Seen struct {
+	t    testing.TB
+	sets chan string
+}
+
+// Follow reads w until it ends (Stop it, or the test's cleanup does).
+func Follow(t testing.TB, w registry.Watcher) *Seen {
+	s := &Seen{t: t, sets: make(chan string, 1000)}
+	t.Cleanup(func() { _ = w.Stop() })
+	go func() {
+		for {
+			set, err := w.Next()
+			if err != nil {
+				return
+			}
+			s.sets <- IDs(set)
+		}
+	}()
+	return s
+}
+
+// Wait fails the test unless the watch reports the set want (IDs) within d.
+func (s *Seen) Wait(want string, d time.Duration) {
+	s.t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case got := <-s.sets:
+			if got == want {
+				return
+			}
+		case <-deadline:
+			s.t.Fatalf("the watch did not show [%s] within %v", want, d)
+		}
+	}
+}
+
+// Drain forgets what was reported so far.
+func (s *Seen) Drain() {
+	for {
+		select {
+		case <-s.sets:
+		default:
+			return
+		}
+	}
+}

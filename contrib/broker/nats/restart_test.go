@@ -3,11 +3,8 @@ package nats_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,41 +21,14 @@ func natsServer(t *testing.T, port int, dir string) (stop func()) {
 	t.Helper()
 	bin := goxtest.RequireBinary(t, "nats-server", "apt-get install nats-server")
 	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-js", "-sd", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	goxtest.Eventually(t, 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			_ = c.Close()
-		}
-		return err == nil
-	})
-	return stop
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return goxtest.StartServer(t, cmd, 10*time.Second, func() bool { return goxtest.TCPOpen(fmt.Sprintf("127.0.0.1:%d", port)) })
 }
 
 // TestServerRestartUnderLoad restarts the server (SIGTERM, then again on
 // its store) while a producer publishes and a consumer consumes: both
 // reconnect on their own and every acknowledged message is consumed.
 func TestServerRestartUnderLoad(t *testing.T) {
-	port, dir := freePort(t), t.TempDir()
+	port, dir := goxtest.FreePort(t), t.TempDir()
 	stop := natsServer(t, port, dir)
 	c := gnats.DefaultConfig()
 	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -74,13 +44,13 @@ func TestServerRestartUnderLoad(t *testing.T) {
 func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	c := gnats.DefaultConfig()
-	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", freePort(t))
+	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", goxtest.FreePort(t))
 	c.DialTimeout = 500 * time.Millisecond
 	if _, err := gnats.New(ctx, c); err == nil || !strings.Contains(err.Error(), "nats: server "+c.URL+" unreachable") {
 		t.Fatalf("New with no server: %v", err)
 	}
 	// a server without JetStream
-	port := freePort(t)
+	port := goxtest.FreePort(t)
 	cmd := exec.Command(goxtest.RequireBinary(t, "nats-server", "apt-get install nats-server"), "-a", "127.0.0.1", "-p", fmt.Sprint(port))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package consul_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -9,11 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,21 +53,12 @@ func instance(svc, id, endpoint string) *registry.ServiceInstance {
 	return &registry.ServiceInstance{ID: id, Name: svc, Version: "v1", Endpoints: []string{endpoint}}
 }
 
-func ids(set []*registry.ServiceInstance) string {
-	var out []string
-	for _, s := range set {
-		out = append(out, s.ID)
-	}
-	slices.Sort(out)
-	return strings.Join(out, ",")
-}
-
 func eventuallyIDs(t *testing.T, d registry.Discovery, svc, want string, within time.Duration) {
 	t.Helper()
 	var got string
 	goxtest.Eventually(t, within, func() bool {
 		set, err := d.GetService(context.Background(), svc)
-		got = ids(set)
+		got = registrytest.IDs(set)
 		return err == nil && got == want
 	})
 }
@@ -152,7 +139,7 @@ func TestGRPCCheck(t *testing.T) {
 // an http endpoint; one whose tagged address is not usable is skipped and
 // logged.
 func TestForeignAndMalformedServices(t *testing.T) {
-	var buf syncBuffer
+	var buf goxtest.LogBuffer
 	r := newRegistry(t, consul.Config{Address: agent(t)}, consul.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	svc, ctx := svcName(t), context.Background()
 	for _, reg := range []*api.AgentServiceRegistration{
@@ -167,8 +154,8 @@ func TestForeignAndMalformedServices(t *testing.T) {
 		t.Cleanup(func() { _ = r.Client().Agent().ServiceDeregister(reg.ID) })
 	}
 	set, err := r.GetService(ctx, svc)
-	if err != nil || ids(set) != svc+"-kratos,"+svc+"-plain" {
-		t.Fatalf("GetService = [%s], %v", ids(set), err)
+	if err != nil || registrytest.IDs(set) != svc+"-kratos,"+svc+"-plain" {
+		t.Fatalf("GetService = [%s], %v", registrytest.IDs(set), err)
 	}
 	for _, s := range set {
 		want := map[string]string{svc + "-plain": "http://127.0.0.1:7001", svc + "-kratos": "grpc://127.0.0.1:7002"}[s.ID]
@@ -220,35 +207,14 @@ func consulAgent(t *testing.T, httpPort int) (stop func()) {
 	bin := goxtest.RequireBinary(t, "consul", hint)
 	args := []string{"agent", "-dev", "-node", "t", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
 		"-http-port", fmt.Sprint(httpPort), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-server-port", fmt.Sprint(freePort(t)), "-serf-lan-port", fmt.Sprint(freePort(t)), "-serf-wan-port", fmt.Sprint(freePort(t)),
+		"-server-port", fmt.Sprint(goxtest.FreePort(t)), "-serf-lan-port", fmt.Sprint(goxtest.FreePort(t)), "-serf-wan-port", fmt.Sprint(goxtest.FreePort(t)),
 		"-log-level", "error", "-disable-host-node-id"}
 	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
 	c, _ := api.NewClient(&api.Config{Address: fmt.Sprintf("127.0.0.1:%d", httpPort)})
-	goxtest.Eventually(t, 30*time.Second, func() bool {
+	return goxtest.StartServer(t, cmd, 30*time.Second, func() bool {
 		leader, err := c.Status().Leader()
 		return err == nil && leader != ""
 	})
-	return stop
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestAgentRestarted restarts the agent (empty: a dev agent keeps nothing)
@@ -257,7 +223,7 @@ func freePort(t *testing.T) int {
 // recovery, and the watch follows changes made afterwards — no service is
 // restarted.
 func TestAgentRestarted(t *testing.T) {
-	port := freePort(t)
+	port := goxtest.FreePort(t)
 	stop := consulAgent(t, port)
 	// WaitTime is the default minute: a watch must not sit out a blocking
 	// query at an index from before the restart
@@ -279,31 +245,8 @@ func TestAgentRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	sets := make(chan string, 100)
-	go func() {
-		for {
-			set, err := w.Next()
-			if err != nil {
-				return
-			}
-			sets <- ids(set)
-		}
-	}()
-	waitFor := func(want string, within time.Duration) {
-		t.Helper()
-		deadline := time.After(within)
-		for {
-			select {
-			case got := <-sets:
-				if got == want {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("the watch did not show [%s] within %v", want, within)
-			}
-		}
-	}
-	waitFor("a,b", 5*time.Second)
+	seen := registrytest.Follow(t, w)
+	seen.Wait("a,b", 5*time.Second)
 
 	stop()
 	time.Sleep(time.Second)
@@ -311,26 +254,24 @@ func TestAgentRestarted(t *testing.T) {
 	consulAgent(t, port)
 	eventuallyIDs(t, watcher, svc, "a,b", 15*time.Second)
 	t.Logf("both instances registered again %v after the agent came back", time.Since(start).Round(time.Millisecond))
-	for len(sets) > 0 {
-		<-sets
-	}
+	seen.Drain()
 	if err := keepers[0].Deregister(ctx, instance(svc, "a", "http://127.0.0.1:8000")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("b", 5*time.Second)
+	seen.Wait("b", 5*time.Second)
 	r3 := newRegistry(t, c)
 	if err := r3.Register(ctx, instance(svc, "c", "http://127.0.0.1:8002")); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r3.Deregister(ctx, instance(svc, "c", "http://127.0.0.1:8002")) })
-	waitFor("b,c", 5*time.Second)
+	seen.Wait("b,c", 5*time.Second)
 }
 
 // An agent that is down when the service starts: a keeper starts it
 // degraded, saying so, and registers it once the agent is up; a required
 // registry fails the start naming the agent.
 func TestUnreachableAtStart(t *testing.T) {
-	port := freePort(t)
+	port := goxtest.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	c := consul.Config{Address: addr}
 	ctx := context.Background()
@@ -340,7 +281,7 @@ func TestUnreachableAtStart(t *testing.T) {
 	if err := required.Register(ctx, ins); err == nil || !strings.Contains(err.Error(), addr) {
 		t.Fatalf("required registration with the agent down: %v; want an error naming %s", err, addr)
 	}
-	var buf syncBuffer
+	var buf goxtest.LogBuffer
 	k := registry.NewKeeper(newRegistry(t, c), registry.KeeperOptions{Refresh: 200 * time.Millisecond,
 		MaxBackoff: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	if err := k.Register(ctx, ins); err != nil {
@@ -353,21 +294,4 @@ func TestUnreachableAtStart(t *testing.T) {
 	consulAgent(t, port)
 	goxtest.Eventually(t, 10*time.Second, k.Healthy)
 	eventuallyIDs(t, newRegistry(t, c), "orders", "a", 5*time.Second)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

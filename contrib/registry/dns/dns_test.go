@@ -1,7 +1,6 @@
 package dns_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/contrib/registry/dns"
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/registry/registrytest"
 	xhttp "github.com/goxkit/gox/transport/http"
@@ -96,7 +96,7 @@ func TestARecordsWithConfiguredPorts(t *testing.T) {
 // returned.
 func TestUnresolvableTargetIsLogged(t *testing.T) {
 	z := newZone(t)
-	var buf syncBuffer
+	var buf goxtest.LogBuffer
 	z.setA("ok.users."+domain, "10.0.0.7")
 	z.setSRV("_http._tcp.users."+domain, srvData{"ok.users." + domain, 8080}, srvData{"gone.users." + domain, 8080})
 	d := newDiscovery(t, z, dns.Config{}, dns.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
@@ -205,21 +205,4 @@ func TestHTTPClientByName(t *testing.T) {
 			t.Fatalf("after users-0 left the records: %+v, %v", got, err)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

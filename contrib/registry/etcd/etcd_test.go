@@ -1,16 +1,11 @@
 package etcd_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os/exec"
-	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -49,15 +44,6 @@ func instance(svc, id string, port int) *registry.ServiceInstance {
 		Endpoints: []string{fmt.Sprintf("http://127.0.0.1:%d", port)}}
 }
 
-func ids(set []*registry.ServiceInstance) string {
-	var out []string
-	for _, s := range set {
-		out = append(out, s.ID)
-	}
-	slices.Sort(out)
-	return strings.Join(out, ",")
-}
-
 // A process that dies without deregistering stops renewing its lease: its
 // instance leaves the others' view within the TTL.
 func TestCrashedInstanceExpiresWithinTTL(t *testing.T) {
@@ -68,8 +54,8 @@ func TestCrashedInstanceExpiresWithinTTL(t *testing.T) {
 	if err := crashed.Register(ctx, instance("orders", "a", 1)); err != nil {
 		t.Fatal(err)
 	}
-	if set, _ := d.GetService(ctx, "orders"); ids(set) != "a" {
-		t.Fatalf("registered instance not seen: [%s]", ids(set))
+	if set, _ := d.GetService(ctx, "orders"); registrytest.IDs(set) != "a" {
+		t.Fatalf("registered instance not seen: [%s]", registrytest.IDs(set))
 	}
 	_ = crashed.Close() // stops the keepalive, revokes nothing: a crash
 	start := time.Now()
@@ -88,7 +74,7 @@ func TestCrashedInstanceExpiresWithinTTL(t *testing.T) {
 // in GetService and in a watch.
 func TestMalformedKeysAreIgnoredAndLogged(t *testing.T) {
 	ep := goxtest.RequireEnv(t, "ETCD_ENDPOINTS", hint)
-	var buf syncBuffer
+	var buf goxtest.LogBuffer
 	c := etcd.Config{Endpoints: []string{ep}, Prefix: prefix(t)}
 	r := newRegistry(t, c, etcd.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	ctx := context.Background()
@@ -106,8 +92,8 @@ func TestMalformedKeysAreIgnoredAndLogged(t *testing.T) {
 		}
 	}
 	set, err := r.GetService(ctx, "orders")
-	if err != nil || ids(set) != "good" {
-		t.Fatalf("GetService = [%s], %v; want [good]", ids(set), err)
+	if err != nil || registrytest.IDs(set) != "good" {
+		t.Fatalf("GetService = [%s], %v; want [good]", registrytest.IDs(set), err)
 	}
 	for k := range bad {
 		if !strings.Contains(buf.String(), c.Prefix+k) {
@@ -119,8 +105,8 @@ func TestMalformedKeysAreIgnoredAndLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	if set, err := w.Next(); err != nil || ids(set) != "good" {
-		t.Fatalf("first Next = [%s], %v", ids(set), err)
+	if set, err := w.Next(); err != nil || registrytest.IDs(set) != "good" {
+		t.Fatalf("first Next = [%s], %v", registrytest.IDs(set), err)
 	}
 	if _, err := r.Client().Put(ctx, c.Prefix+"/orders/later", "[]"); err != nil {
 		t.Fatal(err)
@@ -128,8 +114,8 @@ func TestMalformedKeysAreIgnoredAndLogged(t *testing.T) {
 	if err := r.Register(ctx, instance("orders", "good2", 2)); err != nil {
 		t.Fatal(err)
 	}
-	if set, err := w.Next(); err != nil || ids(set) != "good,good2" {
-		t.Fatalf("Next after a malformed put and a registration = [%s], %v", ids(set), err)
+	if set, err := w.Next(); err != nil || registrytest.IDs(set) != "good,good2" {
+		t.Fatalf("Next after a malformed put and a registration = [%s], %v", registrytest.IDs(set), err)
 	}
 }
 
@@ -157,7 +143,7 @@ func TestBadConfig(t *testing.T) {
 func etcdServer(t *testing.T, port int, dir string) (stop func()) {
 	t.Helper()
 	bin := goxtest.RequireBinary(t, "etcd", "apt-get install etcd-server")
-	peer := freePort(t)
+	peer := goxtest.FreePort(t)
 	cmd := exec.Command(bin, "--name", "t", "--data-dir", dir,
 		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
 		"--advertise-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
@@ -165,34 +151,7 @@ func etcdServer(t *testing.T, port int, dir string) (stop func()) {
 		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peer),
 		"--initial-cluster", fmt.Sprintf("t=http://127.0.0.1:%d", peer),
 		"--log-outputs", dir+".log", "--logger", "zap", "--unsafe-no-fsync")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		})
-	}
-	t.Cleanup(stop)
-	goxtest.Eventually(t, 15*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			_ = c.Close()
-		}
-		return err == nil
-	})
-	return stop
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return goxtest.StartServer(t, cmd, 15*time.Second, func() bool { return goxtest.TCPOpen(fmt.Sprintf("127.0.0.1:%d", port)) })
 }
 
 // TestServerRestartedEmpty replaces etcd with a new, empty one on the same
@@ -200,7 +159,7 @@ func freePort(t *testing.T) int {
 // process watches them: both register again and the watch shows them again,
 // with no service restarted; the keepers report the outage and the recovery.
 func TestServerRestartedEmpty(t *testing.T) {
-	port := freePort(t)
+	port := goxtest.FreePort(t)
 	stop := etcdServer(t, port, t.TempDir()+"/one")
 	c := etcd.Config{Endpoints: []string{fmt.Sprintf("127.0.0.1:%d", port)}, TTL: 3 * time.Second, DialTimeout: time.Second}
 	ctx := context.Background()
@@ -220,31 +179,8 @@ func TestServerRestartedEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	sets := make(chan string, 100)
-	go func() {
-		for {
-			set, err := w.Next()
-			if err != nil {
-				return
-			}
-			sets <- ids(set)
-		}
-	}()
-	waitFor := func(want string, within time.Duration) {
-		t.Helper()
-		deadline := time.After(within)
-		for {
-			select {
-			case got := <-sets:
-				if got == want {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("the watch did not show [%s] within %v", want, within)
-			}
-		}
-	}
-	waitFor("a,b", 5*time.Second)
+	seen := registrytest.Follow(t, w)
+	seen.Wait("a,b", 5*time.Second)
 	// take the old cluster's revision far past what the new one will reach
 	// in this test: a watch that merely resumed at its old revision would
 	// see nothing the re-registrations write
@@ -262,30 +198,28 @@ func TestServerRestartedEmpty(t *testing.T) {
 
 	goxtest.Eventually(t, 15*time.Second, func() bool {
 		set, err := watcher.GetService(ctx, "orders")
-		return err == nil && ids(set) == "a,b"
+		return err == nil && registrytest.IDs(set) == "a,b"
 	})
 	t.Logf("both instances registered again %v after etcd came back", time.Since(start).Round(time.Millisecond))
 	goxtest.Eventually(t, 10*time.Second, func() bool { return keepers[0].Healthy() && keepers[1].Healthy() })
 	// the watch follows what happens in the new cluster
-	for len(sets) > 0 {
-		<-sets
-	}
+	seen.Drain()
 	if err := keepers[0].Deregister(ctx, instance("orders", "a", 8000)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("b", 5*time.Second)
+	seen.Wait("b", 5*time.Second)
 	c3 := newRegistry(t, c)
 	if err := c3.Register(ctx, instance("orders", "c", 8002)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("b,c", 5*time.Second)
+	seen.Wait("b,c", 5*time.Second)
 }
 
 // An etcd that is down when the service starts: with a keeper the service
 // starts degraded, saying so, and is registered once etcd is up; a required
 // registry fails the start naming the endpoint.
 func TestUnreachableAtStart(t *testing.T) {
-	port := freePort(t)
+	port := goxtest.FreePort(t)
 	ep := fmt.Sprintf("127.0.0.1:%d", port)
 	c := etcd.Config{Endpoints: []string{ep}, DialTimeout: 500 * time.Millisecond}
 	ctx := context.Background()
@@ -297,7 +231,7 @@ func TestUnreachableAtStart(t *testing.T) {
 		t.Fatalf("required registration with etcd down: %v; want an error naming %s", err, ep)
 	}
 
-	var buf syncBuffer
+	var buf goxtest.LogBuffer
 	k := registry.NewKeeper(newRegistry(t, c), registry.KeeperOptions{Refresh: 200 * time.Millisecond,
 		MaxBackoff: 300 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))})
 	if err := k.Register(ctx, ins); err != nil {
@@ -312,23 +246,6 @@ func TestUnreachableAtStart(t *testing.T) {
 	d := newRegistry(t, c)
 	goxtest.Eventually(t, 5*time.Second, func() bool {
 		set, err := d.GetService(ctx, "orders")
-		return err == nil && ids(set) == "a"
+		return err == nil && registrytest.IDs(set) == "a"
 	})
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
