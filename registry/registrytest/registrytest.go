@@ -142,20 +142,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 			t.Fatal(err)
 		}
 		defer w.Stop()
-		next := func(want string) {
-			t.Helper()
-			deadline := time.Now().Add(o.Within)
-			for time.Now().Before(deadline) {
-				set, err := nextWithin(w, o.Within)
-				if err != nil {
-					t.Fatalf("Next: %v (want [%s])", err, want)
-				}
-				if ids(set) == want {
-					return
-				}
-			}
-			t.Fatalf("the watch did not show [%s] within %v", want, o.Within)
-		}
+		next := func(want string) { t.Helper(); nextIs(t, w, want, o.Within) }
 		next(a.ID) // the current set first
 		if err := r.Register(ctx, b); err != nil {
 			t.Fatal(err)
@@ -206,6 +193,22 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 			}
 		}
 	})
+}
+
+// nextIs fails t unless w's Next calls reach the set want (IDs) within d.
+func nextIs(t *testing.T, w registry.Watcher, want string, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		set, err := nextWithin(w, d)
+		if err != nil {
+			t.Fatalf("Next: %v (want [%s])", err, want)
+		}
+		if IDs(set) == want {
+			return
+		}
+	}
+	t.Fatalf("the watch did not show [%s] within %v", want, d)
 }
 
 // nextWithin is w.Next bounded by d.
@@ -281,20 +284,7 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 			t.Fatal(err)
 		}
 		defer w.Stop()
-		next := func(want string) {
-			t.Helper()
-			deadline := time.Now().Add(o.Within)
-			for time.Now().Before(deadline) {
-				set, err := nextWithin(w, o.Within)
-				if err != nil {
-					t.Fatalf("Next: %v (want [%s])", err, want)
-				}
-				if ids(set) == want {
-					return
-				}
-			}
-			t.Fatalf("the watch did not show [%s] within %v", want, o.Within)
-		}
+		next := func(want string) { t.Helper(); nextIs(t, w, want, o.Within) }
 		next("a")
 		publish(t, svc, []*registry.ServiceInstance{instance(svc, "a", 8081), instance(svc, "b", 8082)})
 		next("a,b")
