@@ -17,6 +17,7 @@ import (
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/registry/registrytest"
+	"github.com/goxkit/gox/selector"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -175,7 +176,8 @@ func TestHTTPClientByName(t *testing.T) {
 	z.setA("users-1.users."+domain, "127.0.0.1")
 	z.setSRV("_http._tcp.users."+domain, srvData{"users-0.users." + domain, ports[0]}, srvData{"users-1.users." + domain, ports[1]})
 	d := newDiscovery(t, z, dns.Config{})
-	c, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(d, nil))
+	// round robin, so that both pods are asked whatever their latency
+	c, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(d, selector.NewRoundRobin()))
 	if err != nil {
 		t.Fatal(err)
 	}
