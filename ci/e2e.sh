@@ -109,6 +109,7 @@ wait_until 30 curl -sf http://127.0.0.1:18381/ping
 two() { [[ $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json | grep -c '"health": "up"') == 2 ]]; }
 wait_until 20 two || fail "the registry page does not show two healthy instances: $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json)"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18380/registry/)" "401" "registry page without the password"
+expect_has "$(curl -s http://127.0.0.1:18380/metrics)" 'gox_registry_healthy 1' "registered, says the metric"
 expect_has "$(curl -s -u admin:pw http://127.0.0.1:18381/registry/)" 'data-service="mesh"' "registry page HTML"
 # the default balancer (p2c) sends calls where they are fastest and tries
 # the other instance once it has not had one for 3 s: two bursts cover both
