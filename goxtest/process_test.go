@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -51,3 +52,38 @@ func TestLogBufferConcurrentWrites(t *testing.T) {
 		t.Fatalf("wrote %d bytes, want 800", len(b.String()))
 	}
 }
+
+func TestFreePortsAreDistinct(t *testing.T) {
+	avoid := FreePort(t)
+	ports := FreePorts(t, 20, avoid)
+	seen := map[int]bool{avoid: true}
+	for _, p := range ports {
+		if seen[p] {
+			t.Fatalf("port %d twice (or the avoided one) in %v", p, ports)
+		}
+		seen[p] = true
+	}
+}
+
+func TestStartServerShowsTheOutputWhenNotReady(t *testing.T) {
+	ft := &fakeT{TB: t}
+	func() {
+		defer func() { _ = recover() }()
+		StartServer(ft, exec.Command("sh", "-c", "echo listening failed: port in use; sleep 30"), 300*time.Millisecond, func() bool { return false })
+	}()
+	if !strings.Contains(ft.msg, "port in use") || !strings.Contains(ft.msg, "not ready within") {
+		t.Fatalf("failure message: %q", ft.msg)
+	}
+}
+
+// fakeT records Fatalf instead of ending the test.
+type fakeT struct {
+	testing.TB
+	msg string
+}
+
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic("fatal")
+}
+func (f *fakeT) Helper() {}

@@ -205,9 +205,10 @@ func TestBadInput(t *testing.T) {
 func consulAgent(t *testing.T, httpPort int) (stop func()) {
 	t.Helper()
 	bin := goxtest.RequireBinary(t, "consul", hint)
+	ports := goxtest.FreePorts(t, 3, httpPort)
 	args := []string{"agent", "-dev", "-node", "t", "-bind", "127.0.0.1", "-client", "127.0.0.1", "-advertise", "127.0.0.1",
 		"-http-port", fmt.Sprint(httpPort), "-dns-port", "-1", "-grpc-port", "-1", "-grpc-tls-port", "-1",
-		"-server-port", fmt.Sprint(goxtest.FreePort(t)), "-serf-lan-port", fmt.Sprint(goxtest.FreePort(t)), "-serf-wan-port", fmt.Sprint(goxtest.FreePort(t)),
+		"-server-port", fmt.Sprint(ports[0]), "-serf-lan-port", fmt.Sprint(ports[1]), "-serf-wan-port", fmt.Sprint(ports[2]),
 		"-log-level", "error", "-disable-host-node-id"}
 	cmd := exec.Command(bin, args...)
 	c, _ := api.NewClient(&api.Config{Address: fmt.Sprintf("127.0.0.1:%d", httpPort)})

@@ -143,7 +143,7 @@ func TestBadConfig(t *testing.T) {
 func etcdServer(t *testing.T, port int, dir string) (stop func()) {
 	t.Helper()
 	bin := goxtest.RequireBinary(t, "etcd", "apt-get install etcd-server")
-	peer := goxtest.FreePort(t)
+	peer := goxtest.FreePorts(t, 1, port)[0]
 	cmd := exec.Command(bin, "--name", "t", "--data-dir", dir,
 		"--listen-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
 		"--advertise-client-urls", fmt.Sprintf("http://127.0.0.1:%d", port),
