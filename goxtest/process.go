@@ -2,58 +2,85 @@ package goxtest
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// FreePort returns a TCP port free on 127.0.0.1 a moment ago.
+// FreePort returns a port free on 127.0.0.1 for TCP and UDP, below the
+// kernel's ephemeral range (see FreePorts).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return FreePorts(t, 1)[0]
 }
 
 // FreePorts returns n distinct ports free on 127.0.0.1 for TCP and UDP,
-// none of them in avoid: all n are held open while they are chosen, so a server taking
-// several (HTTP, peer, gossip ...) never gets the same one twice.
+// none of them in avoid. They are held open while they are chosen, so a
+// server taking several (HTTP, peer, gossip ...) never gets one twice, and
+// they lie below the ephemeral range: a client that keeps dialling a port
+// nothing listens on yet (a test of a server that is down at start) can
+// otherwise connect to itself — its own source port — and hold the port
+// the server then cannot bind.
 func FreePorts(t testing.TB, n int, avoid ...int) []int {
 	t.Helper()
-	var ls []net.Listener
+	lo, hi := 20000, ephemeralLow()
+	var held []io.Closer
 	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
+		for _, c := range held {
+			_ = c.Close()
 		}
 	}()
 	var out []int
-	for len(out) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 10000 {
+			t.Fatalf("no free port between %d and %d", lo, hi)
 		}
-		ls = append(ls, l)
-		p := l.Addr().(*net.TCPAddr).Port
-		if slices.Contains(avoid, p) {
+		p := lo + rand.IntN(hi-lo)
+		if slices.Contains(avoid, p) || slices.Contains(out, p) {
 			continue
 		}
-		// gossip ports (serf, memberlist) take UDP too
-		u, err := net.ListenPacket("udp", l.Addr().String())
+		addr := fmt.Sprintf("127.0.0.1:%d", p)
+		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			continue
 		}
-		_ = u.Close()
+		held = append(held, l)
+		u, err := net.ListenPacket("udp", addr) // gossip ports (serf, memberlist) take UDP too
+		if err != nil {
+			continue
+		}
+		held = append(held, u)
 		out = append(out, p)
 	}
 	return out
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range (32768
+// when it cannot be read).
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	p, err := strconv.Atoi(f[0])
+	if err != nil || p <= 21000 {
+		return 32768
+	}
+	return p
 }
 
 // TCPOpen says whether something accepts connections on addr.
