@@ -35,14 +35,6 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 	name := func(t *testing.T) string {
 		return strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano()%1e6)))
 	}
-	ids := func(set []*registry.ServiceInstance) string {
-		var out []string
-		for _, s := range set {
-			out = append(out, s.ID)
-		}
-		slices.Sort(out)
-		return strings.Join(out, ",")
-	}
 	instance := func(svc, id string) *registry.ServiceInstance {
 		return &registry.ServiceInstance{ID: id, Name: svc, Version: "v1.2.3",
 			Metadata:  map[string]string{"zone": "eu-1", "weight": "10"},
@@ -56,13 +48,13 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 		deadline := time.Now().Add(o.Within)
 		for !ok && time.Now().Before(deadline) {
 			set, err = d.GetService(ctx, svc)
-			ok = err == nil && ids(set) == want
+			ok = err == nil && IDs(set) == want
 			if !ok {
 				time.Sleep(50 * time.Millisecond)
 			}
 		}
 		if !ok {
-			t.Fatalf("GetService(%s) = [%s], %v; want [%s] within %v", svc, ids(set), err, want, o.Within)
+			t.Fatalf("GetService(%s) = [%s], %v; want [%s] within %v", svc, IDs(set), err, want, o.Within)
 		}
 		return set
 	}
@@ -168,18 +160,7 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 		if set, err := nextWithin(w, o.Within); err != nil || len(set) != 0 {
 			t.Fatalf("first Next of an unknown service: %v, %v", set, err)
 		}
-		done := make(chan error, 1)
-		go func() { _, err := w.Next(); done <- err }()
-		time.Sleep(100 * time.Millisecond)
-		_ = w.Stop()
-		select {
-		case err := <-done:
-			if err == nil {
-				t.Fatal("a blocked Next returned a set after Stop")
-			}
-		case <-time.After(o.Within):
-			t.Fatal("Stop did not end a blocked Next")
-		}
+		stopEndsBlockedNext(t, w, o.Within)
 	})
 	t.Run("InvalidInstancesAreRefused", func(t *testing.T) {
 		r, svc := newRegistry(t), name(t)
@@ -193,6 +174,24 @@ func Run(t *testing.T, newRegistry func(t *testing.T) registry.Registry, o Optio
 			}
 		}
 	})
+}
+
+// stopEndsBlockedNext stops w while a Next is blocked in it: that Next must
+// return ErrWatcherStopped within d.
+func stopEndsBlockedNext(t *testing.T, w registry.Watcher, d time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { _, err := w.Next(); done <- err }()
+	time.Sleep(100 * time.Millisecond)
+	_ = w.Stop()
+	select {
+	case err := <-done:
+		if !errors.Is(err, registry.ErrWatcherStopped) {
+			t.Fatalf("a blocked Next returned %v after Stop; want ErrWatcherStopped", err)
+		}
+	case <-time.After(d):
+		t.Fatal("Stop did not end a blocked Next")
+	}
 }
 
 // nextIs fails t unless w's Next calls reach the set want (IDs) within d.
@@ -241,14 +240,6 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 		o.Within = 10 * time.Second
 	}
 	ctx := context.Background()
-	ids := func(set []*registry.ServiceInstance) string {
-		var out []string
-		for _, s := range set {
-			out = append(out, s.ID)
-		}
-		slices.Sort(out)
-		return strings.Join(out, ",")
-	}
 	instance := func(svc, id string, port int) *registry.ServiceInstance {
 		return &registry.ServiceInstance{ID: id, Name: svc, Endpoints: []string{fmt.Sprintf("http://127.0.0.1:%d", port)}}
 	}
@@ -258,7 +249,7 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 		var set []*registry.ServiceInstance
 		goxtest.Eventually(t, o.Within, func() bool {
 			set, _ = d.GetService(ctx, svc)
-			return ids(set) == "a,b"
+			return IDs(set) == "a,b"
 		})
 		for _, s := range set {
 			want := map[string]string{"a": "http://127.0.0.1:8081", "b": "http://127.0.0.1:8082"}[s.ID]
@@ -269,7 +260,7 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 		publish(t, svc, []*registry.ServiceInstance{instance(svc, "b", 8082)})
 		goxtest.Eventually(t, o.Within, func() bool {
 			set, _ = d.GetService(ctx, svc)
-			return ids(set) == "b"
+			return IDs(set) == "b"
 		})
 		if set, err := d.GetService(ctx, svc+"-nobody"); err != nil || len(set) != 0 {
 			t.Fatalf("a service nobody published: %v, %v; want none and no error", set, err)
@@ -278,7 +269,7 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 	t.Run("WatchFollowsChanges", func(t *testing.T) {
 		svc := fmt.Sprintf("watch-%d", time.Now().UnixNano()%1e6)
 		publish(t, svc, []*registry.ServiceInstance{instance(svc, "a", 8081)})
-		goxtest.Eventually(t, o.Within, func() bool { set, _ := d.GetService(ctx, svc); return ids(set) == "a" })
+		goxtest.Eventually(t, o.Within, func() bool { set, _ := d.GetService(ctx, svc); return IDs(set) == "a" })
 		w, err := d.Watch(ctx, svc)
 		if err != nil {
 			t.Fatal(err)
@@ -305,18 +296,7 @@ func RunDiscovery(t *testing.T, d registry.Discovery, publish Publish, o Options
 		if set, err := nextWithin(w, o.Within); err != nil || len(set) != 0 {
 			t.Fatalf("first Next of an unknown service: %v, %v", set, err)
 		}
-		done := make(chan error, 1)
-		go func() { _, err := w.Next(); done <- err }()
-		time.Sleep(100 * time.Millisecond)
-		_ = w.Stop()
-		select {
-		case err := <-done:
-			if !errors.Is(err, registry.ErrWatcherStopped) {
-				t.Fatalf("a blocked Next returned %v after Stop; want ErrWatcherStopped", err)
-			}
-		case <-time.After(o.Within):
-			t.Fatal("Stop did not end a blocked Next")
-		}
+		stopEndsBlockedNext(t, w, o.Within)
 	})
 }
 
