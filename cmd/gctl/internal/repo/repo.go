@@ -138,11 +138,17 @@ func Generate(o Options) ([]string, error) {
 	names := make([]string, 0, len(out))
 	for n := range out {
 		names = append(names, n)
+	}
+	sort.Strings(names) // the same files, checked and written in the same order every run
+	var exist []string
+	for _, n := range names {
 		if _, err := os.Stat(n); err == nil && !o.Force {
-			return nil, fmt.Errorf("%s exists; gctl repo never overwrites a file without --force", n)
+			exist = append(exist, n)
 		}
 	}
-	sort.Strings(names)
+	if len(exist) > 0 {
+		return nil, fmt.Errorf("%s exists; gctl repo never overwrites a file without --force", strings.Join(exist, ", "))
+	}
 	if err := os.MkdirAll(filepath.Join(o.Root, clean), 0o755); err != nil {
 		return nil, err
 	}

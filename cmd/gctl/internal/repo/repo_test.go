@@ -81,7 +81,7 @@ func TestRefusals(t *testing.T) {
 		{repo.Options{Type: "sql", Dir: "internal/repo/x", Root: dir}, `--type "sql" is not one of db, api, es`},
 		{repo.Options{Type: "db", Model: "Order", Dir: "internal/repo/order", Root: dir}, `model "Order" not found in internal/model (models there: Greeting)`},
 		{repo.Options{Type: "db", Dir: "internal/repo/order", Root: dir}, "--model is required with --type db"},
-		{repo.Options{Type: "db", Model: "Greeting", Dir: "internal/repo/greeting", Root: dir}, "repo.go exists; gctl repo never overwrites a file without --force"},
+		{repo.Options{Type: "db", Model: "Greeting", Dir: "internal/repo/greeting", Root: dir}, "greeting/repo.go, " + filepath.Join(dir, "internal/repo/greeting/repo_test.go") + " exists; gctl repo never overwrites a file without --force"},
 		{repo.Options{Type: "db", Model: "Greeting", Dir: "../outside", Root: dir}, "must be a directory inside the project"},
 		{repo.Options{Type: "api", Dir: "internal/repo/User-API", Root: dir}, "must be a valid package name"},
 		{repo.Options{Type: "db", Model: "Greeting", Dir: "internal/repo/g", Root: bare}, "internal/data has no database"},
