@@ -19,9 +19,21 @@ import (
 )
 
 // Context is the request context handed to handlers: gin's, plus decoding that
-// answers bad input with a clear, coded error.
+// answers bad input with a clear, coded error. c.Request.Context() carries
+// what the middleware chain added (request id, deadline, trace).
 type Context struct {
 	*gin.Context
+	ctx context.Context // the chain's context, set before the handler runs
+}
+
+// chainContext is the context the middleware chain passed on: what
+// c.Request.Context() returns in a handler, without needing the request copy
+// that puts it there.
+func (c *Context) chainContext() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return c.Request.Context()
 }
 
 // HandlerFunc handles a request. It writes its reply with the gin methods
@@ -126,7 +138,7 @@ func Validate(v any) error {
 //
 //	s.POST("/users", http.JSON(svc.CreateUser)) // func(ctx, *CreateUserReq) (*User, error)
 func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) HandlerFunc {
-	return func(c *Context) error {
+	return takesContext(func(c *Context) error {
 		req := new(Req)
 		if len(c.Params) > 0 {
 			if err := c.ShouldBindUri(req); err != nil {
@@ -146,11 +158,11 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		if err := Validate(req); err != nil {
 			return err
 		}
-		resp, err := fn(c.Request.Context(), req)
+		resp, err := fn(c.chainContext(), req)
 		if err != nil {
 			return err
 		}
 		c.JSON(http.StatusOK, resp)
 		return nil
-	}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"path"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,23 +52,47 @@ func (g *RouteGroup) PATCH(p string, h HandlerFunc) { g.Handle(http.MethodPatch,
 func (g *RouteGroup) DELETE(p string, h HandlerFunc) { g.Handle(http.MethodDelete, p, h) }
 
 // adapt turns h into a gin handler that runs the chain, built once per route.
+// A handler reads the chain's context from c.Request.Context(), so the request
+// is copied to carry it (what kratos does too) — except for handlers that take
+// it from the Context instead (JSON's, /ping), which skip that copy.
 func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gin.HandlerFunc {
+	own := ownsContext(h)
 	final := chain(func(ctx context.Context, _ any) (any, error) {
 		tr, _ := transport.FromServerContext(ctx)
 		t := tr.(*Transport)
-		if ctx != t.ctx.Request.Context() {
+		t.ctx.ctx = ctx
+		if !own && ctx != t.ctx.Request.Context() {
 			t.ctx.Request = t.ctx.Request.WithContext(ctx)
 		}
 		return nil, h(&t.ctx)
 	})
 	return func(gc *gin.Context) {
 		// One allocation holds the transport and the context node carrying it.
-		st := &serverState{t: Transport{ctx: Context{gc}, operation: op, endpoint: s.bind.Host(), start: time.Now()}}
+		st := &serverState{t: Transport{ctx: Context{Context: gc}, operation: op, endpoint: s.bind.Host(), start: time.Now()}}
 		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
 		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)
 		}
 	}
+}
+
+// takesContext marks h as a handler that reads the chain's context from
+// Context.chainContext, never from c.Request.Context(), so adapt need not
+// copy the request for it. Handlers are recognized by their code pointer:
+// every closure of one function literal (one per generic shape) shares it and
+// no other function has it, so a handler written elsewhere is never taken for
+// a marked one; a handler wrapping a marked one is not marked, and is copied
+// for as usual.
+func takesContext(h HandlerFunc) HandlerFunc {
+	ownContext.Store(reflect.ValueOf(h).Pointer(), true)
+	return h
+}
+
+var ownContext sync.Map // code pointer → true
+
+func ownsContext(h HandlerFunc) bool {
+	_, ok := ownContext.Load(reflect.ValueOf(h).Pointer())
+	return ok
 }
 
 type serverState struct {

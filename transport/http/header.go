@@ -93,7 +93,9 @@ func (t *Transport) ReplyHeader() transport.Header { return headerCarrier(t.ctx.
 // StatusCode is the status the handler wrote (200 when it wrote nothing yet).
 func (t *Transport) StatusCode() int { return t.ctx.Writer.Status() }
 
-// Request returns the HTTP request.
+// Request returns the HTTP request as it arrived. Its Context() is the
+// request's own: use the context the middleware or handler was given for
+// what the chain added (request id, deadline, trace).
 func (t *Transport) Request() *http.Request { return t.ctx.Request }
 
 // GinContext returns the gin context of the request.

@@ -282,3 +282,34 @@ func TestHandlerLogLinesCarryTheRequestID(t *testing.T) {
 		}
 	}
 }
+
+// Every kind of handler sees what the chain added: a plain handler in
+// c.Request.Context(), a JSON handler in its ctx (the server skips the
+// request copy for it), and a plain handler wrapping a JSON one in both.
+func TestHandlersSeeTheChainsContext(t *testing.T) {
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server()))
+	type out struct{ ID string }
+	typed := xhttp.JSON(func(ctx context.Context, _ *struct{}) (*out, error) {
+		return &out{requestid.FromContext(ctx)}, nil
+	})
+	s.GET("/plain", func(c *xhttp.Context) error {
+		c.JSON(200, out{requestid.FromContext(c.Request.Context())})
+		return nil
+	})
+	s.GET("/typed", typed)
+	s.GET("/wrapped", func(c *xhttp.Context) error {
+		if requestid.FromContext(c.Request.Context()) == "" {
+			return errors.Internal("NO_ID", "the wrapper's request lacks the id")
+		}
+		return typed(c)
+	})
+	for _, p := range []string{"/plain", "/typed", "/wrapped"} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("GET", p, nil)
+		r.Header.Set(requestid.Header, "rid-"+p)
+		s.ServeHTTP(w, r)
+		if want := `{"ID":"rid-` + p + `"}`; w.Code != 200 || w.Body.String() != want {
+			t.Errorf("GET %s: %d %s, want %s", p, w.Code, w.Body, want)
+		}
+	}
+}

@@ -26,11 +26,12 @@ import (
 
 func main() {
 	mode := flag.String("mode", "gox", "gin | ginlog | gox | grpc | goxgrpc")
-	chain := flag.String("chain", "default", "gox chain: default (the scaffold's) | issue (recovery, request id, access log, metrics: the target's definition) | none | nolog | logonly")
+	chain := flag.String("chain", "default", "gox chain: default (the scaffold's) | issue (recovery, request id, access log, metrics: the target's definition) | none | nolog | logonly | requestidonly | metricsonly")
 	work := flag.Duration("work", 0, "gin mode: busy-spin this long in each handler, to calibrate what handler time costs under load")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
 	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
+	logBuf := flag.Int("logbuf", 0, "access log write buffer in bytes (0: log.file.buffer_bytes' default)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -43,19 +44,19 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*mode, *chain, *addr, *logPath, *work); err != nil {
+	if err := run(*mode, *chain, *addr, *logPath, *logBuf, *work); err != nil {
 		fmt.Fprintln(os.Stderr, "server:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(mode, chain, addr, logPath string, work time.Duration) error {
+func run(mode, chain, addr, logPath string, logBuf int, work time.Duration) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	l, err := bench.FileLogger(logPath)
+	l, err := bench.FileLoggerBuffered(logPath, logBuf)
 	if err != nil {
 		return err
 	}
@@ -114,10 +115,11 @@ func run(mode, chain, addr, logPath string, work time.Duration) error {
 func chainOf(name string, logger *slog.Logger, m *prometheus.Metrics) ([]middleware.Middleware, error) {
 	all := bench.DefaultChain(logger, m) // recovery, request id, logging, metrics, timeout
 	chains := map[string][]middleware.Middleware{"default": all, "issue": all[:4], "none": nil,
-		"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]}}
+		"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]},
+		"requestidonly": {all[1]}, "metricsonly": {all[3]}}
 	c, ok := chains[name]
 	if !ok {
-		return nil, fmt.Errorf("-chain %q is not one of default, issue, none, nolog, logonly", name)
+		return nil, fmt.Errorf("-chain %q is not one of default, issue, none, nolog, logonly, requestidonly, metricsonly", name)
 	}
 	return c, nil
 }
