@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"unsafe"
 
 	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
@@ -49,12 +50,16 @@ func Server() middleware.Middleware {
 			if !ok {
 				return next(ctx, req)
 			}
+			// One allocation holds the context node and the id.
+			n := &node{}
 			id := tr.RequestHeader().Get(Header)
 			if id == "" || len(id) > maxLen {
-				id = New()
+				fill(&n.id)
+				id = unsafe.String(&n.id[0], len(n.id)) // n.id is never written again
 			}
 			tr.ReplyHeader().Set(Header, id)
-			return next(NewContext(ctx, id), req)
+			n.Init(ctx, slog.String(attrKey, id))
+			return next(n, req)
 		}
 	}
 }
@@ -77,12 +82,24 @@ func Client() middleware.Middleware {
 // secret: math/rand/v2's generator is seeded from the OS and fast.
 func New() string {
 	var b [32]byte
+	fill(&b)
+	return string(b[:])
+}
+
+// fill writes a random 128-bit id into b as hex.
+func fill(b *[32]byte) {
 	a, c := rand.Uint64(), rand.Uint64()
 	for i := range 8 {
 		b[2*i], b[2*i+1] = hexDigits[byte(a>>(8*i))>>4], hexDigits[byte(a>>(8*i))&0xF]
 		b[16+2*i], b[17+2*i] = hexDigits[byte(c>>(8*i))>>4], hexDigits[byte(c>>(8*i))&0xF]
 	}
-	return string(b[:])
+}
+
+// node is the request's context node with the id's bytes, so that the id
+// costs no allocation of its own.
+type node struct {
+	log.Node
+	id [32]byte
 }
 
 const hexDigits = "0123456789abcdef"

@@ -59,3 +59,26 @@ func TestNewIsUnique32Hex(t *testing.T) {
 		seen[id] = true
 	}
 }
+
+// Each request gets its own id: the id lives in the request's context node,
+// which is never shared.
+func TestServerIDsDiffer(t *testing.T) {
+	ids := map[string]bool{}
+	h := requestid.Server()(func(ctx context.Context, _ any) (any, error) {
+		ids[requestid.FromContext(ctx)] = true
+		return nil, nil
+	})
+	trs := make([]*goxtest.Transport, 100)
+	for i := range trs {
+		trs[i] = goxtest.NewTransport(transport.KindHTTP, "GET /ping")
+		_, _ = h(goxtest.ServerContext(context.Background(), trs[i]), nil)
+	}
+	for _, tr := range trs {
+		if id := tr.Reply.Get(requestid.Header); !ids[id] || len(id) != 32 {
+			t.Fatalf("reply id %q not one the handler saw", id)
+		}
+	}
+	if len(ids) != len(trs) {
+		t.Fatalf("%d distinct ids for %d requests", len(ids), len(trs))
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -31,9 +32,13 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
 	logPath := flag.String("log", "access.log", "access log file for gox modes (rotated, buffered)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
+	profileHz := flag.Int("profilehz", 0, "CPU profile sampling rate (0: the runtime's 100 Hz)")
 	logBuf := flag.Int("logbuf", 0, "access log write buffer in bytes (0: log.file.buffer_bytes' default)")
 	flag.Parse()
 	if *profile != "" {
+		if *profileHz > 0 {
+			runtime.SetCPUProfileRate(*profileHz)
+		}
 		f, err := os.Create(*profile)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
