@@ -44,3 +44,21 @@ type Recorder interface {
 	// Observe records one finished unit of work.
 	Observe(kind, operation, code string, seconds float64)
 }
+
+// Binder is implemented by Recorders that can find the series of one kind and
+// operation once, ahead of the calls that record into them. The metrics
+// middleware binds each operation the first time it sees it and records
+// through what Bind returned from then on, skipping the label lookups a
+// Recorder makes on every call.
+type Binder interface {
+	Bind(kind, operation string) Bound
+}
+
+// Bound records units of work of the kind and operation it was bound to,
+// into the same series the Recorder's InFlight and Observe use.
+type Bound interface {
+	// InFlight adds delta (+1 or -1) to the in-flight gauge of the kind.
+	InFlight(delta float64)
+	// Observe records one finished unit of work.
+	Observe(code string, seconds float64)
+}

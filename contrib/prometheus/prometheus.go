@@ -145,7 +145,10 @@ type series struct {
 	seconds prometheus.Observer
 }
 
-var _ metrics.Recorder = (*recorder)(nil)
+var (
+	_ metrics.Recorder = (*recorder)(nil)
+	_ metrics.Binder   = (*recorder)(nil)
+)
 
 func newRecorder(reg prometheus.Registerer, o options, total, seconds, inFlight, totalHelp, secondsHelp, inFlightHelp string) *recorder {
 	r := &recorder{
@@ -179,4 +182,64 @@ func (r *recorder) Observe(kind, operation, code string, seconds float64) {
 	}
 	s.total.Inc()
 	s.seconds.Observe(seconds)
+}
+
+// Bind implements metrics.Binder: the gauge and histogram of kind and
+// operation are found now, the counter of each code the first time it is
+// recorded.
+func (r *recorder) Bind(kind, operation string) metrics.Bound {
+	g, ok := r.gauges.load(kind)
+	if !ok {
+		g = r.gauges.store(kind, r.inFlight.WithLabelValues(kind))
+	}
+	return &bound{r: r, kind: kind, operation: operation, gauge: g,
+		seconds: r.seconds.WithLabelValues(kind, operation)}
+}
+
+// bound is one operation's series; its counters, one per code seen, sit in a
+// short copy-on-write list (codes are few and a linear scan beats hashing).
+type bound struct {
+	r               *recorder
+	kind, operation string
+	gauge           prometheus.Gauge
+	seconds         prometheus.Observer
+	codes           atomic.Pointer[[]codeCounter]
+	mu              sync.Mutex
+}
+
+type codeCounter struct {
+	code  string
+	total prometheus.Counter
+}
+
+func (b *bound) InFlight(delta float64) { b.gauge.Add(delta) }
+
+func (b *bound) Observe(code string, seconds float64) {
+	b.counter(code).Inc()
+	b.seconds.Observe(seconds)
+}
+
+func (b *bound) counter(code string) prometheus.Counter {
+	if p := b.codes.Load(); p != nil {
+		for _, c := range *p {
+			if c.code == code {
+				return c.total
+			}
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var old []codeCounter
+	if p := b.codes.Load(); p != nil {
+		old = *p
+		for _, c := range old {
+			if c.code == code {
+				return c.total
+			}
+		}
+	}
+	c := b.r.total.WithLabelValues(b.kind, b.operation, code)
+	list := append(append(make([]codeCounter, 0, len(old)+1), old...), codeCounter{code, c})
+	b.codes.Store(&list)
+	return c
 }

@@ -177,3 +177,41 @@ func TestWatchRegistry(t *testing.T) {
 		t.Fatalf("scrape while registered:\n%s", scrape())
 	}
 }
+
+// What a Bound records lands in the Recorder's own series, whichever records
+// first, and codes first seen by concurrent callers are each counted once.
+func TestBoundSharesTheRecordersSeries(t *testing.T) {
+	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
+	r := m.Server()
+	r.Observe("http", "GET /x", "200", 0.01)
+	b := r.(metrics.Binder).Bind("http", "GET /x")
+	b.InFlight(1)
+	done := make(chan struct{})
+	for g := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 100 {
+				b.Observe(fmt.Sprint(200+(g+i)%5), 0.02)
+			}
+		}()
+	}
+	for range 8 {
+		<-done
+	}
+	r.Observe("http", "GET /x", "201", 0.01)
+	body := scrape(t, m.Handler())
+	for _, want := range []string{
+		`gox_server_requests_total{code="200",kind="http",operation="GET /x"} 161`,
+		`gox_server_requests_total{code="201",kind="http",operation="GET /x"} 161`,
+		`gox_server_requests_total{code="204",kind="http",operation="GET /x"} 160`,
+		`gox_server_request_duration_seconds_count{kind="http",operation="GET /x"} 802`,
+		`gox_server_requests_in_flight{kind="http"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}

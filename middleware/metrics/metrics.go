@@ -7,6 +7,7 @@ package metrics
 import (
 	"context"
 	"strconv"
+	"sync"
 	"time"
 
 	gm "github.com/goxkit/gox/metrics"
@@ -21,21 +22,47 @@ func Server(r gm.Recorder) middleware.Middleware { return record(r, transport.Fr
 func Client(r gm.Recorder) middleware.Middleware { return record(r, transport.FromClientContext) }
 
 func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
+	binder, _ := r.(gm.Binder)
 	return func(next middleware.Handler) middleware.Handler {
+		var bound sync.Map // operation → *boundOp, when r is a Binder
 		return func(ctx context.Context, req any) (any, error) {
 			tr, ok := from(ctx)
 			if !ok {
 				return next(ctx, req)
 			}
-			kind := string(tr.Kind())
-			r.InFlight(kind, 1)
+			kind, op := string(tr.Kind()), tr.Operation()
+			var b gm.Bound
+			if binder != nil {
+				e, ok := bound.Load(op)
+				if !ok {
+					e, _ = bound.LoadOrStore(op, &boundOp{kind, binder.Bind(kind, op)})
+				}
+				if be := e.(*boundOp); be.kind == kind {
+					b = be.Bound
+				}
+			}
 			start := transport.StartTime(tr)
+			if b != nil {
+				b.InFlight(1)
+				reply, err := next(ctx, req)
+				b.InFlight(-1)
+				b.Observe(CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
+				return reply, err
+			}
+			r.InFlight(kind, 1)
 			reply, err := next(ctx, req)
 			r.InFlight(kind, -1)
-			r.Observe(kind, tr.Operation(), CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
+			r.Observe(kind, op, CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
 			return reply, err
 		}
 	}
+}
+
+// boundOp is an operation's Bound and the kind it was bound for (a handler
+// serving two kinds under one operation name records the other unbound).
+type boundOp struct {
+	kind string
+	gm.Bound
 }
 
 var common = func() map[int]string {

@@ -2,11 +2,13 @@ package metrics_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
+	gm "github.com/goxkit/gox/metrics"
 	mmw "github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/transport"
 )
@@ -41,5 +43,62 @@ func TestRecordsCodeAndInFlight(t *testing.T) {
 	}
 	if len(r.observed) != 1 || r.observed[0] != "grpc /a.A/B 503" {
 		t.Fatalf("observed %v", r.observed)
+	}
+}
+
+// binder is a recorder that can bind: what a Bound records goes into the same
+// lists, tagged "bound", so a test can tell which path recorded.
+type binder struct {
+	recorder
+	binds []string
+}
+
+func (b *binder) Bind(kind, op string) gm.Bound {
+	b.mu.Lock()
+	b.binds = append(b.binds, kind+" "+op)
+	b.mu.Unlock()
+	return &boundRec{b, kind, op}
+}
+
+type boundRec struct {
+	b        *binder
+	kind, op string
+}
+
+func (r *boundRec) InFlight(d float64) { r.b.InFlight(r.kind, d) }
+func (r *boundRec) Observe(code string, s float64) {
+	r.b.recorder.Observe(r.kind, r.op, code+" bound", s)
+}
+
+// With a Binder, each operation is bound once and every call records
+// through its Bound; a transport of another kind under an operation already
+// bound records unbound, in its own kind's series.
+func TestBindsEachOperationOnce(t *testing.T) {
+	b := &binder{recorder: recorder{inflight: map[string]float64{}}}
+	var during float64
+	h := mmw.Server(b)(func(ctx context.Context, _ any) (any, error) {
+		tr, _ := transport.FromServerContext(ctx)
+		during = b.inflight[string(tr.Kind())]
+		if tr.Operation() == "GET /missing" {
+			return nil, errors.NotFound("", "no")
+		}
+		return nil, nil
+	})
+	call := func(kind transport.Kind, op string) {
+		_, _ = h(goxtest.ServerContext(context.Background(), goxtest.NewTransport(kind, op)), nil)
+		if during != 1 || b.inflight[string(kind)] != 0 {
+			t.Fatalf("%s %s: in flight during %v after %v", kind, op, during, b.inflight[string(kind)])
+		}
+	}
+	call(transport.KindHTTP, "GET /a")
+	call(transport.KindHTTP, "GET /a")
+	call(transport.KindHTTP, "GET /missing")
+	call(transport.KindGRPC, "GET /a")
+	want := []string{"http GET /a 200 bound", "http GET /a 200 bound", "http GET /missing 404 bound", "grpc GET /a 200"}
+	if strings.Join(b.observed, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("observed %v, want %v", b.observed, want)
+	}
+	if strings.Join(b.binds, ", ") != "http GET /a, http GET /missing" {
+		t.Fatalf("binds %v", b.binds)
 	}
 }
