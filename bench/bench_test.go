@@ -23,14 +23,13 @@ import (
 
 // BenchmarkChain is the cost of the middleware chain alone around a no-op
 // handler: empty versus the scaffolded default chain (access log to io.Discard
-// through zap's JSON encoder).
+// through zap's JSON encoder) and issue 2's (recovery, request id, access
+// log, metrics).
 func BenchmarkChain(b *testing.B) {
 	noop := func(context.Context, any) (any, error) { return nil, nil }
-	chains := map[string][]middleware.Middleware{
-		"empty":   nil,
-		"default": DefaultChain(Logger(io.Discard), prometheus.New()),
-	}
-	for _, name := range []string{"empty", "default"} {
+	all := DefaultChain(Logger(io.Discard), prometheus.New())
+	chains := map[string][]middleware.Middleware{"empty": nil, "default": all, "issue": all[:4]}
+	for _, name := range []string{"empty", "default", "issue"} {
 		b.Run(name, func(b *testing.B) {
 			h := middleware.Chain(chains[name]...)(noop)
 			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")

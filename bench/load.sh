@@ -4,68 +4,79 @@
 #   /ping:                gin with its own Recovery+Logger to a file vs gox
 #   unary echo:           bare grpc-go vs gox (cmd/grpcload)
 # gox runs two chains: the issue's ("recovery, request id, access log to a
-# file, metrics, tracing off") and the scaffold's, which adds the timeout.
-# The server is pinned to CPU 0 and the load generator to CPU 1 (taskset).
-# Rounds alternate the order of the two servers. Reported: the median req/s of
-# each side, their ratio, and the median of the per-round ratios (the figure
-# to read on a noisy machine: each round's two runs are seconds apart).
-#   bash bench/load.sh [SECONDS_PER_RUN=10] [ROUNDS=3]
+# file, metrics, tracing off") and the scaffold's, which adds the timeout and
+# metadata propagation.
+#
+# Method. Both servers of a scenario are up at once, pinned to CPU 0; the
+# load generator, pinned to CPU 1, alternates between them in short runs
+# (PAIRS pairs of SECONDS each, the order flipping every pair). The two runs
+# of a pair are a second or two apart, so their ratio cancels the machine's
+# drift, which on a shared VM moves bare gin by ±30% within a minute. Both
+# servers restart with fresh log files every RESTART pairs, so no run pays
+# for a log rotation. Reported per scenario: the median req/s of each side,
+# the ratio of those medians, and the median of the paired ratios with its
+# interquartile range (the figure to read).
+#   bash bench/load.sh [SECONDS=2] [PAIRS=15]      (RESTART=4 in the env)
 # Loopback only; every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
-D=${1:-10}; ROUNDS=${2:-3}
-OUT=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$OUT"' EXIT
+D=${1:-2}; PAIRS=${2:-15}; RESTART=${RESTART:-4}
+OUT=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$OUT"' EXIT
 go build -o "$OUT/server" ./cmd/server
 go build -o "$OUT/grpcload" ./cmd/grpcload
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
 
-serve() { # serve MODE[:CHAIN] ADDR: start pinned with a fresh log file, wait until it accepts
+SERVERS=()
+serve() { # serve MODE[:CHAIN] PORT: start pinned with a fresh log file, wait until it accepts
   local mode=${1%%:*} chain=default
   [[ $1 == *:* ]] && chain=${1#*:}
-  rm -f "$OUT/access-$mode"*
-  taskset -c 0 "$OUT/server" -mode "$mode" -chain "$chain" -addr "$2" -log "$OUT/access-$mode.log" &
-  SERVER=$!
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"${2##*:}") 2>/dev/null && return 0; sleep 0.05; done
+  rm -f "$OUT/access-$2"*
+  taskset -c 0 "$OUT/server" -mode "$mode" -chain "$chain" -addr "127.0.0.1:$2" -log "$OUT/access-$2.log" &
+  SERVERS+=($!)
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return 0; sleep 0.05; done
   echo "server $1 did not start" >&2; return 1
 }
-stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+stop_all() { (( ${#SERVERS[@]} )) && kill "${SERVERS[@]}" 2>/dev/null; wait "${SERVERS[@]}" 2>/dev/null || true; SERVERS=(); }
 
-http_rate() { # http_rate MODE PATH [LUA]
-  serve "$1" 127.0.0.1:18080
-  local lua=(); [[ -n "${3:-}" ]] && lua=(-s "$3")
-  taskset -c 1 wrk -t1 -c50 -d2s "${lua[@]}" "http://127.0.0.1:18080$2" >/dev/null # warm up
-  taskset -c 1 wrk -t1 -c50 -d"${D}s" "${lua[@]}" "http://127.0.0.1:18080$2" | awk '/Requests\/sec/ {print $2}'
-  stop
+rate() { # rate KIND PORT SECONDS [PATH [LUA]]: one run's requests/s
+  local kind=$1 port=$2 secs=$3
+  if [[ $kind == grpc ]]; then
+    taskset -c 1 "$OUT/grpcload" -addr "127.0.0.1:$port" -c 50 -d "${secs}s" | awk '/requests\/s/ {print $2}'
+    return
+  fi
+  local lua=(); [[ -n "${5:-}" ]] && lua=(-s "$5")
+  taskset -c 1 wrk -t1 -c50 -d"${secs}s" "${lua[@]}" "http://127.0.0.1:$port$4" | awk '/Requests\/sec/ {print $2}'
 }
-grpc_rate() { # grpc_rate MODE
-  serve "$1" 127.0.0.1:18090
-  taskset -c 1 "$OUT/grpcload" -addr 127.0.0.1:18090 -c 50 -d 2s >/dev/null
-  taskset -c 1 "$OUT/grpcload" -addr 127.0.0.1:18090 -c 50 -d "${D}s" | awk '/requests\/s/ {print $2}'
-  stop
-}
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+quantile() { sort -g | awk -v q="$1" '{a[NR]=$1} END {i=int(q*(NR-1)+1.5); print a[i]}'; }
 
-run() { # run NAME BASE_MODE GOX_MODE KIND PATH [LUA]
+run() { # run NAME BASE_MODE GOX_MODE KIND [PATH [LUA]]
   local name=$1 base=$2 gox=$3 kind=$4; shift 4
   local id=${name//[^a-zA-Z0-9]/_}
-  : >"$OUT/$id.base"; : >"$OUT/$id.gox"
-  for r in $(seq "$ROUNDS"); do
-    local order=("$base" "$gox"); (( r % 2 == 0 )) && order=("$gox" "$base")
-    for m in "${order[@]}"; do
-      local f="$OUT/$id.base"; [[ $m == "$gox" ]] && f="$OUT/$id.gox"
-      if [[ $kind == http ]]; then http_rate "$m" "$@" >>"$f"; else grpc_rate "$m" >>"$f"; fi
-    done
+  : >"$OUT/$id.base"; : >"$OUT/$id.gox"; : >"$OUT/$id.ratio"
+  for p in $(seq "$PAIRS"); do
+    if (( (p - 1) % RESTART == 0 )); then
+      stop_all
+      serve "$base" 18081; serve "$gox" 18082
+      rate "$kind" 18081 1 "$@" >/dev/null; rate "$kind" 18082 1 "$@" >/dev/null # warm up
+    fi
+    local b g
+    if (( p % 2 )); then b=$(rate "$kind" 18081 "$D" "$@"); g=$(rate "$kind" 18082 "$D" "$@")
+    else g=$(rate "$kind" 18082 "$D" "$@"); b=$(rate "$kind" 18081 "$D" "$@"); fi
+    echo "$b" >>"$OUT/$id.base"; echo "$g" >>"$OUT/$id.gox"
+    awk -v g="$g" -v b="$b" 'BEGIN {print 100*g/b}' >>"$OUT/$id.ratio"
   done
-  local b g r; b=$(median <"$OUT/$id.base"); g=$(median <"$OUT/$id.gox")
-  # paired: the two runs of a round are seconds apart, so their ratio cancels
-  # most of the machine's slow drift; the median of those ratios is the figure
-  r=$(paste "$OUT/$id.gox" "$OUT/$id.base" | awk '{print 100*$1/$2}' | median)
-  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% | %.1f%% |\n' "$name" "$base" "$b" "$g" \
-    "$(awk -v g="$g" -v b="$b" 'BEGIN {print 100*g/b}')" "$r"
+  stop_all
+  local bm gm
+  bm=$(quantile 0.5 <"$OUT/$id.base"); gm=$(quantile 0.5 <"$OUT/$id.gox")
+  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% | %.1f%% | %.1f–%.1f%% |\n' "$name" "$base" "$bm" "$gm" \
+    "$(awk -v g="$gm" -v b="$bm" 'BEGIN {print 100*g/b}')" \
+    "$(quantile 0.5 <"$OUT/$id.ratio")" "$(quantile 0.25 <"$OUT/$id.ratio")" "$(quantile 0.75 <"$OUT/$id.ratio")"
+  # the pairs themselves, for the record
+  paste -d' ' "$OUT/$id.base" "$OUT/$id.gox" | awk -v n="$name" 'NR==1 {printf "- %s:", n} {printf " %.0f/%.0f", $1, $2} END {print ""}' >>"$OUT/pairs"
 }
 
-echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios |"
-echo "|---|---|---|---|---|"
+echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios | their IQR |"
+echo "|---|---|---|---|---|---|"
 run "GET /ping, issue chain" gin gox:issue http /ping
 run "GET /ping, scaffold chain" gin gox http /ping
 run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
@@ -73,3 +84,6 @@ run "POST /echo (JSON), issue chain" gin gox:issue http /echo "$PWD/echo.lua"
 run "POST /echo (JSON), scaffold chain" gin gox http /echo "$PWD/echo.lua"
 run "gRPC unary echo, issue chain" grpc goxgrpc:issue grpc
 run "gRPC unary echo, scaffold chain" grpc goxgrpc grpc
+echo
+echo "Pairs (baseline/gox req/s), in the order above:"
+cat "$OUT/pairs"

@@ -66,6 +66,19 @@ func appendSeconds(b []byte, d time.Duration) []byte {
 	return appendFraction(b, int(d%time.Second))
 }
 
+// plainWord reports whether all 8 bytes of s (len(s) == 8) are plain, a
+// word at a time: no byte is below 0x20, at or above 0x80, '"' or '\\'.
+// haszero(v) = (v - 0x01..) &^ v & 0x80.. is non-zero exactly when some byte
+// of v is zero; (w - 0x20..) &^ w & 0x80.. likewise when some byte is below 0x20.
+func plainWord(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q, bs := w^('"'*ones), w^('\\'*ones)
+	m := w | (w-0x20*ones)&^w | (q-ones)&^q | (bs-ones)&^bs
+	return m&highs == 0
+}
+
 // plain marks the bytes appendEscaped copies as they are.
 var plain = func() (t [256]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {

@@ -54,7 +54,24 @@ func TestAppendSecondsMatchesStrconv(t *testing.T) {
 
 func TestAppendEscapedMatchesZap(t *testing.T) {
 	inputs := []string{"", "plain", `a"b\c`, "tab\tnl\nret\r", "\x00\x1f\x7f", "é ü 中文 😀", "bad \xff\xfe utf8", "\xe2\x82", strings.Repeat("x", 300) + "\""}
+	// One byte that needs care at every offset of a plain string, so the
+	// word-at-a-time scan meets it in each lane.
+	for _, c := range []string{"\x00", "\x1f", " ", "\"", "\\", "\x7f", "\x80", "é", "\xff", "中"} {
+		for i := range 20 {
+			inputs = append(inputs, strings.Repeat("a", i)+c+strings.Repeat("z", 20-i))
+		}
+	}
 	r := rand.New(rand.NewPCG(5, 6))
+	for range 5000 { // mostly plain: long plain runs with rare specials
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = byte(0x20 + r.IntN(0x5f))
+			if r.IntN(16) == 0 {
+				b[i] = byte(r.IntN(256))
+			}
+		}
+		inputs = append(inputs, string(b))
+	}
 	for range 5000 {
 		b := make([]byte, r.IntN(40))
 		for i := range b {

@@ -132,6 +132,9 @@ const hexDigits = "0123456789abcdef"
 func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plainWord(s[i:i+8]) {
+			i += 8
+		}
 		for i < len(s) && plain[s[i]] {
 			i++
 		}

@@ -37,9 +37,11 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			}
 			reply, err := next(ctx, req)
 			var kind, op string
-			code := errors.Code(err)
+			var code int
 			if ok {
 				kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
+			} else {
+				code = errors.Code(err)
 			}
 			level, e := slog.LevelInfo, errors.FromError(err)
 			if e != nil {

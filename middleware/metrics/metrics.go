@@ -65,18 +65,19 @@ type boundOp struct {
 	gm.Bound
 }
 
-var common = func() map[int]string {
-	m := map[int]string{}
-	for _, c := range []int{200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 429, 499, 500, 501, 503, 504} {
-		m[c] = strconv.Itoa(c)
+// codes holds the label of every HTTP status code, and so of every gox code,
+// so that recording one costs an index, not a conversion.
+var codes = func() (c [600]string) {
+	for i := range c {
+		c[i] = strconv.Itoa(i)
 	}
-	return m
+	return c
 }()
 
-// CodeString formats a code label without allocating for common codes.
+// CodeString formats a code label, without allocating for 0 to 599.
 func CodeString(code int) string {
-	if s, ok := common[code]; ok {
-		return s
+	if code >= 0 && code < len(codes) {
+		return codes[code]
 	}
 	return strconv.Itoa(code)
 }

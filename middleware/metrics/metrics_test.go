@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -100,5 +101,13 @@ func TestBindsEachOperationOnce(t *testing.T) {
 	}
 	if strings.Join(b.binds, ", ") != "http GET /a, http GET /missing" {
 		t.Fatalf("binds %v", b.binds)
+	}
+}
+
+func TestCodeString(t *testing.T) {
+	for _, c := range []int{0, 200, 404, 499, 599, 600, 1000, -1} {
+		if got, want := mmw.CodeString(c), strconv.Itoa(c); got != want {
+			t.Errorf("CodeString(%d) = %q, want %q", c, got, want)
+		}
 	}
 }
