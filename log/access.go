@@ -43,12 +43,29 @@ func LogAccess(ctx context.Context, h slog.Handler, a *Access) {
 	_ = h.Handle(ctx, r) // a logging failure must not fail the request
 }
 
-// writeAccess is write for an Access, with the keys known in advance.
+// writeAccess is write for an Access, with the keys known in advance: queued
+// for the batch writer when there is one, written here otherwise.
 func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 	if a.Time.IsZero() {
 		return false
 	}
-	bp, b := f.start(a.Level, a.Time, a.Msg)
+	c, ok := contextOf(ctx)
+	if !ok {
+		return false
+	}
+	if f.q != nil && f.q.add(a, c) {
+		return true
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := appendAccess((*bp)[:0], a, &c)
+	_, _ = f.out.Write(b) // as zap's core: a failed log write does not fail the caller
+	putBuf(bp, b)
+	return true
+}
+
+// appendAccess appends a's line.
+func appendAccess(b []byte, a *Access, c *recordContext) []byte {
+	b = appendHead(b, a.Level, a.Time, a.Msg)
 	b = append(b, `","kind":"`...)
 	b = appendEscaped(b, a.Kind)
 	b = append(b, `","operation":"`...)
@@ -64,5 +81,5 @@ func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 		b = appendEscaped(b, a.Error)
 		b = append(b, '"')
 	}
-	return f.finish(ctx, bp, b, true)
+	return c.appendTo(b)
 }

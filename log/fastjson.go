@@ -20,6 +20,7 @@ import (
 // this path costs a third of zap's generic one. Anything else goes to zap.
 type fastJSON struct {
 	out zapcore.WriteSyncer
+	q   *accessQueue // set when access records are written in batches
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -29,54 +30,80 @@ func (f *fastJSON) write(ctx context.Context, r slog.Record) bool {
 	if r.PC != 0 || r.Time.IsZero() {
 		return false
 	}
-	bp, b := f.start(r.Level, r.Time, r.Message)
+	c, ok := contextOf(ctx)
+	if !ok {
+		return false
+	}
+	bp := bufPool.Get().(*[]byte)
+	b := appendHead((*bp)[:0], r.Level, r.Time, r.Message)
 	b = append(b, '"')
-	ok := true
 	r.Attrs(func(a slog.Attr) bool {
 		b, ok = appendScalar(b, a)
 		return ok
 	})
-	return f.finish(ctx, bp, b, ok)
+	if ok {
+		b = c.appendTo(b)
+		_, _ = f.out.Write(b) // as zap's core: a failed log write does not fail the caller
+	}
+	putBuf(bp, b)
+	return ok
 }
 
-// start takes a pooled buffer and writes {"level":..,"ts":..,"msg":"<msg>
-// into it, leaving the message's string open.
-func (f *fastJSON) start(l slog.Level, t time.Time, msg string) (*[]byte, []byte) {
-	bp := bufPool.Get().(*[]byte)
-	b := append((*bp)[:0], `{"level":"`...)
+// recordContext is what a record takes from its context: the attributes
+// (immutable once stored) and the span.
+type recordContext struct {
+	attrs []slog.Attr
+	span  trace.SpanContext
+}
+
+// contextOf reads ctx's attributes and span; false when an attribute is not
+// a scalar this encoder writes (the zap path handles those).
+func contextOf(ctx context.Context) (recordContext, bool) {
+	if ctx == nil {
+		return recordContext{}, true
+	}
+	c := recordContext{attrs: Attrs(ctx), span: trace.SpanContextFromContext(ctx)}
+	for _, a := range c.attrs {
+		switch a.Value.Kind() {
+		case slog.KindGroup, slog.KindAny, slog.KindLogValuer:
+			return c, false
+		}
+	}
+	return c, true
+}
+
+// appendTo appends the context's fields and closes the record.
+func (c *recordContext) appendTo(b []byte) []byte {
+	for _, a := range c.attrs {
+		b, _ = appendScalar(b, a)
+	}
+	if c.span.IsValid() {
+		b = append(b, `,"trace_id":"`...)
+		b = append(b, c.span.TraceID().String()...)
+		b = append(b, `","span_id":"`...)
+		b = append(b, c.span.SpanID().String()...)
+		b = append(b, '"')
+	}
+	return append(b, "}\n"...)
+}
+
+// appendHead writes {"level":..,"ts":..,"msg":"<msg>, leaving the message's
+// string open.
+func appendHead(b []byte, l slog.Level, t time.Time, msg string) []byte {
+	b = append(b, `{"level":"`...)
 	b = append(b, zapLevel(l).String()...)
 	b = append(b, `","ts":"`...)
 	b = appendRFC3339Nano(b, t)
 	b = append(b, `","msg":"`...)
-	return bp, appendEscaped(b, msg)
+	return appendEscaped(b, msg)
 }
 
-// finish adds the context's attributes and trace ids, writes the line if ok,
-// and returns the buffer to the pool; false means nothing was written.
-func (f *fastJSON) finish(ctx context.Context, bp *[]byte, b []byte, ok bool) bool {
-	if ok && ctx != nil {
-		for _, a := range Attrs(ctx) {
-			if b, ok = appendScalar(b, a); !ok {
-				break
-			}
-		}
-		if sc := trace.SpanContextFromContext(ctx); ok && sc.IsValid() {
-			b = append(b, `,"trace_id":"`...)
-			b = append(b, sc.TraceID().String()...)
-			b = append(b, `","span_id":"`...)
-			b = append(b, sc.SpanID().String()...)
-			b = append(b, '"')
-		}
-	}
-	if ok {
-		b = append(b, "}\n"...)
-		_, _ = f.out.Write(b) // as zap's core: a failed log write does not fail the caller
-	}
-	if cap(b) <= 16<<10 { // do not keep a huge buffer for the next small line
+// putBuf returns a buffer to the pool, unless it grew huge.
+func putBuf(bp *[]byte, b []byte) {
+	if cap(b) <= 16<<10 {
 		*bp = b
 		bufPool.Put(bp)
 	}
-	return ok
 }
 
 // appendScalar appends ,"key":value for the kinds zap encodes without

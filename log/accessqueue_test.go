@@ -1,0 +1,180 @@
+package log
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the queue's goroutine and the test.
+type lockedBuffer struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	gate chan struct{} // when set, the first Write waits for it to close
+	once sync.Once
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	if w.gate != nil {
+		w.once.Do(func() { <-w.gate })
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+func asyncLogger(t *testing.T, w *lockedBuffer) *Logger {
+	t.Helper()
+	l, err := NewWriter(Config{Level: "debug", Format: "json", AsyncAccess: true}, true, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+// Queued records come out byte for byte as the synchronous path writes them,
+// context attributes and trace ids included, in order.
+func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
+	ts := time.Date(2026, 11, 21, 7, 46, 18, 123456789, time.UTC)
+	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
+	ctx := WithAttrs(trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})),
+		slog.String("request_id", "abc"))
+	recs := []Access{
+		{Time: ts, Level: slog.LevelInfo, Msg: "request", Kind: "http", Operation: "GET /users/:id", Code: 200, Latency: 45321 * time.Nanosecond},
+		{Time: ts, Level: slog.LevelError, Msg: "call", Kind: "grpc", Operation: "/a.B/C", Code: 500, Latency: 3 * time.Second,
+			Reason: "PANIC", Error: "boom \"quoted\"\n\tat x"},
+	}
+	var sync bytes.Buffer
+	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &sync)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var async lockedBuffer
+	al := asyncLogger(t, &async)
+	for i := range recs {
+		LogAccess(ctx, sl.Handler(), &recs[i])
+		LogAccess(ctx, al.Handler(), &recs[i])
+	}
+	if err := al.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if async.String() != sync.String() || !strings.Contains(sync.String(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
+		t.Fatalf("async:\n%s\nsync:\n%s", async.String(), sync.String())
+	}
+}
+
+// Many goroutines logging at once: every record is written once, and each
+// goroutine's records in the order it made them.
+func TestAsyncAccessKeepsEveryRecordInOrder(t *testing.T) {
+	var w lockedBuffer
+	l := asyncLogger(t, &w)
+	const goroutines, each = 8, 3000 // more than maxPending in all
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				LogAccess(context.Background(), l.Handler(), &Access{Time: time.Now(), Msg: "request",
+					Kind: "http", Operation: fmt.Sprint("g", g), Code: i})
+			}
+		}()
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	next := map[string]int{}
+	lines := strings.Split(strings.TrimSuffix(w.String(), "\n"), "\n")
+	for _, line := range lines {
+		var rec struct {
+			Operation string
+			Code      int
+		}
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("%v: %q", err, line)
+		}
+		if rec.Code != next[rec.Operation] {
+			t.Fatalf("%s: record %d where %d was due", rec.Operation, rec.Code, next[rec.Operation])
+		}
+		next[rec.Operation]++
+	}
+	if len(lines) != goroutines*each {
+		t.Fatalf("%d records written, want %d", len(lines), goroutines*each)
+	}
+}
+
+// A record reaches the output on its own, without Sync or Close.
+func TestAsyncAccessWrittenWithinTheDelay(t *testing.T) {
+	var w lockedBuffer
+	l := asyncLogger(t, &w)
+	LogAccess(context.Background(), l.Handler(), &Access{Time: time.Now(), Msg: "request", Operation: "GET /one"})
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(w.String(), `"operation":"GET /one"`) {
+		if time.Now().After(deadline) {
+			t.Fatal("the record was not written within 5s of being logged")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// When the output stalls, a request that finds the queue full waits for it
+// instead of dropping records; when the output moves again, all arrive.
+func TestAsyncAccessWaitsWhenFullAndDropsNothing(t *testing.T) {
+	w := lockedBuffer{gate: make(chan struct{})}
+	l := asyncLogger(t, &w)
+	release := sync.OnceFunc(func() { close(w.gate) })
+	t.Cleanup(release) // runs before the logger's Close, even when the test fails
+	// The writer may hold a batch of any size when it stalls; past that,
+	// maxPending more make a request wait.
+	const n = 2*maxPending + 100
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range n {
+			LogAccess(context.Background(), l.Handler(), &Access{Time: time.Now(), Msg: "request", Code: i})
+		}
+	}()
+	select {
+	case <-done:
+		t.Fatalf("%d records were taken while the output was stalled: some must wait", n)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release()
+	<-done
+	if err := l.Sync(); err != nil && !strings.Contains(err.Error(), "sync") {
+		t.Fatal(err)
+	}
+	if got := strings.Count(w.String(), "\n"); got != n {
+		t.Fatalf("%d records written, want %d", got, n)
+	}
+}
+
+// After Close, records are written by their callers, not lost.
+func TestAsyncAccessAfterClose(t *testing.T) {
+	var w lockedBuffer
+	l := asyncLogger(t, &w)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	LogAccess(context.Background(), l.Handler(), &Access{Time: time.Now(), Msg: "request", Operation: "GET /late"})
+	if !strings.Contains(w.String(), `"operation":"GET /late"`) {
+		t.Fatalf("record logged after Close was not written: %q", w.String())
+	}
+}
