@@ -8,6 +8,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gm "github.com/goxkit/gox/metrics"
@@ -24,6 +25,9 @@ func Client(r gm.Recorder) middleware.Middleware { return record(r, transport.Fr
 func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
 	binder, _ := r.(gm.Binder)
 	return func(next middleware.Handler) middleware.Handler {
+		// A chain is built per route, so one operation is the rule: the
+		// last one bound is checked before the map.
+		var last atomic.Pointer[boundOp]
 		var bound sync.Map // operation → *boundOp, when r is a Binder
 		return func(ctx context.Context, req any) (any, error) {
 			tr, ok := from(ctx)
@@ -33,11 +37,16 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 			kind, op := string(tr.Kind()), tr.Operation()
 			var b gm.Bound
 			if binder != nil {
-				e, ok := bound.Load(op)
-				if !ok {
-					e, _ = bound.LoadOrStore(op, &boundOp{kind, binder.Bind(kind, op)})
+				be := last.Load()
+				if be == nil || be.op != op {
+					e, ok := bound.Load(op)
+					if !ok {
+						e, _ = bound.LoadOrStore(op, &boundOp{kind: kind, op: op, Bound: binder.Bind(kind, op)})
+					}
+					be = e.(*boundOp)
+					last.Store(be)
 				}
-				if be := e.(*boundOp); be.kind == kind {
+				if be.kind == kind {
 					b = be.Bound
 				}
 			}
@@ -61,7 +70,7 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 // boundOp is an operation's Bound and the kind it was bound for (a handler
 // serving two kinds under one operation name records the other unbound).
 type boundOp struct {
-	kind string
+	kind, op string
 	gm.Bound
 }
 

@@ -94,8 +94,9 @@ func TestBindsEachOperationOnce(t *testing.T) {
 	call(transport.KindHTTP, "GET /a")
 	call(transport.KindHTTP, "GET /a")
 	call(transport.KindHTTP, "GET /missing")
+	call(transport.KindHTTP, "GET /a") // back to an operation bound before
 	call(transport.KindGRPC, "GET /a")
-	want := []string{"http GET /a 200 bound", "http GET /a 200 bound", "http GET /missing 404 bound", "grpc GET /a 200"}
+	want := []string{"http GET /a 200 bound", "http GET /a 200 bound", "http GET /missing 404 bound", "http GET /a 200 bound", "grpc GET /a 200"}
 	if strings.Join(b.observed, ", ") != strings.Join(want, ", ") {
 		t.Fatalf("observed %v, want %v", b.observed, want)
 	}
