@@ -16,7 +16,9 @@
 # for a log rotation. Reported per scenario: the median req/s of each side,
 # the ratio of those medians, and the median of the paired ratios with its
 # interquartile range (the figure to read).
-#   bash bench/load.sh [SECONDS=2] [PAIRS=15]      (RESTART=4 in the env)
+#   bash bench/load.sh [SECONDS=2] [PAIRS=15]
+# Env: RESTART=4 (pairs between restarts); ONLY=REGEX runs the scenarios whose
+# name matches (e.g. ONLY='ping, issue').
 # Loopback only; every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -51,6 +53,7 @@ quantile() { sort -g | awk -v q="$1" '{a[NR]=$1} END {i=int(q*(NR-1)+1.5); print
 
 run() { # run NAME BASE_MODE GOX_MODE KIND [PATH [LUA]]
   local name=$1 base=$2 gox=$3 kind=$4; shift 4
+  [[ -z "${ONLY:-}" || $name =~ ${ONLY} ]] || return 0
   local id=${name//[^a-zA-Z0-9]/_}
   : >"$OUT/$id.base"; : >"$OUT/$id.gox"; : >"$OUT/$id.ratio"
   for p in $(seq "$PAIRS"); do
