@@ -21,14 +21,20 @@ type Access struct {
 	Error     string
 }
 
-// LogAccess writes a to h. gox's JSON handler writes it straight into its
-// buffer — the same bytes as the slog record below, a third of the cost —
-// and any other handler gets that slog record.
+// LogAccess writes a to h when h is enabled for a.Level. gox's JSON handler
+// writes it straight into its buffer (or its batch queue) — the same bytes as
+// the slog record below, a third of the cost — and any other handler gets
+// that slog record.
 func LogAccess(ctx context.Context, h slog.Handler, a *Access) {
-	if zh, ok := h.(*zapHandler); ok && zh.fast != nil && zh.core.Enabled(zapLevel(a.Level)) {
-		if zh.fast.writeAccess(ctx, a) {
+	if zh, ok := h.(*zapHandler); ok {
+		if !zh.core.Enabled(zapLevel(a.Level)) {
 			return
 		}
+		if zh.fast != nil && zh.fast.writeAccess(ctx, a) {
+			return
+		}
+	} else if !h.Enabled(ctx, a.Level) {
+		return
 	}
 	r := slog.NewRecord(a.Time, a.Level, a.Msg, 0)
 	r.AddAttrs(

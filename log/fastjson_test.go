@@ -104,3 +104,24 @@ func TestLogAccessMatchesTheRecordPath(t *testing.T) {
 		}
 	}
 }
+
+// A record below the handler's level is not written, by gox's handler or any other.
+func TestLogAccessBelowTheLevel(t *testing.T) {
+	a := Access{Time: time.Now(), Level: slog.LevelInfo, Msg: "request", Operation: "GET /quiet"}
+	var zapOut, slogOut bytes.Buffer
+	l, err := NewWriter(Config{Level: "warn", Format: "json", AsyncAccess: true}, true, &zapOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	LogAccess(context.Background(), l.Handler(), &a)
+	_ = l.Close()
+	LogAccess(context.Background(), slog.NewJSONHandler(&slogOut, &slog.HandlerOptions{Level: slog.LevelWarn}), &a)
+	if zapOut.Len() != 0 || slogOut.Len() != 0 {
+		t.Fatalf("info record written at warn: %q %q", zapOut.String(), slogOut.String())
+	}
+	a.Level = slog.LevelError
+	LogAccess(context.Background(), slog.NewJSONHandler(&slogOut, &slog.HandlerOptions{Level: slog.LevelWarn}), &a)
+	if !bytes.Contains(slogOut.Bytes(), []byte("GET /quiet")) {
+		t.Fatal("error record not written at warn")
+	}
+}

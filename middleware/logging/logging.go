@@ -52,16 +52,13 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			}
 			// The record is built here, without a caller: every access line
 			// would name this file, and finding it costs more than the rest.
-			h := logger.Handler()
-			if !h.Enabled(ctx, level) {
-				return reply, err
-			}
+			// LogAccess drops it when the level is disabled.
 			end := time.Now()
 			rec := log.Access{Time: end, Level: level, Msg: msg, Kind: kind, Operation: op, Code: code, Latency: end.Sub(start)}
 			if e != nil {
 				rec.Reason, rec.Error = e.Reason, err.Error()
 			}
-			log.LogAccess(ctx, h, &rec)
+			log.LogAccess(ctx, logger.Handler(), &rec)
 			return reply, err
 		}
 	}
