@@ -21,6 +21,9 @@ func (h Header) Get(key string) string { return http.Header(h).Get(key) }
 // Set replaces the values of key.
 func (h Header) Set(key, value string) { http.Header(h).Set(key, value) }
 
+// SetValues implements transport.HeaderValuesSetter.
+func (h Header) SetValues(key string, vs []string) { h[http.CanonicalHeaderKey(key)] = vs }
+
 // Add appends a value to key.
 func (h Header) Add(key, value string) { http.Header(h).Add(key, value) }
 

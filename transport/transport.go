@@ -65,6 +65,27 @@ type Idempotent interface {
 	Idempotent() bool
 }
 
+// HeaderValuesSetter is implemented by Headers that can keep a caller's
+// slice of values instead of allocating their own, which a middleware setting
+// a header on every request cares about. SetValues(key, vs) is Set(key, v)
+// for vs == []string{v}; the caller hands vs over and must not change it.
+type HeaderValuesSetter interface {
+	SetValues(key string, vs []string)
+}
+
+// SetValues sets key to vs on h, keeping vs when h allows it; vs must not
+// be empty.
+func SetValues(h Header, key string, vs []string) {
+	if s, ok := h.(HeaderValuesSetter); ok {
+		s.SetValues(key, vs)
+		return
+	}
+	h.Set(key, vs[0])
+	for _, v := range vs[1:] {
+		h.Add(key, v)
+	}
+}
+
 // HeaderMap is implemented by Headers backed by a map of values (HTTP
 // headers, gRPC metadata). Map returns that map for reading in place: a range
 // over it costs no closure, which a middleware on every request cares about.

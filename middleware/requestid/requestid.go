@@ -50,14 +50,16 @@ func Server() middleware.Middleware {
 			if !ok {
 				return next(ctx, req)
 			}
-			// One allocation holds the context node and the id.
+			// One allocation holds the context node, the id and the reply
+			// header's value.
 			n := &node{}
 			id := tr.RequestHeader().Get(Header)
 			if id == "" || len(id) > maxLen {
 				fill(&n.id)
 				id = unsafe.String(&n.id[0], len(n.id)) // n.id is never written again
 			}
-			tr.ReplyHeader().Set(Header, id)
+			n.hv[0] = id
+			transport.SetValues(tr.ReplyHeader(), Header, n.hv[:])
 			n.Init(ctx, slog.String(attrKey, id))
 			return next(n, req)
 		}
@@ -95,11 +97,12 @@ func fill(b *[32]byte) {
 	}
 }
 
-// node is the request's context node with the id's bytes, so that the id
-// costs no allocation of its own.
+// node is the request's context node with the id's bytes and the reply
+// header's value slice, so that neither costs an allocation of its own.
 type node struct {
 	log.Node
 	id [32]byte
+	hv [1]string
 }
 
 const hexDigits = "0123456789abcdef"

@@ -22,10 +22,13 @@ func (h headerCarrier) Get(key string) string {
 	}
 	return ""
 }
-func (h headerCarrier) Set(key, value string)      { metadata.MD(h).Set(key, value) }
-func (h headerCarrier) Add(key, value string)      { metadata.MD(h).Append(key, value) }
-func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
-func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
+func (h headerCarrier) Set(key, value string) { metadata.MD(h).Set(key, value) }
+func (h headerCarrier) Add(key, value string) { metadata.MD(h).Append(key, value) }
+
+// SetValues implements transport.HeaderValuesSetter.
+func (h headerCarrier) SetValues(key string, vs []string) { metadata.MD(h).Set(key, vs...) }
+func (h headerCarrier) Values(key string) []string        { return metadata.MD(h).Get(key) }
+func (h headerCarrier) Keys() []string                    { return slices.Collect(maps.Keys(h)) }
 
 // Map implements transport.HeaderMap.
 func (h headerCarrier) Map() map[string][]string { return h }

@@ -46,6 +46,14 @@ func canonical(key string) bool {
 	}
 	return key != ""
 }
+
+// SetValues implements transport.HeaderValuesSetter.
+func (h headerCarrier) SetValues(key string, vs []string) {
+	if !canonical(key) {
+		key = http.CanonicalHeaderKey(key)
+	}
+	h[key] = vs
+}
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }

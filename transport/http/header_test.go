@@ -18,3 +18,16 @@ func TestCanonicalMatchesTextproto(t *testing.T) {
 		}
 	}
 }
+
+// SetValues keeps the caller's slice (no allocation) under the canonical key.
+func TestSetValuesKeepsTheSlice(t *testing.T) {
+	for _, k := range []string{"X-Request-Id", "x-request-id"} {
+		h := headerCarrier(http.Header{})
+		vs := []string{"id-1"}
+		h.SetValues(k, vs)
+		got := http.Header(h)["X-Request-Id"]
+		if len(got) != 1 || got[0] != "id-1" || &got[0] != &vs[0] {
+			t.Errorf("SetValues(%q): header %v", k, http.Header(h))
+		}
+	}
+}
