@@ -5,13 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"go.opentelemetry.io/otel/trace"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the queue's goroutine and the test.
@@ -50,16 +47,7 @@ func asyncLogger(t *testing.T, w *lockedBuffer) *Logger {
 // Queued records come out byte for byte as the synchronous path writes them,
 // context attributes and trace ids included, in order.
 func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
-	ts := time.Date(2026, 11, 21, 7, 46, 18, 123456789, time.UTC)
-	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
-	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
-	ctx := WithAttrs(trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})),
-		slog.String("request_id", "abc"))
-	recs := []Access{
-		{Time: ts, Level: slog.LevelInfo, Msg: "request", Kind: "http", Operation: "GET /users/:id", Code: 200, Latency: 45321 * time.Nanosecond},
-		{Time: ts, Level: slog.LevelError, Msg: "call", Kind: "grpc", Operation: "/a.B/C", Code: 500, Latency: 3 * time.Second,
-			Reason: "PANIC", Error: "boom \"quoted\"\n\tat x"},
-	}
+	ctx, recs := sampleAccess()
 	var sync bytes.Buffer
 	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &sync)
 	if err != nil {

@@ -75,18 +75,25 @@ func TestFastJSONFallsBack(t *testing.T) {
 	}
 }
 
-// LogAccess's direct path writes the bytes the slog record would.
-func TestLogAccessMatchesTheRecordPath(t *testing.T) {
+// sampleAccess is a request's context (an attribute and a span) and two
+// access records, a success and a failure with characters to escape.
+func sampleAccess() (context.Context, []Access) {
 	ts := time.Date(2026, 11, 21, 7, 46, 18, 123456789, time.UTC)
 	tid, _ := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
 	sid, _ := trace.SpanIDFromHex("00f067aa0ba902b7")
 	ctx := WithAttrs(trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})),
 		slog.String("request_id", "abc"))
-	for _, a := range []Access{
+	return ctx, []Access{
 		{Time: ts, Level: slog.LevelInfo, Msg: "request", Kind: "http", Operation: "GET /users/:id", Code: 200, Latency: 45321 * time.Nanosecond},
 		{Time: ts, Level: slog.LevelError, Msg: "call", Kind: "grpc", Operation: "/a.B/C", Code: 500, Latency: 3 * time.Second,
 			Reason: "PANIC", Error: "boom \"quoted\"\n\tat x"},
-	} {
+	}
+}
+
+// LogAccess's direct path writes the bytes the slog record would.
+func TestLogAccessMatchesTheRecordPath(t *testing.T) {
+	ctx, recs := sampleAccess()
+	for _, a := range recs {
 		var direct, record bytes.Buffer
 		for _, out := range []*bytes.Buffer{&direct, &record} {
 			l, err := NewWriter(Config{Level: "debug", Format: "json"}, true, out)
