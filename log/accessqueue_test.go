@@ -5,36 +5,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/goxkit/gox/goxtest"
 )
 
-// lockedBuffer is a bytes.Buffer safe for the queue's goroutine and the test.
-type lockedBuffer struct {
-	mu   sync.Mutex
-	b    bytes.Buffer
-	gate chan struct{} // when set, the first Write waits for it to close
+// stalledWriter holds its first Write until gate is closed.
+type stalledWriter struct {
+	goxtest.LogBuffer
+	gate chan struct{}
 	once sync.Once
 }
 
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	if w.gate != nil {
-		w.once.Do(func() { <-w.gate })
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+func (w *stalledWriter) Write(p []byte) (int, error) {
+	w.once.Do(func() { <-w.gate })
+	return w.LogBuffer.Write(p)
 }
 
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
-func asyncLogger(t *testing.T, w *lockedBuffer) *Logger {
+func asyncLogger(t *testing.T, w io.Writer) *Logger {
 	t.Helper()
 	l, err := NewWriter(Config{Level: "debug", Format: "json", AsyncAccess: true}, true, w)
 	if err != nil {
@@ -53,7 +45,7 @@ func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var async lockedBuffer
+	var async goxtest.LogBuffer
 	al := asyncLogger(t, &async)
 	for i := range recs {
 		LogAccess(ctx, sl.Handler(), &recs[i])
@@ -70,7 +62,7 @@ func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
 // Many goroutines logging at once: every record is written once, and each
 // goroutine's records in the order it made them.
 func TestAsyncAccessKeepsEveryRecordInOrder(t *testing.T) {
-	var w lockedBuffer
+	var w goxtest.LogBuffer
 	l := asyncLogger(t, &w)
 	const goroutines, each = 8, 3000 // more than maxPending in all
 	var wg sync.WaitGroup
@@ -110,7 +102,7 @@ func TestAsyncAccessKeepsEveryRecordInOrder(t *testing.T) {
 
 // A record reaches the output on its own, without Sync or Close.
 func TestAsyncAccessWrittenWithinTheDelay(t *testing.T) {
-	var w lockedBuffer
+	var w goxtest.LogBuffer
 	l := asyncLogger(t, &w)
 	LogAccess(context.Background(), l.Handler(), &Access{Time: time.Now(), Msg: "request", Operation: "GET /one"})
 	deadline := time.Now().Add(5 * time.Second)
@@ -125,7 +117,7 @@ func TestAsyncAccessWrittenWithinTheDelay(t *testing.T) {
 // When the output stalls, a request that finds the queue full waits for it
 // instead of dropping records; when the output moves again, all arrive.
 func TestAsyncAccessWaitsWhenFullAndDropsNothing(t *testing.T) {
-	w := lockedBuffer{gate: make(chan struct{})}
+	w := stalledWriter{gate: make(chan struct{})}
 	l := asyncLogger(t, &w)
 	release := sync.OnceFunc(func() { close(w.gate) })
 	t.Cleanup(release) // runs before the logger's Close, even when the test fails
@@ -156,7 +148,7 @@ func TestAsyncAccessWaitsWhenFullAndDropsNothing(t *testing.T) {
 
 // After Close, records are written by their callers, not lost.
 func TestAsyncAccessAfterClose(t *testing.T) {
-	var w lockedBuffer
+	var w goxtest.LogBuffer
 	l := asyncLogger(t, &w)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
