@@ -36,7 +36,7 @@ type Config struct {
 	// the request's: a record reaches the output at most 100 ms after it was
 	// made, access records stay in order among themselves, none is dropped (a
 	// request finding 8192 waiting writes them itself), and Close writes what
-	// is left. A crash loses what waits, as it loses a buffered file's unwritten
+	// is left and stops the writer's goroutine. A crash loses what waits, as it loses a buffered file's unwritten
 	// bytes. JSON format only; console records are always written at once.
 	AsyncAccess bool `yaml:"async_access"`
 }
