@@ -197,6 +197,24 @@ func StartTime(tr Transporter) time.Time {
 	return time.Now()
 }
 
+// Ended is implemented by Transporters that record when their handler
+// returned, so that the middlewares timing a request (access log, metrics)
+// read the clock once between them and report the same latency.
+type Ended interface {
+	End() time.Time
+}
+
+// EndTime returns when tr's handler returned, or now when tr does not say
+// (a middleware answered without calling the handler, or tr keeps no end).
+func EndTime(tr Transporter) time.Time {
+	if e, ok := tr.(Ended); ok {
+		if t := e.End(); !t.IsZero() {
+			return t
+		}
+	}
+	return time.Now()
+}
+
 // FromServerContext returns the server side Transporter of ctx.
 func FromServerContext(ctx context.Context) (Transporter, bool) {
 	tr, ok := ctx.Value(serverKey{}).(Transporter)

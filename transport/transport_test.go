@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/transport"
@@ -28,5 +29,26 @@ func TestSetValues(t *testing.T) {
 	transport.SetValues(taker, "x-kept", vs)
 	if got := taker["X-Kept"]; &got[0] != &vs[0] {
 		t.Error("a HeaderValuesSetter copied the slice")
+	}
+}
+
+type ended struct {
+	*goxtest.Transport
+	end time.Time
+}
+
+func (e *ended) End() time.Time { return e.end }
+
+// EndTime is the recorded end when there is one, and the clock otherwise.
+func TestEndTime(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	if got := transport.EndTime(&ended{Transport: goxtest.NewTransport(transport.KindHTTP, "GET /"), end: at}); !got.Equal(at) {
+		t.Fatalf("EndTime = %v, want the recorded %v", got, at)
+	}
+	before := time.Now()
+	for _, tr := range []transport.Transporter{&ended{Transport: goxtest.NewTransport(transport.KindHTTP, "GET /")}, goxtest.NewTransport(transport.KindHTTP, "GET /")} {
+		if got := transport.EndTime(tr); got.Before(before) || got.After(time.Now()) {
+			t.Fatalf("EndTime(%T) = %v, want the clock", tr, got)
+		}
 	}
 }

@@ -53,7 +53,12 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			// The record is built here, without a caller: every access line
 			// would name this file, and finding it costs more than the rest.
 			// LogAccess drops it when the level is disabled.
-			end := time.Now()
+			var end time.Time
+			if ok {
+				end = transport.EndTime(tr)
+			} else {
+				end = time.Now()
+			}
 			rec := log.Access{Time: end, Level: level, Msg: msg, Kind: kind, Operation: op, Code: code, Latency: end.Sub(start)}
 			if e != nil {
 				rec.Reason, rec.Error = e.Reason, err.Error()

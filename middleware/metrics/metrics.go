@@ -1,7 +1,9 @@
 // Package metrics records every request in the shared gox series (see the core
 // metrics package): a count by kind, operation and code, a latency histogram
-// and an in-flight gauge. The Recorder comes from contrib/prometheus or any
-// other implementation.
+// and an in-flight gauge. Latency runs from the request's arrival
+// (transport.StartTime) to its handler's return (transport.EndTime), the
+// figure the access log records too. The Recorder comes from
+// contrib/prometheus or any other implementation.
 package metrics
 
 import (
@@ -9,7 +11,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	gm "github.com/goxkit/gox/metrics"
 	"github.com/goxkit/gox/middleware"
@@ -55,13 +56,13 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 				b.InFlight(1)
 				reply, err := next(ctx, req)
 				b.InFlight(-1)
-				b.Observe(CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
+				b.Observe(CodeString(transport.Code(tr, err)), transport.EndTime(tr).Sub(start).Seconds())
 				return reply, err
 			}
 			r.InFlight(kind, 1)
 			reply, err := next(ctx, req)
 			r.InFlight(kind, -1)
-			r.Observe(kind, op, CodeString(transport.Code(tr, err)), time.Since(start).Seconds())
+			r.Observe(kind, op, CodeString(transport.Code(tr, err)), transport.EndTime(tr).Sub(start).Seconds())
 			return reply, err
 		}
 	}

@@ -6,6 +6,7 @@ package requestid
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"math/rand/v2"
 	"unsafe"
@@ -91,10 +92,24 @@ func New() string {
 // fill writes a random 128-bit id into b as hex.
 func fill(b *[32]byte) {
 	a, c := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		b[2*i], b[2*i+1] = hexDigits[byte(a>>(8*i))>>4], hexDigits[byte(a>>(8*i))&0xF]
-		b[16+2*i], b[17+2*i] = hexDigits[byte(c>>(8*i))>>4], hexDigits[byte(c>>(8*i))&0xF]
-	}
+	binary.LittleEndian.PutUint64(b[0:], hex8(uint32(a)))
+	binary.LittleEndian.PutUint64(b[8:], hex8(uint32(a>>32)))
+	binary.LittleEndian.PutUint64(b[16:], hex8(uint32(c)))
+	binary.LittleEndian.PutUint64(b[24:], hex8(uint32(c>>32)))
+}
+
+// hex8 returns the 8 hex digits of v's nibbles, lowest nibble in the lowest
+// byte, computed in one register instead of eight table lookups. The order
+// differs from encoding/hex's, which does not matter for a random id.
+func hex8(v uint32) uint64 {
+	x := uint64(v)
+	x = (x | x<<16) & 0x0000ffff0000ffff
+	x = (x | x<<8) & 0x00ff00ff00ff00ff
+	x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f // one nibble per byte
+	// Bytes of 10 and more carry into bit 4 when 6 is added: they take
+	// 'a'-10 instead of '0'.
+	letters := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+	return x + 0x3030303030303030 + letters*('a'-10-'0')
 }
 
 // node is the request's context node with the id's bytes and the reply
@@ -104,5 +119,3 @@ type node struct {
 	id [32]byte
 	hv [1]string
 }
-
-const hexDigits = "0123456789abcdef"

@@ -47,14 +47,17 @@ type Transport struct {
 
 	// next is what the chain ends in for this call: the unary handler or
 	// invoker, or a closure that runs the stream.
-	next  middleware.Handler
-	start time.Time
+	next       middleware.Handler
+	start, end time.Time
 }
 
 var _ transport.Transporter = (*Transport)(nil)
 
 // Start is when the server took the call; zero on the client side.
 func (t *Transport) Start() time.Time { return t.start }
+
+// End is when the server's handler returned; zero before, and on the client side.
+func (t *Transport) End() time.Time { return t.end }
 
 // Kind implements transport.Transporter.
 func (t *Transport) Kind() transport.Kind { return transport.KindGRPC }

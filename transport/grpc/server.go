@@ -96,7 +96,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 		if len(t.reply) > 0 {
 			_ = grpc.SetHeader(ctx, t.reply)
 		}
-		return t.next(ctx, req)
+		reply, err := t.next(ctx, req)
+		t.end = time.Now()
+		return reply, err
 	})
 	gopts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unary),

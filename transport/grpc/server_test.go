@@ -48,6 +48,8 @@ func (s *service) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) (*te
 	case "slow":
 		close(s.entered)
 		time.Sleep(300 * time.Millisecond)
+	case "nap":
+		time.Sleep(20 * time.Millisecond)
 	}
 	return &testpb.SimpleResponse{Payload: req.GetPayload()}, nil
 }
@@ -94,8 +96,9 @@ func (s *service) FullDuplexCall(ss grpc.BidiStreamingServer[testpb.StreamingOut
 }
 
 type opRecorder struct {
-	mu  sync.Mutex
-	ops []string
+	mu   sync.Mutex
+	ops  []string
+	took []time.Duration // EndTime - StartTime of each call
 }
 
 func (r *opRecorder) mw(next middleware.Handler) middleware.Handler {
@@ -104,7 +107,15 @@ func (r *opRecorder) mw(next middleware.Handler) middleware.Handler {
 		r.mu.Lock()
 		r.ops = append(r.ops, tr.Operation())
 		r.mu.Unlock()
-		return next(ctx, req)
+		reply, err := next(ctx, req)
+		end := transport.EndTime(tr)
+		if again := transport.EndTime(tr); !again.Equal(end) {
+			err = errors.Internal("", "EndTime read the clock: the handler's return was not recorded")
+		}
+		r.mu.Lock()
+		r.took = append(r.took, end.Sub(transport.StartTime(tr)))
+		r.mu.Unlock()
+		return reply, err
 	}
 }
 
@@ -388,5 +399,19 @@ func TestIncomingMetadataView(t *testing.T) {
 	}
 	if v := hdr.Get("x-request-id"); len(v) != 1 || v[0] != "req-1" {
 		t.Fatalf("reply x-request-id %v, want the caller's req-1", v)
+	}
+}
+
+// The transport records when the handler returned: the middlewares timing a
+// call read that instead of the clock, and see the handler's time in it.
+func TestEndIsTheHandlersReturn(t *testing.T) {
+	f := setup(t, nil)
+	if _, err := f.client.UnaryCall(context.Background(), &testpb.SimpleRequest{Payload: payload("nap")}); err != nil {
+		t.Fatal(err)
+	}
+	f.ops.mu.Lock()
+	defer f.ops.mu.Unlock()
+	if len(f.ops.took) != 1 || f.ops.took[0] < 20*time.Millisecond {
+		t.Fatalf("calls took %v by the transport's clock; the handler slept 20ms", f.ops.took)
 	}
 }

@@ -64,11 +64,13 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		if !own && ctx != t.ctx.Request.Context() {
 			t.ctx.Request = t.ctx.Request.WithContext(ctx)
 		}
-		return nil, h(&t.ctx)
+		err := h(&t.ctx)
+		t.end = time.Now()
+		return nil, err
 	})
 	return func(gc *gin.Context) {
 		// One allocation holds the transport and the context node carrying it.
-		st := &serverState{t: Transport{ctx: Context{Context: gc}, operation: op, endpoint: s.bind.Host(), start: time.Now()}}
+		st := &serverState{t: Transport{ctx: Context{Context: gc}, srv: s, operation: op, start: time.Now()}}
 		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
 		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)

@@ -68,26 +68,30 @@ func (h headerCarrier) Range(f func(key string, values []string) bool) { transpo
 // carries the request's Context, so the route adapter finds it again after the
 // middleware chain.
 type Transport struct {
-	ctx       Context
-	endpoint  string
-	operation string
-	start     time.Time
+	ctx        Context
+	srv        *Server
+	operation  string
+	start, end time.Time
 }
 
 var (
 	_ transport.Transporter = (*Transport)(nil)
 	_ transport.StatusCoder = (*Transport)(nil)
 	_ transport.Started     = (*Transport)(nil)
+	_ transport.Ended       = (*Transport)(nil)
 )
 
 // Start is when the request reached the route.
 func (t *Transport) Start() time.Time { return t.start }
 
+// End is when the route's handler returned; zero before.
+func (t *Transport) End() time.Time { return t.end }
+
 // Kind implements transport.Transporter.
 func (t *Transport) Kind() transport.Kind { return transport.KindHTTP }
 
 // Endpoint implements transport.Transporter.
-func (t *Transport) Endpoint() string { return t.endpoint }
+func (t *Transport) Endpoint() string { return t.srv.bind.Host() }
 
 // Operation is "METHOD /route/:template".
 func (t *Transport) Operation() string { return t.operation }

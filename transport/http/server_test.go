@@ -22,6 +22,7 @@ import (
 	"github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
+	"github.com/goxkit/gox/transport"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -311,5 +312,63 @@ func TestHandlersSeeTheChainsContext(t *testing.T) {
 		if want := `{"ID":"rid-` + p + `"}`; w.Code != 200 || w.Body.String() != want {
 			t.Errorf("GET %s: %d %s, want %s", p, w.Code, w.Body, want)
 		}
+	}
+}
+
+// secondsRecorder keeps the latency each request was observed with.
+type secondsRecorder struct{ seconds []float64 }
+
+func (r *secondsRecorder) InFlight(string, float64) {}
+func (r *secondsRecorder) Observe(_, _, _ string, s float64) {
+	r.seconds = append(r.seconds, s)
+}
+
+// The access log and the latency histogram time a request with the same two
+// clock readings, so a dashboard and a log line never disagree about it.
+func TestLogAndMetricsAgreeOnLatency(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &secondsRecorder{}
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(logging.Server(logger.Logger), metrics.Server(rec)))
+	s.GET("/slow", func(c *xhttp.Context) error {
+		time.Sleep(20 * time.Millisecond)
+		c.String(200, "done")
+		return nil
+	})
+	do(s, "GET", "/slow", "")
+	var line struct{ Latency float64 }
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err, buf.String())
+	}
+	if len(rec.seconds) != 1 || rec.seconds[0] != line.Latency || line.Latency < 0.02 {
+		t.Fatalf("metrics observed %v s, access log says %v s (the handler slept 20ms)", rec.seconds, line.Latency)
+	}
+}
+
+// A handler's transport names the address the server listens on.
+func TestTransportNamesTheEndpoint(t *testing.T) {
+	c := xhttp.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	s, err := xhttp.NewServer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.GET("/where", func(c *xhttp.Context) error {
+		tr, _ := transport.FromServerContext(c.Request.Context())
+		c.String(200, tr.Endpoint())
+		return nil
+	})
+	base := start(t, s)
+	resp, err := http.Get(base + "/where")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if want := strings.TrimPrefix(base, "http://"); string(got) != want {
+		t.Fatalf("handler's endpoint %q, server listens on %q", got, want)
 	}
 }
