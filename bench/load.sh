@@ -18,11 +18,12 @@
 # interquartile range (the figure to read).
 #   bash bench/load.sh [SECONDS=2] [PAIRS=15]
 # Env: RESTART=4 (pairs between restarts); ONLY=REGEX runs the scenarios whose
-# name matches (e.g. ONLY='ping, issue').
+# name matches (e.g. ONLY='ping, issue'); CONNS=50 connections (wrk) or
+# concurrent calls (gRPC) the load generator keeps open.
 # Loopback only; every run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")"
-D=${1:-2}; PAIRS=${2:-15}; RESTART=${RESTART:-4}
+D=${1:-2}; PAIRS=${2:-15}; RESTART=${RESTART:-4}; CONNS=${CONNS:-50}
 OUT=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$OUT"' EXIT
 go build -o "$OUT/server" ./cmd/server
 go build -o "$OUT/grpcload" ./cmd/grpcload
@@ -43,11 +44,11 @@ stop_all() { (( ${#SERVERS[@]} )) && kill "${SERVERS[@]}" 2>/dev/null; wait "${S
 rate() { # rate KIND PORT SECONDS [PATH [LUA]]: one run's requests/s
   local kind=$1 port=$2 secs=$3
   if [[ $kind == grpc ]]; then
-    taskset -c 1 "$OUT/grpcload" -addr "127.0.0.1:$port" -c 50 -d "${secs}s" | awk '/requests\/s/ {print $2}'
+    taskset -c 1 "$OUT/grpcload" -addr "127.0.0.1:$port" -c "$CONNS" -d "${secs}s" | awk '/requests\/s/ {print $2}'
     return
   fi
   local lua=(); [[ -n "${5:-}" ]] && lua=(-s "$5")
-  taskset -c 1 wrk -t1 -c50 -d"${secs}s" "${lua[@]}" "http://127.0.0.1:$port$4" | awk '/Requests\/sec/ {print $2}'
+  taskset -c 1 wrk -t1 -c"$CONNS" -d"${secs}s" "${lua[@]}" "http://127.0.0.1:$port$4" | awk '/Requests\/sec/ {print $2}'
 }
 quantile() { sort -g | awk -v q="$1" '{a[NR]=$1} END {i=int(q*(NR-1)+1.5); print a[i]}'; }
 
@@ -78,6 +79,8 @@ run() { # run NAME BASE_MODE GOX_MODE KIND [PATH [LUA]]
   paste -d' ' "$OUT/$id.base" "$OUT/$id.gox" | awk -v n="$name" 'NR==1 {printf "- %s:", n} {printf " %.0f/%.0f", $1, $2} END {print ""}' >>"$OUT/pairs"
 }
 
+echo "Load: $CONNS connections, $PAIRS pairs of ${D}s runs."
+echo
 echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios | their IQR |"
 echo "|---|---|---|---|---|---|"
 run "GET /ping, issue chain" gin gox:issue http /ping
