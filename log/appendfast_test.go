@@ -61,6 +61,18 @@ func TestAppendEscapedMatchesZap(t *testing.T) {
 			inputs = append(inputs, strings.Repeat("a", i)+c+strings.Repeat("z", 20-i))
 		}
 	}
+	// Every short length with such a byte at each position, and plain: the
+	// 4-to-7-byte and overlapping-tail checks see it in each place.
+	for n := 1; n <= 17; n++ {
+		inputs = append(inputs, strings.Repeat("p", n))
+		for _, c := range []byte{0x00, 0x1f, '"', '\\', 0x7f, 0x80, 0xff} {
+			for p := range n {
+				b := []byte(strings.Repeat("p", n))
+				b[p] = c
+				inputs = append(inputs, string(b))
+			}
+		}
+	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 5000 { // mostly plain: long plain runs with rare specials
 		b := make([]byte, r.IntN(40))

@@ -157,6 +157,9 @@ const hexDigits = "0123456789abcdef"
 // appendEscaped escapes s as zap's JSON encoder does: \\ \" \n \r \t, other
 // control bytes as \u00XX, invalid UTF-8 as \ufffd, everything else as is.
 func appendEscaped(b []byte, s string) []byte {
+	if plainString(s) { // nearly always: keys, messages, ids, routes
+		return append(b, s...)
+	}
 	last := 0
 	for i := 0; i < len(s); {
 		for i+8 <= len(s) && plainWord(s[i:i+8]) {
