@@ -23,7 +23,7 @@ import (
 
 // BenchmarkChain is the cost of the middleware chain alone around a no-op
 // handler: empty versus the scaffolded default chain (access log to io.Discard
-// through zap's JSON encoder) and issue 2's (recovery, request id, access
+// through zap's JSON encoder) and issue 2's (request id, recovery, access
 // log, metrics).
 func BenchmarkChain(b *testing.B) {
 	noop := func(context.Context, any) (any, error) { return nil, nil }
@@ -46,7 +46,7 @@ func BenchmarkChain(b *testing.B) {
 // no-op handler, with a transport in the context as a server would have.
 func BenchmarkMiddleware(b *testing.B) {
 	chain := DefaultChain(Logger(io.Discard), prometheus.New())
-	names := []string{"recovery", "requestid", "logging", "metrics", "timeout", "metadata"}
+	names := []string{"requestid", "recovery", "logging", "metrics", "timeout", "metadata"}
 	noop := func(context.Context, any) (any, error) { return nil, nil }
 	for i, name := range names {
 		b.Run(name, func(b *testing.B) {
@@ -199,7 +199,7 @@ func TestHandlersAgree(t *testing.T) {
 func BenchmarkHTTPChainPrefix(b *testing.B) {
 	m := prometheus.New()
 	all := DefaultChain(Logger(io.Discard), m)
-	names := []string{"none", "+recovery", "+requestid", "+logging", "+metrics", "+timeout", "+metadata"}
+	names := []string{"none", "+requestid", "+recovery", "+logging", "+metrics", "+timeout", "+metadata"}
 	for n, name := range names {
 		b.Run(name, func(b *testing.B) {
 			h := GoxWith(all[:n], m)

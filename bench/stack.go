@@ -66,13 +66,13 @@ func FileLoggerBuffered(path string, size int) (*log.Logger, error) {
 	return log.New(c, true)
 }
 
-// DefaultChain is what gctl scaffolds with tracing off: recovery, request id,
+// DefaultChain is what gctl scaffolds with tracing off: request id, recovery,
 // access log, metrics, timeout, metadata propagation. Its first four are the
 // chain the throughput target names.
 func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middleware {
 	return []middleware.Middleware{
-		recovery.Recovery(logger),
 		requestid.Server(),
+		recovery.Recovery(logger),
 		logging.Server(logger),
 		metrics.Server(m.Server()),
 		timeout.Timeout(10 * time.Second),

@@ -21,6 +21,7 @@ const (
 	ReasonNotImplemented  = "NOT_IMPLEMENTED"
 	ReasonUnavailable     = "UNAVAILABLE"
 	ReasonTimeout         = "TIMEOUT"
+	ReasonPanic           = "PANIC" // a handler panicked (the recovery middleware)
 )
 
 // BadRequest is a 400: the request is malformed or fails validation.

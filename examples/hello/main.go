@@ -70,7 +70,7 @@ func newApp(addr string, logger *slog.Logger) (*gox.App, *xhttp.Server, error) {
 	c := xhttp.DefaultConfig()
 	c.Addr = addr
 	s, err := xhttp.NewServer(c, xhttp.WithHealth(ready), xhttp.WithLogger(logger),
-		xhttp.WithMiddleware(recovery.Recovery(logger), requestid.Server(), logging.Server(logger), timeout.Timeout(5*time.Second)))
+		xhttp.WithMiddleware(requestid.Server(), recovery.Recovery(logger), logging.Server(logger), timeout.Timeout(5*time.Second)))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -25,9 +25,13 @@ func Client(logger *slog.Logger) middleware.Middleware {
 	return access(logger, "call", transport.FromClientContext)
 }
 
+// errPanicked is what a record says of a call whose handler panicked: the
+// recovery middleware, further out, turns the panic into a 500.
+var errPanicked = errors.Internal(errors.ReasonPanic, "the handler panicked")
+
 func access(logger *slog.Logger, msg string, from func(context.Context) (transport.Transporter, bool)) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
-		return func(ctx context.Context, req any) (any, error) {
+		return func(ctx context.Context, req any) (reply any, err error) {
 			tr, ok := from(ctx)
 			var start time.Time
 			if ok {
@@ -35,36 +39,43 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			} else {
 				start = time.Now()
 			}
-			reply, err := next(ctx, req)
-			var kind, op string
-			var code int
-			if ok {
-				kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
-			} else {
-				code = errors.Code(err)
-			}
-			level, e := slog.LevelInfo, errors.FromError(err)
-			if e != nil {
-				level = slog.LevelWarn
-				if e.Code >= 500 {
-					level = slog.LevelError
-				}
-			}
-			// The record is built here, without a caller: every access line
-			// would name this file, and finding it costs more than the rest.
-			// LogAccess drops it when the level is disabled.
-			var end time.Time
-			if ok {
-				end = transport.EndTime(tr)
-			} else {
-				end = time.Now()
-			}
-			rec := log.Access{Time: end, Level: level, Msg: msg, Kind: kind, Operation: op, Code: code, Latency: end.Sub(start)}
-			if e != nil {
-				rec.Reason, rec.Error = e.Reason, err.Error()
-			}
-			log.LogAccess(ctx, logger.Handler(), &rec)
+			// Written on the way out, so that a panic going through to the
+			// recovery middleware is logged too, as errPanicked.
+			err = errPanicked
+			defer func() { write(ctx, logger, msg, tr, ok, start, err) }()
+			reply, err = next(ctx, req)
 			return reply, err
 		}
 	}
+}
+
+func write(ctx context.Context, logger *slog.Logger, msg string, tr transport.Transporter, ok bool, start time.Time, err error) {
+	var kind, op string
+	var code int
+	if ok {
+		kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
+	} else {
+		code = errors.Code(err)
+	}
+	level, e := slog.LevelInfo, errors.FromError(err)
+	if e != nil {
+		level = slog.LevelWarn
+		if e.Code >= 500 {
+			level = slog.LevelError
+		}
+	}
+	// The record is built here, without a caller: every access line would
+	// name this file, and finding it costs more than the rest. LogAccess
+	// drops it when the level is disabled.
+	var end time.Time
+	if ok {
+		end = transport.EndTime(tr)
+	} else {
+		end = time.Now()
+	}
+	rec := log.Access{Time: end, Level: level, Msg: msg, Kind: kind, Operation: op, Code: code, Latency: end.Sub(start)}
+	if e != nil {
+		rec.Reason, rec.Error = e.Reason, err.Error()
+	}
+	log.LogAccess(ctx, logger.Handler(), &rec)
 }

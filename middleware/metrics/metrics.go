@@ -8,6 +8,7 @@ package metrics
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -52,17 +53,25 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 				}
 			}
 			start := transport.StartTime(tr)
+			// Recorded on the way out, so that a handler's panic, on its way
+			// to the recovery middleware (which answers 500), leaves the
+			// in-flight gauge and is counted as that 500.
+			code := http.StatusInternalServerError
 			if b != nil {
 				b.InFlight(1)
-				reply, err := next(ctx, req)
-				b.InFlight(-1)
-				b.Observe(CodeString(transport.Code(tr, err)), transport.EndTime(tr).Sub(start).Seconds())
-				return reply, err
+				defer func() {
+					b.InFlight(-1)
+					b.Observe(CodeString(code), transport.EndTime(tr).Sub(start).Seconds())
+				}()
+			} else {
+				r.InFlight(kind, 1)
+				defer func() {
+					r.InFlight(kind, -1)
+					r.Observe(kind, op, CodeString(code), transport.EndTime(tr).Sub(start).Seconds())
+				}()
 			}
-			r.InFlight(kind, 1)
 			reply, err := next(ctx, req)
-			r.InFlight(kind, -1)
-			r.Observe(kind, op, CodeString(transport.Code(tr, err)), transport.EndTime(tr).Sub(start).Seconds())
+			code = transport.Code(tr, err)
 			return reply, err
 		}
 	}

@@ -112,3 +112,28 @@ func TestCodeString(t *testing.T) {
 		}
 	}
 }
+
+// A handler's panic passes through on its way to the recovery middleware,
+// but the call leaves the in-flight gauge and counts as the 500 it becomes,
+// bound or not.
+func TestPanicLeavesInFlight(t *testing.T) {
+	plain := &recorder{inflight: map[string]float64{}}
+	b := &binder{recorder: recorder{inflight: map[string]float64{}}}
+	for _, r := range []gm.Recorder{plain, b} {
+		h := mmw.Server(r)(func(context.Context, any) (any, error) { panic("handler bug") })
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("the panic did not reach the caller")
+				}
+			}()
+			_, _ = h(goxtest.ServerContext(context.Background(), goxtest.NewTransport(transport.KindHTTP, "GET /boom")), nil)
+		}()
+	}
+	if plain.inflight["http"] != 0 || strings.Join(plain.observed, ",") != "http GET /boom 500" {
+		t.Fatalf("unbound: in flight %v, observed %v", plain.inflight["http"], plain.observed)
+	}
+	if b.inflight["http"] != 0 || strings.Join(b.observed, ",") != "http GET /boom 500 bound" {
+		t.Fatalf("bound: in flight %v, observed %v", b.inflight["http"], b.observed)
+	}
+}

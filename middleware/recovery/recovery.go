@@ -13,7 +13,7 @@ import (
 )
 
 // ErrPanic is the error a recovered panic becomes; the panic value is its cause.
-var ErrPanic = errors.Internal("PANIC", "internal server error")
+var ErrPanic = errors.Internal(errors.ReasonPanic, "internal server error")
 
 // Recovery recovers panics in the handlers after it and logs them to logger
 // (slog.Default() when nil).

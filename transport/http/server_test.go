@@ -372,3 +372,71 @@ func TestTransportNamesTheEndpoint(t *testing.T) {
 		t.Fatalf("handler's endpoint %q, server listens on %q", got, want)
 	}
 }
+
+// inflightRecorder tracks requests in flight and the codes observed.
+type inflightRecorder struct {
+	inflight float64
+	observed []string
+}
+
+func (r *inflightRecorder) InFlight(_ string, d float64) { r.inflight += d }
+func (r *inflightRecorder) Observe(_, op, code string, _ float64) {
+	r.observed = append(r.observed, op+" "+code)
+}
+
+// A handler that panics, behind the scaffold's order (recovery first): the
+// client gets a 500, the request is counted as a 500 and leaves the
+// in-flight gauge, and its access line says it failed.
+func TestPanicIsCountedAndLogged(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &inflightRecorder{}
+	quiet := slog.New(slog.DiscardHandler)
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(
+		recovery.Recovery(quiet), requestid.Server(), logging.Server(logger.Logger), metrics.Server(rec)))
+	s.GET("/boom", func(*xhttp.Context) error { panic("handler bug") })
+	resp, _ := do(s, "GET", "/boom", "")
+	if resp.StatusCode != 500 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if rec.inflight != 0 || len(rec.observed) != 1 || rec.observed[0] != "GET /boom 500" {
+		t.Fatalf("in flight %v after the panic, observed %v", rec.inflight, rec.observed)
+	}
+	var line struct {
+		Level, Reason string
+		RequestID     string `json:"request_id"`
+		Code          int
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err, buf.String())
+	}
+	if line.Code != 500 || line.Level != "error" || line.Reason != "PANIC" || line.RequestID != resp.Header.Get(requestid.Header) {
+		t.Fatalf("access line %s", buf.String())
+	}
+}
+
+// In the scaffold's order (request id, then recovery), the line recovery
+// logs for a panic names the request.
+func TestPanicLineCarriesTheRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), recovery.Recovery(logger.Logger)))
+	s.GET("/boom", func(*xhttp.Context) error { panic("handler bug") })
+	resp, _ := do(s, "GET", "/boom", "")
+	var line struct {
+		Msg       string
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err, buf.String())
+	}
+	if line.Msg != "panic recovered" || line.RequestID == "" || line.RequestID != resp.Header.Get(requestid.Header) {
+		t.Fatalf("panic line %s, reply id %q", buf.String(), resp.Header.Get(requestid.Header))
+	}
+}

@@ -2,8 +2,8 @@
 //
 //	server -mode gin|gox|grpc|goxgrpc -addr 127.0.0.1:18080 -log /tmp/access.log
 //
-// gox modes run the scaffolded default chain (recovery, request id, access
-// log to -log through zap, metrics, timeout; tracing off).
+// gox modes run the scaffolded default chain (request id, recovery, access
+// log to -log through zap, metrics, timeout, metadata; tracing off).
 package main
 
 import (
@@ -118,10 +118,10 @@ func run(mode, chain, addr, logPath string, logBuf int, work time.Duration) erro
 
 // chainOf returns the named chain; see the -chain flag.
 func chainOf(name string, logger *slog.Logger, m *prometheus.Metrics) ([]middleware.Middleware, error) {
-	all := bench.DefaultChain(logger, m) // recovery, request id, logging, metrics, timeout
+	all := bench.DefaultChain(logger, m) // request id, recovery, logging, metrics, timeout, metadata
 	chains := map[string][]middleware.Middleware{"default": all, "issue": all[:4], "none": nil,
 		"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]},
-		"requestidonly": {all[1]}, "metricsonly": {all[3]}}
+		"requestidonly": {all[0]}, "metricsonly": {all[3]}}
 	c, ok := chains[name]
 	if !ok {
 		return nil, fmt.Errorf("-chain %q is not one of default, issue, none, nolog, logonly, requestidonly, metricsonly", name)
