@@ -258,12 +258,8 @@ func TestMetricsSeeTheWrittenStatus(t *testing.T) {
 }
 
 func TestHandlerLogLinesCarryTheRequestID(t *testing.T) {
-	var buf bytes.Buffer
-	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), logging.Server(logger.Logger)))
+	logger, buf := jsonLog(t)
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), logging.Server(logger)))
 	s.GET("/work", func(c *xhttp.Context) error {
 		slog.New(logger.Handler()).InfoContext(c.Request.Context(), "doing work")
 		c.String(200, "done")
@@ -326,13 +322,9 @@ func (r *secondsRecorder) Observe(_, _, _ string, s float64) {
 // The access log and the latency histogram time a request with the same two
 // clock readings, so a dashboard and a log line never disagree about it.
 func TestLogAndMetricsAgreeOnLatency(t *testing.T) {
-	var buf bytes.Buffer
-	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logger, buf := jsonLog(t)
 	rec := &secondsRecorder{}
-	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(logging.Server(logger.Logger), metrics.Server(rec)))
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(logging.Server(logger), metrics.Server(rec)))
 	s.GET("/slow", func(c *xhttp.Context) error {
 		time.Sleep(20 * time.Millisecond)
 		c.String(200, "done")
@@ -384,19 +376,16 @@ func (r *inflightRecorder) Observe(_, op, code string, _ float64) {
 	r.observed = append(r.observed, op+" "+code)
 }
 
-// A handler that panics, behind the scaffold's order (recovery first): the
-// client gets a 500, the request is counted as a 500 and leaves the
-// in-flight gauge, and its access line says it failed.
+// A handler that panics, with recovery outermost (as the scaffold had it
+// before the request id moved first): the client gets a 500, the request is
+// counted as a 500 and leaves the in-flight gauge, and its access line says
+// it failed.
 func TestPanicIsCountedAndLogged(t *testing.T) {
-	var buf bytes.Buffer
-	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	logger, buf := jsonLog(t)
 	rec := &inflightRecorder{}
 	quiet := slog.New(slog.DiscardHandler)
 	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(
-		recovery.Recovery(quiet), requestid.Server(), logging.Server(logger.Logger), metrics.Server(rec)))
+		recovery.Recovery(quiet), requestid.Server(), logging.Server(logger), metrics.Server(rec)))
 	s.GET("/boom", func(*xhttp.Context) error { panic("handler bug") })
 	resp, _ := do(s, "GET", "/boom", "")
 	if resp.StatusCode != 500 {
@@ -421,12 +410,8 @@ func TestPanicIsCountedAndLogged(t *testing.T) {
 // In the scaffold's order (request id, then recovery), the line recovery
 // logs for a panic names the request.
 func TestPanicLineCarriesTheRequestID(t *testing.T) {
-	var buf bytes.Buffer
-	logger, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), recovery.Recovery(logger.Logger)))
+	logger, buf := jsonLog(t)
+	s, _ := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(requestid.Server(), recovery.Recovery(logger)))
 	s.GET("/boom", func(*xhttp.Context) error { panic("handler bug") })
 	resp, _ := do(s, "GET", "/boom", "")
 	var line struct {
@@ -439,4 +424,15 @@ func TestPanicLineCarriesTheRequestID(t *testing.T) {
 	if line.Msg != "panic recovered" || line.RequestID == "" || line.RequestID != resp.Header.Get(requestid.Header) {
 		t.Fatalf("panic line %s, reply id %q", buf.String(), resp.Header.Get(requestid.Header))
 	}
+}
+
+// jsonLog returns gox's JSON logger and the buffer it writes to.
+func jsonLog(t *testing.T) (*slog.Logger, *bytes.Buffer) {
+	t.Helper()
+	var buf bytes.Buffer
+	l, err := log.NewWriter(log.Config{Format: "json"}, true, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Logger, &buf
 }
