@@ -71,12 +71,35 @@ func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 
 // appendAccess appends a's line.
 func appendAccess(b []byte, a *Access, c *recordContext) []byte {
-	b = appendHead(b, a.Level, a.Time, a.Msg)
-	b = append(b, `","kind":"`...)
-	b = appendEscaped(b, a.Kind)
-	b = append(b, `","operation":"`...)
-	b = appendEscaped(b, a.Operation)
-	b = append(b, `","code":`...)
+	return appendAccessWith(b, a, c, nil)
+}
+
+// accessSegment is the part of an access line between the timestamp and the
+// code — `","msg":"request","kind":"http","operation":"GET /ping","code":` —
+// which repeats from one record to the next while one route is busy. The
+// batch writer keeps the last one, so it escapes the three strings once per
+// run of records instead of once per record.
+type accessSegment struct {
+	msg, kind, op string
+	b             []byte
+}
+
+// appendAccessWith is appendAccess reusing seg's segment when the record's
+// message, kind and operation are seg's, and keeping this record's in seg
+// otherwise. seg may be nil; it is not safe for concurrent use.
+func appendAccessWith(b []byte, a *Access, c *recordContext, seg *accessSegment) []byte {
+	b = appendHead(b, a.Level, a.Time, "")
+	switch {
+	case seg == nil:
+		b = appendSegment(b, a)
+	case seg.b != nil && a.Msg == seg.msg && a.Kind == seg.kind && a.Operation == seg.op:
+		b = append(b, seg.b...)
+	default:
+		n := len(b)
+		b = appendSegment(b, a)
+		seg.msg, seg.kind, seg.op = a.Msg, a.Kind, a.Operation
+		seg.b = append(seg.b[:0], b[n:]...)
+	}
 	b = strconv.AppendInt(b, int64(a.Code), 10)
 	b = append(b, `,"latency":`...)
 	b = appendSeconds(b, a.Latency)
@@ -88,4 +111,15 @@ func appendAccess(b []byte, a *Access, c *recordContext) []byte {
 		b = append(b, '"')
 	}
 	return c.appendTo(b)
+}
+
+// appendSegment appends a's accessSegment; appendHead left the message's
+// string open.
+func appendSegment(b []byte, a *Access) []byte {
+	b = appendEscaped(b, a.Msg)
+	b = append(b, `","kind":"`...)
+	b = appendEscaped(b, a.Kind)
+	b = append(b, `","operation":"`...)
+	b = appendEscaped(b, a.Operation)
+	return append(b, `","code":`...)
 }

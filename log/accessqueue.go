@@ -32,6 +32,7 @@ type accessQueue struct {
 	writeMu sync.Mutex
 	spare   []queuedAccess // the batch slice written last, reused
 	buf     []byte
+	seg     accessSegment // the last line's segment (see appendAccessWith)
 
 	first chan struct{} // a record arrived at an empty queue
 	full  chan struct{} // batchSize records are waiting
@@ -126,7 +127,7 @@ func (q *accessQueue) flush() {
 	if len(batch) > 0 {
 		b := q.buf[:0]
 		for i := range batch {
-			b = appendAccess(b, &batch[i].a, &batch[i].c)
+			b = appendAccessWith(b, &batch[i].a, &batch[i].c, &q.seg)
 		}
 		_, _ = q.out.Write(b) // as zap's core: a failed log write fails no request
 		if cap(b) <= 1<<20 {

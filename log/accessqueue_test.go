@@ -37,9 +37,14 @@ func asyncLogger(t *testing.T, w io.Writer) *Logger {
 }
 
 // Queued records come out byte for byte as the synchronous path writes them,
-// context attributes and trace ids included, in order.
+// context attributes and trace ids included, in order. The sequence repeats
+// records (the batch writer reuses the last line's message, kind and
+// operation) and changes each of the three alone (it must not).
 func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
 	ctx, recs := sampleAccess()
+	otherKind, otherMsg, otherOp := recs[0], recs[0], recs[0]
+	otherKind.Kind, otherMsg.Msg, otherOp.Operation = "grpc", "call", "GET /users"
+	recs = []Access{recs[0], recs[0], recs[1], recs[1], recs[0], otherKind, otherKind, otherMsg, recs[0], otherOp, recs[0]}
 	var sync bytes.Buffer
 	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &sync)
 	if err != nil {

@@ -104,3 +104,42 @@ func TestAppendEscapedMatchesZap(t *testing.T) {
 		}
 	}
 }
+
+// digits8 against a decimal odometer, for every value it takes.
+func TestDigits8Exhaustive(t *testing.T) {
+	var want [8]byte // digits, most significant first
+	for v := uint32(0); v < 1e8; v++ {
+		got := digits8(v)
+		for i := range 8 {
+			if byte(got>>(8*i)) != want[i] {
+				t.Fatalf("digits8(%d) = %#x, want digits %v", v, got, want)
+			}
+		}
+		for i := 7; i >= 0; i-- { // want++
+			if want[i]++; want[i] < 10 {
+				break
+			}
+			want[i] = 0
+		}
+	}
+}
+
+func TestAppendFractionTrimsZeros(t *testing.T) {
+	ns := []int{0, 1, 9, 10, 99, 100000000, 100000001, 120000000, 999999999, 500000000, 10000000, 1000}
+	for k := 1; k < 1000; k++ {
+		for p := 1; k*p < 1e9; p *= 10 {
+			ns = append(ns, k*p)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 10000 {
+		ns = append(ns, r.IntN(1e9))
+	}
+	for _, n := range ns {
+		want := strings.TrimRight(strings.TrimRight(strconv.FormatFloat(float64(n)/1e9, 'f', 9, 64), "0"), ".")
+		want = strings.TrimPrefix(want, "0")
+		if got := string(appendFraction([]byte("x"), n)); got != "x"+want {
+			t.Fatalf("appendFraction(%d) = %q, want %q", n, got, "x"+want)
+		}
+	}
+}

@@ -97,7 +97,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 			_ = grpc.SetHeader(ctx, t.reply)
 		}
 		reply, err := t.next(ctx, req)
-		t.end = time.Now()
+		// start plus the monotonic time since: one clock read, where
+		// time.Now takes two (wall and monotonic).
+		t.end = t.start.Add(time.Since(t.start))
 		return reply, err
 	})
 	gopts := []grpc.ServerOption{
