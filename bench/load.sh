@@ -15,7 +15,8 @@
 # servers restart with fresh log files every RESTART pairs, so no run pays
 # for a log rotation. Reported per scenario: the median req/s of each side,
 # the ratio of those medians, and the median of the paired ratios with its
-# interquartile range (the figure to read).
+# interquartile range (the figure to read), and their mean with its standard
+# error (how far the figure may be from what more pairs would give: ±2 SE).
 #   bash bench/load.sh [SECONDS=2] [PAIRS=15]
 # Env: RESTART=4 (pairs between restarts); ONLY=REGEX runs the scenarios whose
 # name matches (e.g. ONLY='ping, issue'); CONNS=50 connections (wrk) or
@@ -72,17 +73,18 @@ run() { # run NAME BASE_MODE GOX_MODE KIND [PATH [LUA]]
   stop_all
   local bm gm
   bm=$(quantile 0.5 <"$OUT/$id.base"); gm=$(quantile 0.5 <"$OUT/$id.gox")
-  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% | %.1f%% | %.1f–%.1f%% |\n' "$name" "$base" "$bm" "$gm" \
+  printf '| %s | %s: %.0f | gox: %.0f | %.1f%% | %.1f%% | %.1f–%.1f%% | %s |\n' "$name" "$base" "$bm" "$gm" \
     "$(awk -v g="$gm" -v b="$bm" 'BEGIN {print 100*g/b}')" \
-    "$(quantile 0.5 <"$OUT/$id.ratio")" "$(quantile 0.25 <"$OUT/$id.ratio")" "$(quantile 0.75 <"$OUT/$id.ratio")"
+    "$(quantile 0.5 <"$OUT/$id.ratio")" "$(quantile 0.25 <"$OUT/$id.ratio")" "$(quantile 0.75 <"$OUT/$id.ratio")" \
+    "$(awk '{s += $1; ss += $1*$1} END {m = s/NR; v = NR > 1 ? (ss - NR*m*m)/(NR-1) : 0; printf "%.1f ± %.1f%%", m, sqrt(v > 0 ? v : 0)/sqrt(NR)}' "$OUT/$id.ratio")"
   # the pairs themselves, for the record
   paste -d' ' "$OUT/$id.base" "$OUT/$id.gox" | awk -v n="$name" 'NR==1 {printf "- %s:", n} {printf " %.0f/%.0f", $1, $2} END {print ""}' >>"$OUT/pairs"
 }
 
 echo "Load: $CONNS connections, $PAIRS pairs of ${D}s runs."
 echo
-echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios | their IQR |"
-echo "|---|---|---|---|---|---|"
+echo "| scenario | baseline req/s (median) | gox req/s (median) | ratio of medians | median of paired ratios | their IQR | their mean ± standard error |"
+echo "|---|---|---|---|---|---|---|"
 run "GET /ping, issue chain" gin gox:issue http /ping
 run "GET /ping, scaffold chain" gin gox http /ping
 run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
