@@ -7,8 +7,10 @@ package transport
 import (
 	"context"
 	"maps"
+	"net/textproto"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -84,6 +86,52 @@ func SetValues(h Header, key string, vs []string) {
 	for _, v := range vs[1:] {
 		h.Add(key, v)
 	}
+}
+
+// Key is a header name prepared once for the lookups a middleware makes on
+// every request. HTTP headers store names in canonical form (X-Request-Id),
+// gRPC metadata in lower case (x-request-id); converting a name on each call
+// costs HTTP a scan of it and gRPC an allocation. A Header implementing
+// KeyHeader takes the form it stores from the Key instead.
+//
+//	var requestID = transport.NewKey("X-Request-Id")
+//	id := transport.GetKey(tr.RequestHeader(), requestID)
+type Key struct{ canonical, lower string }
+
+// NewKey prepares name.
+func NewKey(name string) Key {
+	return Key{canonical: textproto.CanonicalMIMEHeaderKey(name), lower: strings.ToLower(name)}
+}
+
+// Canonical returns the name in canonical MIME form, as HTTP stores it.
+func (k Key) Canonical() string { return k.canonical }
+
+// Lower returns the name in lower case, as gRPC metadata stores it.
+func (k Key) Lower() string { return k.lower }
+
+// KeyHeader is implemented by Headers that look a prepared Key up directly.
+type KeyHeader interface {
+	// GetKey is Get(k's name).
+	GetKey(k Key) string
+	// SetKey is SetValues(k's name, vs): the caller hands vs over.
+	SetKey(k Key, vs []string)
+}
+
+// GetKey returns the first value of k in h, or "".
+func GetKey(h Header, k Key) string {
+	if kh, ok := h.(KeyHeader); ok {
+		return kh.GetKey(k)
+	}
+	return h.Get(k.canonical)
+}
+
+// SetKey sets k to vs on h as SetValues does; vs must not be empty.
+func SetKey(h Header, k Key, vs []string) {
+	if kh, ok := h.(KeyHeader); ok {
+		kh.SetKey(k, vs)
+		return
+	}
+	SetValues(h, k.canonical, vs)
 }
 
 // HeaderMap is implemented by Headers backed by a map of values (HTTP

@@ -52,3 +52,23 @@ func TestEndTime(t *testing.T) {
 		}
 	}
 }
+
+// A Key knows both stored forms of its name; GetKey and SetKey reach a
+// Header that does not take Keys through its canonical name.
+func TestKey(t *testing.T) {
+	k := transport.NewKey("x-request-ID")
+	if k.Canonical() != "X-Request-Id" || k.Lower() != "x-request-id" {
+		t.Fatalf("NewKey: canonical %q, lower %q", k.Canonical(), k.Lower())
+	}
+	plain := struct{ transport.Header }{goxtest.Header(http.Header{"X-Request-Id": {"in"}})} // hides KeyHeader, SetValues
+	if got := transport.GetKey(plain, k); got != "in" {
+		t.Errorf("GetKey on a plain Header: %q", got)
+	}
+	transport.SetKey(plain, k, []string{"out", "more"})
+	if got := plain.Values("X-Request-Id"); !slices.Equal(got, []string{"out", "more"}) {
+		t.Errorf("SetKey on a plain Header: %v", got)
+	}
+	if got := transport.GetKey(plain, transport.NewKey("X-Absent")); got != "" {
+		t.Errorf("GetKey of an absent key: %q", got)
+	}
+}

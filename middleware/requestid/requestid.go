@@ -16,9 +16,11 @@ import (
 	"github.com/goxkit/gox/transport"
 )
 
-// Header is the header that carries the id, in canonical form so that
-// lookups skip canonicalization.
+// Header is the header that carries the id.
 const Header = "X-Request-Id"
+
+// key is Header prepared for the transports' header maps.
+var key = transport.NewKey(Header)
 
 // attrKey is the log attribute, and the only place the id is stored.
 const attrKey = "request_id"
@@ -54,13 +56,13 @@ func Server() middleware.Middleware {
 			// One allocation holds the context node, the id and the reply
 			// header's value.
 			n := &node{}
-			id := tr.RequestHeader().Get(Header)
+			id := transport.GetKey(tr.RequestHeader(), key)
 			if id == "" || len(id) > maxLen {
 				fill(&n.id)
 				id = unsafe.String(&n.id[0], len(n.id)) // n.id is never written again
 			}
 			n.hv[0] = id
-			transport.SetValues(tr.ReplyHeader(), Header, n.hv[:])
+			transport.SetKey(tr.ReplyHeader(), key, n.hv[:])
 			n.Init(ctx, slog.String(attrKey, id))
 			return next(n, req)
 		}
@@ -73,7 +75,7 @@ func Client() middleware.Middleware {
 		return func(ctx context.Context, req any) (any, error) {
 			if tr, ok := transport.FromClientContext(ctx); ok {
 				if id := FromContext(ctx); id != "" {
-					tr.RequestHeader().Set(Header, id)
+					transport.SetKey(tr.RequestHeader(), key, []string{id})
 				}
 			}
 			return next(ctx, req)

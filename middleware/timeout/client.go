@@ -20,6 +20,8 @@ import (
 // 997 ms when it made the call that timed out". Only logged, never trusted.
 const BudgetHeader = "X-Gox-Budget"
 
+var budgetKey = transport.NewKey(BudgetHeader)
+
 // maxBudgetLen bounds the header a caller may send on.
 const maxBudgetLen = 512
 
@@ -66,7 +68,7 @@ func Client(d time.Duration, opts ...ClientOption) middleware.Middleware {
 				defer cancel()
 			}
 			path := hopBudget(ctx, o.service, start)
-			tr.RequestHeader().Set(BudgetHeader, path)
+			transport.SetKey(tr.RequestHeader(), budgetKey, []string{path})
 			reply, err := next(ctx, req)
 			if err != nil && deadlineError(ctx, err) {
 				logger := o.logger
@@ -92,7 +94,7 @@ func hopBudget(ctx context.Context, service string, now time.Time) string {
 	var b strings.Builder
 	arrived := now
 	if tr, ok := transport.FromServerContext(ctx); ok {
-		if in := tr.RequestHeader().Get(BudgetHeader); in != "" && len(in) <= maxBudgetLen {
+		if in := transport.GetKey(tr.RequestHeader(), budgetKey); in != "" && len(in) <= maxBudgetLen {
 			b.WriteString(in)
 			b.WriteByte(',')
 		}

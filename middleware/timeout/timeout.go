@@ -18,6 +18,8 @@ import (
 // server applies it when it is sooner than its own bound.
 const HeaderTimeout = "X-Gox-Timeout"
 
+var timeoutKey = transport.NewKey(HeaderTimeout)
+
 // Timeout gives each request at most d, counted from when the request arrived
 // (transport.StartTime) on a server, from the call on a client. A deadline
 // already on the context (sent by the caller over gRPC, say) is kept when it
@@ -36,7 +38,7 @@ func Timeout(d time.Duration) middleware.Middleware {
 				deadline = start.Add(d)
 				if tr.Kind() == transport.KindHTTP {
 					// the gox HTTP client sends the caller's remaining time
-					if v := tr.RequestHeader().Get(HeaderTimeout); v != "" {
+					if v := transport.GetKey(tr.RequestHeader(), timeoutKey); v != "" {
 						if cd, err := time.ParseDuration(v); err == nil && cd > 0 && cd < d {
 							deadline = start.Add(cd)
 						}

@@ -27,8 +27,19 @@ func (h headerCarrier) Add(key, value string) { metadata.MD(h).Append(key, value
 
 // SetValues implements transport.HeaderValuesSetter.
 func (h headerCarrier) SetValues(key string, vs []string) { metadata.MD(h).Set(key, vs...) }
-func (h headerCarrier) Values(key string) []string        { return metadata.MD(h).Get(key) }
-func (h headerCarrier) Keys() []string                    { return slices.Collect(maps.Keys(h)) }
+
+// GetKey implements transport.KeyHeader: metadata keys are lower case.
+func (h headerCarrier) GetKey(k transport.Key) string {
+	if v := h[k.Lower()]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// SetKey implements transport.KeyHeader.
+func (h headerCarrier) SetKey(k transport.Key, vs []string) { h[k.Lower()] = vs }
+func (h headerCarrier) Values(key string) []string          { return metadata.MD(h).Get(key) }
+func (h headerCarrier) Keys() []string                      { return slices.Collect(maps.Keys(h)) }
 
 // Map implements transport.HeaderMap.
 func (h headerCarrier) Map() map[string][]string { return h }
@@ -98,6 +109,20 @@ func (h incoming) Get(key string) string {
 	}
 	return ""
 }
+
+// GetKey implements transport.KeyHeader.
+func (h incoming) GetKey(k transport.Key) string {
+	if h.t.request != nil {
+		return headerCarrier(h.t.request).GetKey(k)
+	}
+	if v := metadata.ValueFromIncomingContext(h.t.in, k.Lower()); len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// SetKey implements transport.KeyHeader.
+func (h incoming) SetKey(k transport.Key, vs []string) { h.md().SetKey(k, vs) }
 
 func (h incoming) md() headerCarrier {
 	if h.t.request == nil {

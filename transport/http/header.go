@@ -54,6 +54,18 @@ func (h headerCarrier) SetValues(key string, vs []string) {
 	}
 	h[key] = vs
 }
+
+// GetKey implements transport.KeyHeader: HTTP keys are canonical.
+func (h headerCarrier) GetKey(k transport.Key) string {
+	if v := h[k.Canonical()]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// SetKey implements transport.KeyHeader.
+func (h headerCarrier) SetKey(k transport.Key, vs []string) { h[k.Canonical()] = vs }
+
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/textproto"
 	"testing"
+
+	"github.com/goxkit/gox/transport"
 )
 
 func TestCanonicalMatchesTextproto(t *testing.T) {
@@ -29,5 +31,25 @@ func TestSetValuesKeepsTheSlice(t *testing.T) {
 		if len(got) != 1 || got[0] != "id-1" || &got[0] != &vs[0] {
 			t.Errorf("SetValues(%q): header %v", k, http.Header(h))
 		}
+	}
+}
+
+// The HTTP carrier stores a Key under its canonical name and finds what
+// net/http canonicalized on the way in, keeping the caller's slice.
+func TestHeaderKeys(t *testing.T) {
+	k := transport.NewKey("x-request-id")
+	in := http.Header{}
+	in.Set("x-request-id", "from-client") // net/http canonicalizes incoming names
+	if got := transport.GetKey(headerCarrier(in), k); got != "from-client" {
+		t.Errorf("GetKey: %q", got)
+	}
+	if got := transport.GetKey(headerCarrier(http.Header{}), k); got != "" {
+		t.Errorf("GetKey of an absent key: %q", got)
+	}
+	out := http.Header{}
+	vs := []string{"id-1"}
+	transport.SetKey(headerCarrier(out), k, vs)
+	if got := out["X-Request-Id"]; len(got) != 1 || &got[0] != &vs[0] || out.Get("x-request-id") != "id-1" {
+		t.Errorf("SetKey: header %v", out)
 	}
 }
