@@ -38,8 +38,9 @@ func (h headerCarrier) GetKey(k transport.Key) string {
 
 // SetKey implements transport.KeyHeader.
 func (h headerCarrier) SetKey(k transport.Key, vs []string) { h[k.Lower()] = vs }
-func (h headerCarrier) Values(key string) []string          { return metadata.MD(h).Get(key) }
-func (h headerCarrier) Keys() []string                      { return slices.Collect(maps.Keys(h)) }
+
+func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
+func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
 // Map implements transport.HeaderMap.
 func (h headerCarrier) Map() map[string][]string { return h }
