@@ -36,6 +36,11 @@ func LogAccess(ctx context.Context, h slog.Handler, a *Access) {
 	} else if !h.Enabled(ctx, a.Level) {
 		return
 	}
+	logAccessRecord(ctx, h, a)
+}
+
+// logAccessRecord writes a to h as a slog record.
+func logAccessRecord(ctx context.Context, h slog.Handler, a *Access) {
 	r := slog.NewRecord(a.Time, a.Level, a.Msg, 0)
 	r.AddAttrs(
 		slog.String("kind", a.Kind),
@@ -55,12 +60,12 @@ func (f *fastJSON) writeAccess(ctx context.Context, a *Access) bool {
 	if a.Time.IsZero() {
 		return false
 	}
+	if f.q != nil && f.q.add(a, ctx) {
+		return true
+	}
 	c, ok := contextOf(ctx)
 	if !ok {
 		return false
-	}
-	if f.q != nil && f.q.add(a, c) {
-		return true
 	}
 	bp := bufPool.Get().(*[]byte)
 	b := appendAccess((*bp)[:0], a, &c)

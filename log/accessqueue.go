@@ -1,6 +1,7 @@
 package log
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 // made earlier.
 type accessQueue struct {
 	out      zapcore.WriteSyncer
+	slow     func(context.Context, *Access) // writes a record the fast encoder cannot
 	maxDelay time.Duration
 
 	mu      sync.Mutex
@@ -40,10 +42,14 @@ type accessQueue struct {
 	done  chan struct{}
 }
 
-// queuedAccess is a record and what it took from its request's context.
+// queuedAccess is a record and its request's context. The writer reads the
+// context's attributes and span: a context's values are immutable and safe to
+// read from any goroutine, so reading them after the request has ended gives
+// what reading them at once would have, and the request does not wait for
+// the walk up its context that finding no span takes.
 type queuedAccess struct {
-	a Access
-	c recordContext
+	a   Access
+	ctx context.Context
 }
 
 const (
@@ -52,8 +58,8 @@ const (
 	maxPending  = 8 << 10                // a producer finding this many writes them itself
 )
 
-func newAccessQueue(out zapcore.WriteSyncer, delay time.Duration) *accessQueue {
-	q := &accessQueue{out: out, maxDelay: delay,
+func newAccessQueue(out zapcore.WriteSyncer, slow func(context.Context, *Access), delay time.Duration) *accessQueue {
+	q := &accessQueue{out: out, slow: slow, maxDelay: delay,
 		pending: make([]queuedAccess, 0, batchSize), spare: make([]queuedAccess, 0, batchSize),
 		first: make(chan struct{}, 1), full: make(chan struct{}, 1),
 		stop: make(chan struct{}), done: make(chan struct{})}
@@ -62,13 +68,13 @@ func newAccessQueue(out zapcore.WriteSyncer, delay time.Duration) *accessQueue {
 }
 
 // add queues a record; false once the queue is closed (the caller writes it).
-func (q *accessQueue) add(a *Access, c recordContext) bool {
+func (q *accessQueue) add(a *Access, ctx context.Context) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return false
 	}
-	q.pending = append(q.pending, queuedAccess{*a, c})
+	q.pending = append(q.pending, queuedAccess{*a, ctx})
 	n := len(q.pending)
 	q.mu.Unlock()
 	switch n {
@@ -127,20 +133,36 @@ func (q *accessQueue) flush() {
 	if len(batch) > 0 {
 		b := q.buf[:0]
 		for i := range batch {
-			b = appendAccessWith(b, &batch[i].a, &batch[i].c, &q.seg)
+			c, ok := contextOf(batch[i].ctx)
+			if !ok {
+				// An attribute the fast encoder does not write: the
+				// lines so far go out first, then this one through zap.
+				b = q.write(b)
+				q.slow(batch[i].ctx, &batch[i].a)
+				continue
+			}
+			b = appendAccessWith(b, &batch[i].a, &c, &q.seg)
 		}
-		_, _ = q.out.Write(b) // as zap's core: a failed log write fails no request
+		b = q.write(b)
 		if cap(b) <= 1<<20 {
 			q.buf = b
 		} else {
 			q.buf = nil
 		}
-		clear(batch) // drop the contexts' attributes
+		clear(batch) // drop the contexts
 	}
 	if cap(batch) > maxPending {
 		batch = make([]queuedAccess, 0, batchSize)
 	}
 	q.spare = batch[:0]
+}
+
+// write writes b unless it is empty and returns it emptied.
+func (q *accessQueue) write(b []byte) []byte {
+	if len(b) > 0 {
+		_, _ = q.out.Write(b) // as zap's core: a failed log write fails no request
+	}
+	return b[:0]
 }
 
 // Sync writes what is queued; it does not sync out.

@@ -3,16 +3,23 @@ package log
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync/atomic"
 )
 
 type attrsKey struct{}
 
 // attrsCtx carries the attributes; one allocation holds the context node and,
-// for the common single attribute (the request id), their storage.
+// for the common single attribute (the request id), their storage. The
+// attributes inherited from the parent are looked up when first read, not
+// when the node is made: a request's access record is written by the batch
+// writer, so a request whose handler logs nothing itself never walks its
+// context for them.
 type attrsCtx struct {
 	context.Context
-	attrs  []slog.Attr
+	own    []slog.Attr
 	inline [1]slog.Attr
+	all    atomic.Pointer[[]slog.Attr] // the parent's attributes and own, once read
 }
 
 func (c *attrsCtx) Value(key any) any {
@@ -31,14 +38,30 @@ func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 }
 
 func (c *attrsCtx) init(ctx context.Context, attrs []slog.Attr) {
-	old := Attrs(ctx)
 	c.Context = ctx
-	if n := len(old) + len(attrs); n <= len(c.inline) {
-		c.attrs = c.inline[:0:n]
+	if len(attrs) <= len(c.inline) {
+		c.own = c.inline[:len(attrs):len(attrs)]
+		copy(c.own, attrs)
 	} else {
-		c.attrs = make([]slog.Attr, 0, n)
+		c.own = slices.Clone(attrs)
 	}
-	c.attrs = append(append(c.attrs, old...), attrs...)
+}
+
+// attrs returns the parent's attributes followed by c's own. The first call
+// finds the parent's and keeps the result; calls racing with it compute the
+// same slice.
+func (c *attrsCtx) attrs() []slog.Attr {
+	if p := c.all.Load(); p != nil {
+		return *p
+	}
+	p := &c.own // immutable after init
+	if up := Attrs(c.Context); len(up) > 0 {
+		all := make([]slog.Attr, 0, len(up)+len(c.own))
+		all = append(append(all, up...), c.own...)
+		p = &all
+	}
+	c.all.Store(p)
+	return *p
 }
 
 // Node is the context node WithAttrs makes, for a package that allocates it
@@ -55,7 +78,7 @@ func (n *Node) Init(ctx context.Context, attrs ...slog.Attr) { n.init(ctx, attrs
 // Attrs returns the attributes stored in ctx by WithAttrs.
 func Attrs(ctx context.Context) []slog.Attr {
 	if c, ok := ctx.Value(attrsKey{}).(*attrsCtx); ok {
-		return c.attrs
+		return c.attrs()
 	}
 	return nil
 }

@@ -62,13 +62,14 @@ func contextOf(ctx context.Context) (recordContext, bool) {
 	if ctx == nil {
 		return recordContext{}, true
 	}
-	c := recordContext{attrs: Attrs(ctx), span: trace.SpanContextFromContext(ctx)}
+	c := recordContext{attrs: Attrs(ctx)}
 	for _, a := range c.attrs {
 		switch a.Value.Kind() {
 		case slog.KindGroup, slog.KindAny, slog.KindLogValuer:
 			return c, false
 		}
 	}
+	c.span = trace.SpanContextFromContext(ctx)
 	return c, true
 }
 

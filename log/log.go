@@ -10,6 +10,7 @@
 package log
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,7 +119,7 @@ func NewWriter(c Config, production bool, w io.Writer) (*Logger, error) {
 	if isJSON(c.Format, production) {
 		h.fast = &fastJSON{out: ws}
 		if c.AsyncAccess {
-			q := newAccessQueue(ws, accessDelay)
+			q := newAccessQueue(ws, func(ctx context.Context, a *Access) { logAccessRecord(ctx, h, a) }, accessDelay)
 			h.fast.q = q
 			closer = closers{q, closer} // the queue's last batch goes out before the file closes
 			syncOut = func() error { q.Sync(); return ws.Sync() }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,5 +199,38 @@ func TestNodeEmbedded(t *testing.T) {
 	}
 	if got := log.Attrs(parent); len(got) != 1 {
 		t.Fatalf("the parent changed: %v", got)
+	}
+}
+
+// A node's inherited attributes are found when first read; goroutines
+// reading a new node at once all get the parent's followed by its own, and
+// a caller appending to what it got changes no other reader's slice.
+func TestAttrsReadConcurrently(t *testing.T) {
+	grand := log.WithAttrs(context.Background(), slog.String("a", "1"))
+	parent := log.WithAttrs(grand, slog.String("b", "2"), slog.String("c", "3"))
+	for range 50 {
+		child := log.WithAttrs(parent, slog.String("d", "4"))
+		var wg sync.WaitGroup
+		got := make([]string, 8)
+		for i := range got {
+			wg.Go(func() {
+				attrs := log.Attrs(child)
+				_ = append(attrs, slog.String("x", "mine"))
+				var s strings.Builder
+				for _, a := range attrs {
+					s.WriteString(a.Key + "=" + a.Value.String() + " ")
+				}
+				got[i] = s.String()
+			})
+		}
+		wg.Wait()
+		for i, s := range got {
+			if s != "a=1 b=2 c=3 d=4 " {
+				t.Fatalf("reader %d: %q", i, s)
+			}
+		}
+		if n := len(log.Attrs(parent)); n != 3 {
+			t.Fatalf("the parent has %d attributes", n)
+		}
 	}
 }
