@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/listen"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -192,7 +193,7 @@ type serverState struct {
 }
 
 func (s *Server) newState(ctx context.Context, method string) *serverState {
-	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), in: ctx, start: time.Now()}}
+	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), in: ctx, start: clock.Now()}}
 	st.ServerContext = transport.ServerContext{Context: ctx, Transporter: &st.t}
 	return st
 }

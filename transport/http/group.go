@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -72,7 +73,7 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 	})
 	return func(gc *gin.Context) {
 		// One allocation holds the transport and the context node carrying it.
-		st := &serverState{t: Transport{ctx: Context{Context: gc}, srv: s, operation: op, start: time.Now()}}
+		st := &serverState{t: Transport{ctx: Context{Context: gc}, srv: s, operation: op, start: clock.Now()}}
 		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
 		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)
