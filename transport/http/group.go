@@ -6,6 +6,7 @@ import (
 	"path"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -75,6 +76,12 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		// One allocation holds the transport and the context node carrying it.
 		st := &serverState{t: Transport{ctx: Context{Context: gc}, srv: s, operation: op, start: clock.Now()}}
 		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
+		// The Date header: the second the request arrived, from a string
+		// made once a second, so that net/http does not read the clock and
+		// format the date for every response. A handler may replace it, or
+		// set it to nil to send none.
+		st.date[0] = httpDate(st.t.start)
+		gc.Writer.Header()["Date"] = st.date[:]
 		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)
 		}
@@ -102,7 +109,29 @@ func ownsContext(h HandlerFunc) bool {
 
 type serverState struct {
 	transport.ServerContext
-	t Transport
+	t    Transport
+	date [1]string // the Date header's value slice, the response's own
+}
+
+// dateStamp is the Date header of one second.
+type dateStamp struct {
+	sec   int64
+	value string
+}
+
+var lastDate atomic.Pointer[dateStamp]
+
+// httpDate returns t as a Date header value (http.TimeFormat, second
+// resolution), formatting it only when t is in another second than the last
+// call's.
+func httpDate(t time.Time) string {
+	sec := t.Unix()
+	if d := lastDate.Load(); d != nil && d.sec == sec {
+		return d.value
+	}
+	d := &dateStamp{sec: sec, value: t.UTC().Format(http.TimeFormat)}
+	lastDate.Store(d)
+	return d.value
 }
 
 // renderError writes err unless the handler already wrote a response.

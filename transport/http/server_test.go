@@ -436,3 +436,55 @@ func jsonLog(t *testing.T) (*slog.Logger, *bytes.Buffer) {
 	}
 	return l.Logger, &buf
 }
+
+// Every routed response carries a Date (RFC 9110 requires one) in
+// http.TimeFormat, made by gox from a per-second string rather than by
+// net/http per response; a handler can still set its own or send none.
+func TestDateHeader(t *testing.T) {
+	c := xhttp.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	s, err := xhttp.NewServer(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fixed = "Mon, 02 Jan 2006 15:04:05 GMT"
+	s.GET("/own", func(c *xhttp.Context) error {
+		c.Header("Date", fixed)
+		c.String(200, "own")
+		return nil
+	})
+	s.GET("/none", func(c *xhttp.Context) error {
+		c.Writer.Header()["Date"] = nil // net/http's way to send no Date
+		c.String(200, "none")
+		return nil
+	})
+	s.GET("/fails", func(*xhttp.Context) error { return errUserNotFound })
+	base := start(t, s)
+	get := func(path string) http.Header {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp.Header
+	}
+	for _, path := range []string{"/ping", "/fails", "/no-such-route"} {
+		before := time.Now().Truncate(time.Second)
+		h := get(path)
+		got, err := http.ParseTime(h.Get("Date"))
+		if err != nil || len(h.Values("Date")) != 1 || h.Get("Date") != got.UTC().Format(http.TimeFormat) {
+			t.Fatalf("%s: Date %q (%v)", path, h.Values("Date"), err)
+		}
+		if after := time.Now(); got.Before(before) || got.After(after) {
+			t.Fatalf("%s: Date %v outside [%v, %v]", path, got, before, after)
+		}
+	}
+	if h := get("/own"); h.Get("Date") != fixed || len(h.Values("Date")) != 1 {
+		t.Fatalf("a handler's own Date: %q", h.Values("Date"))
+	}
+	if h := get("/none"); len(h.Values("Date")) != 0 {
+		t.Fatalf("a handler's nil Date: %q", h.Values("Date"))
+	}
+}
