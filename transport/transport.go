@@ -221,10 +221,12 @@ type ServerContext struct {
 	Transporter Transporter
 }
 
-// Value answers the server Transporter key and defers everything else to the parent.
+// Value answers the server Transporter key (with c itself, so that
+// FromServerContext asserts a concrete type rather than an interface) and
+// defers everything else to the parent.
 func (c *ServerContext) Value(key any) any {
 	if _, ok := key.(serverKey); ok {
-		return c.Transporter
+		return c
 	}
 	return c.Context.Value(key)
 }
@@ -265,8 +267,14 @@ func EndTime(tr Transporter) time.Time {
 
 // FromServerContext returns the server side Transporter of ctx.
 func FromServerContext(ctx context.Context) (Transporter, bool) {
-	tr, ok := ctx.Value(serverKey{}).(Transporter)
-	return tr, ok
+	sc, ok := ctx.(*ServerContext)
+	if !ok {
+		sc, ok = ctx.Value(serverKey{}).(*ServerContext)
+	}
+	if !ok || sc.Transporter == nil {
+		return nil, false
+	}
+	return sc.Transporter, true
 }
 
 // NewClientContext returns ctx carrying the client side Transporter.
