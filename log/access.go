@@ -27,10 +27,14 @@ type Access struct {
 // that slog record.
 func LogAccess(ctx context.Context, h slog.Handler, a *Access) {
 	if zh, ok := h.(*zapHandler); ok {
-		if !zh.core.Enabled(zapLevel(a.Level)) {
-			return
-		}
-		if zh.fast != nil && zh.fast.writeAccess(ctx, a) {
+		if f := zh.fast; f != nil {
+			if !f.level.Enabled(zapLevel(a.Level)) { // the core's level, without its two calls
+				return
+			}
+			if f.writeAccess(ctx, a) {
+				return
+			}
+		} else if !zh.core.Enabled(zapLevel(a.Level)) {
 			return
 		}
 	} else if !h.Enabled(ctx, a.Level) {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/otel/trace"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -19,8 +20,9 @@ import (
 // writes (a test holds the two equal). Access records are such records, and
 // this path costs a third of zap's generic one. Anything else goes to zap.
 type fastJSON struct {
-	out zapcore.WriteSyncer
-	q   *accessQueue // set when access records are written in batches
+	out   zapcore.WriteSyncer
+	level zap.AtomicLevel // the core's
+	q     *accessQueue    // set when access records are written in batches
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}

@@ -132,3 +132,26 @@ func TestLogAccessBelowTheLevel(t *testing.T) {
 		t.Fatal("error record not written at warn")
 	}
 }
+
+// The access path follows the logger's level as it changes.
+func TestLogAccessFollowsSetLevel(t *testing.T) {
+	var out bytes.Buffer
+	l, err := NewWriter(Config{Level: "info", Format: "json"}, true, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Access{Time: time.Now(), Level: slog.LevelInfo, Msg: "request", Operation: "GET /x"}
+	for _, step := range []struct {
+		level string
+		shown bool
+	}{{"error", false}, {"info", true}, {"warn", false}, {"debug", true}} {
+		if err := l.SetLevel(step.level); err != nil {
+			t.Fatal(err)
+		}
+		out.Reset()
+		LogAccess(context.Background(), l.Handler(), &a)
+		if shown := out.Len() > 0; shown != step.shown {
+			t.Fatalf("level %s: info record written %v, want %v", step.level, shown, step.shown)
+		}
+	}
+}

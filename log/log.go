@@ -117,7 +117,7 @@ func NewWriter(c Config, production bool, w io.Writer) (*Logger, error) {
 	h := &zapHandler{core: core, caller: true}
 	syncOut := ws.Sync
 	if isJSON(c.Format, production) {
-		h.fast = &fastJSON{out: ws}
+		h.fast = &fastJSON{out: ws, level: atom}
 		if c.AsyncAccess {
 			q := newAccessQueue(ws, func(ctx context.Context, a *Access) { logAccessRecord(ctx, h, a) }, accessDelay)
 			h.fast.q = q
