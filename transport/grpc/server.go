@@ -202,6 +202,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 	st := s.newState(ctx, info.FullMethod)
 	st.t.next = middleware.Handler(handler)
 	reply, err := s.chain(&st.ServerContext, req)
+	st.t.releaseReply()
 	if err != nil {
 		return nil, ToStatus(err, s.production).Err()
 	}
@@ -213,7 +214,9 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	st.t.next = func(ctx context.Context, _ any) (any, error) {
 		return nil, handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
 	}
-	if _, err := s.chain(&st.ServerContext, nil); err != nil {
+	_, err := s.chain(&st.ServerContext, nil)
+	st.t.releaseReply()
+	if err != nil {
 		return ToStatus(err, s.production).Err()
 	}
 	return nil

@@ -3,6 +3,7 @@ package grpc_test
 import (
 	"context"
 	stderrors "errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -413,5 +414,90 @@ func TestEndIsTheHandlersReturn(t *testing.T) {
 	defer f.ops.mu.Unlock()
 	if len(f.ops.took) != 1 || f.ops.took[0] < 20*time.Millisecond {
 		t.Fatalf("calls took %v by the transport's clock; the handler slept 20ms", f.ops.took)
+	}
+}
+
+// Reply metadata maps are reused between calls: each call's client gets its
+// own reply headers and none of another call's, unary and streaming, with
+// many calls at once.
+func TestReplyHeadersAreEachCallsOwn(t *testing.T) {
+	tag := func(next middleware.Handler) middleware.Handler {
+		return func(ctx context.Context, req any) (any, error) {
+			tr, _ := transport.FromServerContext(ctx)
+			n := tr.RequestHeader().Get("x-tag")
+			tr.ReplyHeader().Set("x-tag", n)
+			tr.ReplyHeader().Set("x-only-"+n, "1")
+			return next(ctx, req)
+		}
+	}
+	c := xgrpc.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(requestid.Server(), tag))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterTestServiceServer(srv, &service{})
+	if _, err := srv.Endpoint(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Start(context.Background()) }()
+	defer srv.Stop(context.Background())
+	conn, err := xgrpc.Dial(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := testpb.NewTestServiceClient(conn)
+	check := func(n string, hdr metadata.MD) error {
+		want := map[string]string{"x-tag": n, "x-only-" + n: "1", "x-request-id": "id-" + n}
+		for k, v := range want {
+			if got := hdr.Get(k); len(got) != 1 || got[0] != v {
+				return fmt.Errorf("call %s: %s = %v, want %s", n, k, got, v)
+			}
+		}
+		for k := range hdr {
+			if strings.HasPrefix(k, "x-only-") && k != "x-only-"+n {
+				return fmt.Errorf("call %s got another call's header %s", n, k)
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 400)
+	for g := range 16 {
+		wg.Go(func() {
+			for i := range 25 {
+				n := fmt.Sprint(g*100 + i)
+				ctx := metadata.AppendToOutgoingContext(context.Background(), "x-tag", n, "x-request-id", "id-"+n)
+				var hdr metadata.MD
+				if i%5 == 0 {
+					st, err := client.StreamingOutputCall(ctx, &testpb.StreamingOutputCallRequest{Payload: payload("s")})
+					if err == nil {
+						hdr, err = st.Header()
+						for err == nil {
+							_, err = st.Recv()
+						}
+						if err == io.EOF {
+							err = nil
+						}
+					}
+					if err != nil {
+						errs <- err
+						continue
+					}
+				} else if _, err := client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("hi")}, grpc.Header(&hdr)); err != nil {
+					errs <- err
+					continue
+				}
+				if err := check(n, hdr); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
