@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -37,6 +38,27 @@ func asyncLogger(t *testing.T, w io.Writer) *Logger {
 	return l
 }
 
+// logBoth logs each (context, record) pair to a synchronous and an
+// asynchronous logger and returns what each wrote, the async one closed.
+func logBoth(t *testing.T, ctxs []context.Context, recs []Access) (async, sync string) {
+	t.Helper()
+	var syncOut bytes.Buffer
+	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &syncOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var asyncOut goxtest.LogBuffer
+	al := asyncLogger(t, &asyncOut)
+	for i := range recs {
+		LogAccess(ctxs[i], sl.Handler(), &recs[i])
+		LogAccess(ctxs[i], al.Handler(), &recs[i])
+	}
+	if err := al.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return asyncOut.String(), syncOut.String()
+}
+
 // Queued records come out byte for byte as the synchronous path writes them,
 // context attributes and trace ids included, in order. The sequence repeats
 // records (the batch writer reuses the last line's message, kind and
@@ -46,22 +68,10 @@ func TestAsyncAccessWritesWhatTheSyncPathWrites(t *testing.T) {
 	otherKind, otherMsg, otherOp := recs[0], recs[0], recs[0]
 	otherKind.Kind, otherMsg.Msg, otherOp.Operation = "grpc", "call", "GET /users"
 	recs = []Access{recs[0], recs[0], recs[1], recs[1], recs[0], otherKind, otherKind, otherMsg, recs[0], otherOp, recs[0]}
-	var sync bytes.Buffer
-	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &sync)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var async goxtest.LogBuffer
-	al := asyncLogger(t, &async)
-	for i := range recs {
-		LogAccess(ctx, sl.Handler(), &recs[i])
-		LogAccess(ctx, al.Handler(), &recs[i])
-	}
-	if err := al.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if async.String() != sync.String() || !strings.Contains(sync.String(), `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
-		t.Fatalf("async:\n%s\nsync:\n%s", async.String(), sync.String())
+	ctxs := slices.Repeat([]context.Context{ctx}, len(recs))
+	async, sync := logBoth(t, ctxs, recs)
+	if async != sync || !strings.Contains(sync, `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) {
+		t.Fatalf("async:\n%s\nsync:\n%s", async, sync)
 	}
 }
 
@@ -73,22 +83,9 @@ func TestAsyncAccessNonScalarAttributeKeepsItsPlace(t *testing.T) {
 	ctx, recs := sampleAccess()
 	grouped := WithAttrs(ctx, slog.Group("user", slog.String("id", "u-7"), slog.Int("tier", 2)))
 	ctxs := []context.Context{ctx, grouped, ctx, grouped, grouped, ctx}
-	var sync bytes.Buffer
-	sl, err := NewWriter(Config{Level: "debug", Format: "json"}, true, &sync)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var async goxtest.LogBuffer
-	al := asyncLogger(t, &async)
-	for i, c := range ctxs {
-		LogAccess(c, sl.Handler(), &recs[i%2])
-		LogAccess(c, al.Handler(), &recs[i%2])
-	}
-	if err := al.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if async.String() != sync.String() || strings.Count(sync.String(), `"user":{"id":"u-7","tier":2}`) != 3 {
-		t.Fatalf("async:\n%s\nsync:\n%s", async.String(), sync.String())
+	async, sync := logBoth(t, ctxs, []Access{recs[0], recs[1], recs[0], recs[1], recs[0], recs[1]})
+	if async != sync || strings.Count(sync, `"user":{"id":"u-7","tier":2}`) != 3 {
+		t.Fatalf("async:\n%s\nsync:\n%s", async, sync)
 	}
 }
 

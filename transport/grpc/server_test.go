@@ -372,26 +372,10 @@ func TestIncomingMetadataView(t *testing.T) {
 			return next(ctx, req)
 		}
 	}
-	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(requestid.Server(), mw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpb.RegisterTestServiceServer(srv, &service{})
-	if _, err := srv.Endpoint(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	defer srv.Stop(context.Background())
-	conn, err := xgrpc.Dial(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	client := serveWith(t, requestid.Server(), mw)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-request-id", "req-1", "x-custom-key", "v1")
 	var hdr metadata.MD
-	if _, err := testpb.NewTestServiceClient(conn).UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("hi")}, grpc.Header(&hdr)); err != nil {
+	if _, err := client.UnaryCall(ctx, &testpb.SimpleRequest{Payload: payload("hi")}, grpc.Header(&hdr)); err != nil {
 		t.Fatal(err)
 	}
 	s := <-got
@@ -430,24 +414,7 @@ func TestReplyHeadersAreEachCallsOwn(t *testing.T) {
 			return next(ctx, req)
 		}
 	}
-	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(requestid.Server(), tag))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpb.RegisterTestServiceServer(srv, &service{})
-	if _, err := srv.Endpoint(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	defer srv.Stop(context.Background())
-	conn, err := xgrpc.Dial(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
+	client := serveWith(t, requestid.Server(), tag)
 	check := func(n string, hdr metadata.MD) error {
 		want := map[string]string{"x-tag": n, "x-only-" + n: "1", "x-request-id": "id-" + n}
 		for k, v := range want {
@@ -500,4 +467,30 @@ func TestReplyHeadersAreEachCallsOwn(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+}
+
+// serveWith starts a server with the chain m and returns a client of it; both
+// stop when the test ends.
+func serveWith(t *testing.T, m ...middleware.Middleware) testpb.TestServiceClient {
+	t.Helper()
+	c := xgrpc.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(m...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterTestServiceServer(srv, &service{})
+	if _, err := srv.Endpoint(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Start(context.Background()) }()
+	conn, err := xgrpc.Dial(srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close()
+		_ = srv.Stop(context.Background())
+	})
+	return testpb.NewTestServiceClient(conn)
 }
