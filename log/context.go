@@ -31,6 +31,9 @@ func (c *attrsCtx) Value(key any) any {
 
 // WithAttrs returns ctx carrying attrs that every record logged with ctx gets
 // (request id, user id ...). Attributes added later come after earlier ones.
+// Like any context value, an attribute must not change once stored: the
+// access log's batch writer reads it after the request, and a LogValuer's
+// LogValue runs there.
 func WithAttrs(ctx context.Context, attrs ...slog.Attr) context.Context {
 	c := &attrsCtx{}
 	c.init(ctx, attrs)
