@@ -1,7 +1,8 @@
 // Package log builds the service's *slog.Logger on a zap core: JSON lines in
 // production, a readable console format in development, an atomically
-// adjustable level (hot-reloadable from config), and optional file output with
-// rotation by lumberjack. Every record logged with a request's context carries
+// adjustable level (hot-reloadable from config), and optional file output
+// rotated by lumberjack, whose backups gox compresses a little at a time so
+// that a rotation does not stall the requests being served. Every record logged with a request's context carries
 // that request's attributes (see WithAttrs) and, when a span is active, its
 // trace_id and span_id.
 //
@@ -21,7 +22,6 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
-	"gopkg.in/natefinch/lumberjack.v2"
 )
 
 // Config configures logging.
@@ -52,7 +52,9 @@ type FileConfig struct {
 	MaxBackups int `yaml:"max_backups"`
 	// MaxAgeDays removes rotated files older than this (0 keeps them).
 	MaxAgeDays int `yaml:"max_age_days"`
-	// Compress gzips rotated files.
+	// Compress gzips rotated files, on a goroutine that works in small chunks
+	// and rests between them (never more than a quarter of a core), so that
+	// compressing a backup does not delay the requests being served.
 	Compress bool `yaml:"compress"`
 	// BufferBytes buffers file writes up to this size, so a busy service does
 	// not make a write system call per line; 0 writes each line through.
@@ -103,12 +105,11 @@ func NewWriter(c Config, production bool, w io.Writer) (*Logger, error) {
 	case w != nil:
 		ws = zapcore.AddSync(w)
 	case c.File.Path != "":
-		lj := &lumberjack.Logger{Filename: c.File.Path, MaxSize: c.File.MaxSizeMB,
-			MaxBackups: c.File.MaxBackups, MaxAge: c.File.MaxAgeDays, Compress: c.File.Compress}
-		ws, closer = zapcore.AddSync(lj), lj
+		f := newRotatingFile(c.File)
+		ws, closer = zapcore.AddSync(f), f
 		if c.File.BufferBytes > 0 {
 			buf := &zapcore.BufferedWriteSyncer{WS: ws, Size: c.File.BufferBytes, FlushInterval: c.File.FlushInterval}
-			ws, closer = buf, closers{stopper(buf.Stop), lj}
+			ws, closer = buf, closers{stopper(buf.Stop), f}
 		}
 	default:
 		ws = zapcore.Lock(os.Stdout)

@@ -96,9 +96,9 @@ func TestFileRotationWithCompression(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	var gz []string
 	for time.Now().Before(deadline) {
-		// lumberjack compresses and prunes in a goroutine that Close does not
-		// wait for: done when two backups are compressed and none is left to
-		// compress (else it may still write while the test removes dir)
+		// the mill compresses and prunes on a goroutine of its own, resting
+		// between chunks: done when two backups are compressed and none is
+		// left to compress
 		gz, _ = filepath.Glob(filepath.Join(dir, "app-*.log.gz"))
 		plain, _ := filepath.Glob(filepath.Join(dir, "app-*.log"))
 		if len(gz) == 2 && len(plain) == 0 {
