@@ -5,8 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v3"
 )
 
 func run(args ...string) (string, error) {
@@ -57,4 +61,46 @@ func TestNewWritesProject(t *testing.T) {
 	if !strings.Contains(out, "create "+filepath.Join(dir, "main.go")) {
 		t.Fatalf("output: %s", out)
 	}
+}
+
+// walk calls fn for c and every command below it, with the words that run it.
+func walk(c *cli.Command, path []string, fn func(path []string, c *cli.Command)) {
+	fn(path, c)
+	for _, sub := range c.Commands {
+		walk(sub, append(slices.Clone(path), sub.Name), fn)
+	}
+}
+
+// flagLine is one flag of a help page: its names, then a placeholder when it
+// takes a value (`--dir dir`), a tab, then the usage.
+var flagLine = regexp.MustCompile(`^--[a-z][a-z-]*(, -[a-z])?( [a-z][a-z-]*)?\t`)
+
+// Every flag of every command reads as `--flag` or `--flag value`: a word in
+// back quotes in a usage text is not taken as the value's placeholder
+// (`--no-tidy go mod tidy` was printed), and what `gctl <cmd> --help` prints
+// holds every flag's usage.
+func TestHelpHasNoStrayPlaceholders(t *testing.T) {
+	walk(newApp(), []string{"gctl"}, func(path []string, c *cli.Command) {
+		for _, f := range c.VisibleFlags() {
+			line := cli.FlagStringer(f)
+			m := flagLine.FindStringSubmatch(line)
+			if m == nil {
+				t.Errorf("%s: flag shown as %q", strings.Join(path, " "), line)
+				continue
+			}
+			if vf, ok := f.(cli.DocGenerationFlag); ok && !vf.TakesValue() && m[2] != "" {
+				t.Errorf("%s: switch shown with a value: %q", strings.Join(path, " "), line)
+			}
+			if strings.Contains(line, "`") {
+				t.Errorf("%s: a back quote left in %q", strings.Join(path, " "), line)
+			}
+		}
+		out, err := run(append(path[1:], "--help")...)
+		if err != nil {
+			t.Fatalf("%s --help: %v", strings.Join(path, " "), err)
+		}
+		if strings.Contains(out, "`") || strings.Contains(out, "--no-tidy go") {
+			t.Errorf("%s --help:\n%s", strings.Join(path, " "), out)
+		}
+	})
 }
