@@ -49,6 +49,9 @@ func (m *Memory) Deregister(_ context.Context, ins *ServiceInstance) error {
 		return nil
 	}
 	delete(m.services[ins.Name], ins.ID)
+	if len(m.services[ins.Name]) == 0 {
+		delete(m.services, ins.Name)
+	}
 	m.notify(ins.Name)
 	return nil
 }
@@ -147,6 +150,9 @@ func (w *memoryWatcher) Stop() error {
 	w.once.Do(func() {
 		w.m.mu.Lock()
 		delete(w.m.watchers[w.name], w)
+		if len(w.m.watchers[w.name]) == 0 {
+			delete(w.m.watchers, w.name) // a watch of any name leaves nothing behind
+		}
 		w.m.mu.Unlock()
 		w.cancel()
 	})
