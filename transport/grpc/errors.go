@@ -18,6 +18,11 @@ const Domain = "goxkit.dev"
 // reason and metadata. A status error made directly with grpc's status package
 // passes through unchanged. production hides foreign error text.
 func ToStatus(err error, production bool) *status.Status {
+	if se, ok := stderrors.AsType[*statusError](err); ok {
+		if e, _ := stderrors.AsType[*errors.Error](err); e == se.e {
+			return se.st // the handler's own status, as it made it
+		}
+	}
 	if st, ok := status.FromError(err); ok {
 		if _, isGox := stderrors.AsType[*errors.Error](err); !isGox {
 			return st
@@ -50,6 +55,45 @@ func FromStatus(err error) error {
 	if !ok {
 		return errors.Unavailable("", err.Error()).WithCause(err)
 	}
+	return fromStatus(st)
+}
+
+// statusError is a plain gRPC status a handler returned (status.Error, a
+// call through a client other than gox's, a stream's Recv after the client
+// canceled), as the middleware chain sees it: an *errors.Error whose code is
+// the status's mapped back (NotFound → 404, Canceled → 499), so that the
+// access log, metrics, tracing and reporters record what the client decodes,
+// while ToStatus still sends the status itself, details and all.
+type statusError struct {
+	e   *errors.Error
+	st  *status.Status
+	err error // what the handler returned
+}
+
+func (s *statusError) Error() string              { return s.err.Error() }
+func (s *statusError) GRPCStatus() *status.Status { return s.st }
+
+// Unwrap returns the mapped *errors.Error first, so errors.As finds it, and
+// the handler's error.
+func (s *statusError) Unwrap() []error { return []error{s.e, s.err} }
+
+// fromHandler returns err as the chain records it: a plain gRPC status
+// becomes a statusError; anything else (a gox error, a context error, a
+// foreign error) is returned as is.
+func fromHandler(err error) error {
+	if _, ok := stderrors.AsType[*errors.Error](err); ok {
+		return err
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	return &statusError{e: fromStatus(st), st: st, err: err}
+}
+
+// fromStatus decodes st: its code mapped back, its ErrorInfo's reason and
+// metadata.
+func fromStatus(st *status.Status) *errors.Error {
 	e := &errors.Error{Code: FromGRPCCode(st.Code()), Message: st.Message()}
 	for _, d := range st.Details() {
 		if info, ok := d.(*errdetails.ErrorInfo); ok {

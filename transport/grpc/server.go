@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/goxkit/gox/health"
 	"github.com/goxkit/gox/internal/clock"
@@ -98,6 +102,11 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 			_ = grpc.SetHeader(ctx, t.reply)
 		}
 		reply, err := t.next(ctx, req)
+		if err != nil {
+			err = fromHandler(err)
+		} else if reply != nil && s.cfg.MaxSendMsgBytes > 0 {
+			err = checkReplySize(ctx, reply, s.cfg.MaxSendMsgBytes)
+		}
 		// start plus the monotonic time since: one clock read, where
 		// time.Now takes two (wall and monotonic).
 		t.end = t.start.Add(time.Since(t.start))
@@ -229,3 +238,55 @@ type serverStream struct {
 }
 
 func (w *serverStream) Context() context.Context { return w.ctx }
+
+// checkReplySize returns the status grpc-go will answer with when it sends
+// reply, a unary handler's, after the chain has returned: ResourceExhausted
+// when the reply is over max bytes on the wire. Checked inside the chain, so
+// that the access log and metrics record what the client gets, not the
+// handler's success. A reply is sized once (proto.Size); only one close to
+// the limit on a compressed call is compressed here to know its wire size.
+// Replies that are not protobuf messages are left to grpc-go.
+func checkReplySize(ctx context.Context, reply any, max int) error {
+	m, ok := reply.(proto.Message)
+	if !ok {
+		return nil
+	}
+	size := proto.Size(m)
+	comp := ""
+	if size > max-max/64-64 { // a compressor may add a little to what it cannot shrink
+		if sc, ok := grpc.ServerTransportStreamFromContext(ctx).(interface{ SendCompress() string }); ok {
+			comp = sc.SendCompress()
+		}
+	}
+	if comp != "" && comp != encoding.Identity {
+		c := encoding.GetCompressor(comp)
+		if c == nil {
+			return nil // one grpc-go knows and gox cannot see: grpc-go decides
+		}
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return nil // grpc-go fails the call with its own error
+		}
+		var n countWriter
+		w, err := c.Compress(&n)
+		if err != nil {
+			return nil
+		}
+		_, _ = w.Write(b)
+		_ = w.Close()
+		size = int(n)
+	}
+	if size > max {
+		// grpc-go's own status and text for this
+		return fromHandler(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", size, max))
+	}
+	return nil
+}
+
+// countWriter counts what is written to it.
+type countWriter int
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	*c += countWriter(len(p))
+	return len(p), nil
+}
