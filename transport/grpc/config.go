@@ -1,6 +1,10 @@
 package grpc
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Config configures the gRPC server.
 type Config struct {
@@ -12,6 +16,29 @@ type Config struct {
 	MaxRecvMsgBytes int `yaml:"max_recv_msg_bytes"`
 	// MaxSendMsgBytes is the largest message the server sends.
 	MaxSendMsgBytes int `yaml:"max_send_msg_bytes"`
+	// MaxConcurrentStreams is how many calls one connection may have open
+	// at once; a client's further calls wait (grpc-go queues them on the
+	// client) until one ends. 0 means the default, 1000: grpc-go's own
+	// default is unlimited, and each open stream holds memory (about 22 KB
+	// measured), so one connection could otherwise take hundreds of MB.
+	MaxConcurrentStreams uint32 `yaml:"max_concurrent_streams"`
+	// InitialWindowBytes is each stream's flow-control window: how much a
+	// client may send on a stream before the handler reads it. 0 keeps
+	// grpc-go's dynamic window (64 KiB, grown to fit the bandwidth-delay
+	// product); a value, at least 64 KiB, fixes it.
+	InitialWindowBytes int32 `yaml:"initial_window_bytes"`
+	// InitialConnWindowBytes is the same for the whole connection. Setting
+	// either window turns grpc-go's dynamic window off for both; the one
+	// not set stays at 64 KiB.
+	InitialConnWindowBytes int32 `yaml:"initial_conn_window_bytes"`
+	// MaxHeaderListBytes is the largest metadata (uncompressed header list)
+	// a call may carry. 0 means the default, 1 MiB, as net/http's
+	// MaxHeaderBytes (grpc-go's own is 16 MiB).
+	MaxHeaderListBytes uint32 `yaml:"max_header_list_bytes"`
+	// NumStreamWorkers serves streams on this many long-lived goroutines
+	// instead of one new goroutine per stream (0). grpc-go marks it
+	// experimental.
+	NumStreamWorkers uint32 `yaml:"num_stream_workers"`
 	// Keepalive tunes connection keepalive and ageing.
 	Keepalive KeepaliveConfig `yaml:"keepalive"`
 	// TLS serves over TLS when both files are set.
@@ -42,14 +69,27 @@ type TLSConfig struct {
 	KeyFile  string `yaml:"key_file"`
 }
 
+// Defaults of the limits whose zero value means "the default".
+const (
+	DefaultMaxConcurrentStreams = 1000
+	DefaultMaxHeaderListBytes   = 1 << 20
+)
+
+// minWindowBytes is the smallest flow-control window grpc-go accepts; it
+// ignores a smaller one without a word.
+const minWindowBytes = 64 << 10
+
 // DefaultConfig returns :9090, reflection on, 4 MiB messages both ways,
+// 1000 concurrent streams a connection, 1 MiB of metadata a call,
 // keepalive pings after 2h idle with 20s to answer, clients may ping every 10s.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            ":9090",
-		Reflection:      true,
-		MaxRecvMsgBytes: 4 << 20,
-		MaxSendMsgBytes: 4 << 20,
+		Addr:                 ":9090",
+		Reflection:           true,
+		MaxRecvMsgBytes:      4 << 20,
+		MaxSendMsgBytes:      4 << 20,
+		MaxConcurrentStreams: DefaultMaxConcurrentStreams,
+		MaxHeaderListBytes:   DefaultMaxHeaderListBytes,
 		Keepalive: KeepaliveConfig{
 			Time:                2 * time.Hour,
 			Timeout:             20 * time.Second,
@@ -57,4 +97,47 @@ func DefaultConfig() Config {
 			PermitWithoutStream: true,
 		},
 	}
+}
+
+// validate names every key of c that the server cannot honour.
+func (c Config) validate() error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("grpc: %s: "+format, append([]any{key}, a...)...))
+	}
+	if c.MaxRecvMsgBytes < 0 {
+		bad("max_recv_msg_bytes", "%d is negative", c.MaxRecvMsgBytes)
+	}
+	if c.MaxSendMsgBytes < 0 {
+		bad("max_send_msg_bytes", "%d is negative", c.MaxSendMsgBytes)
+	}
+	for _, w := range []struct {
+		key string
+		v   int32
+	}{{"initial_window_bytes", c.InitialWindowBytes}, {"initial_conn_window_bytes", c.InitialConnWindowBytes}} {
+		if w.v != 0 && w.v < minWindowBytes {
+			bad(w.key, "%d is under grpc-go's minimum window of %d bytes (0 keeps the dynamic window)", w.v, minWindowBytes)
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"keepalive.time", c.Keepalive.Time}, {"keepalive.timeout", c.Keepalive.Timeout},
+		{"keepalive.max_connection_idle", c.Keepalive.MaxConnectionIdle}, {"keepalive.max_connection_age", c.Keepalive.MaxConnectionAge},
+		{"keepalive.max_connection_age_grace", c.Keepalive.MaxConnectionAgeGrace}, {"keepalive.min_time", c.Keepalive.MinTime},
+	} {
+		if d.v < 0 {
+			bad(d.key, "%v is negative", d.v)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// orDefault returns v, or def when v is 0.
+func orDefault(v, def uint32) uint32 {
+	if v == 0 {
+		return def
+	}
+	return v
 }

@@ -85,8 +85,8 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.MaxRecvMsgBytes < 0 || c.MaxSendMsgBytes < 0 {
-		return nil, fmt.Errorf("grpc: max_recv_msg_bytes and max_send_msg_bytes must not be negative")
+	if err := c.validate(); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: c, logger: slog.Default()}
 	for _, o := range opts {
@@ -120,6 +120,17 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 			MaxConnectionAge: c.Keepalive.MaxConnectionAge, MaxConnectionAgeGrace: c.Keepalive.MaxConnectionAgeGrace,
 		}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: c.Keepalive.MinTime, PermitWithoutStream: c.Keepalive.PermitWithoutStream}),
+	}
+	gopts = append(gopts, grpc.MaxConcurrentStreams(orDefault(c.MaxConcurrentStreams, DefaultMaxConcurrentStreams)),
+		grpc.MaxHeaderListSize(orDefault(c.MaxHeaderListBytes, DefaultMaxHeaderListBytes)))
+	if c.InitialWindowBytes > 0 {
+		gopts = append(gopts, grpc.InitialWindowSize(c.InitialWindowBytes))
+	}
+	if c.InitialConnWindowBytes > 0 {
+		gopts = append(gopts, grpc.InitialConnWindowSize(c.InitialConnWindowBytes))
+	}
+	if c.NumStreamWorkers > 0 {
+		gopts = append(gopts, grpc.NumStreamWorkers(c.NumStreamWorkers))
 	}
 	if c.MaxRecvMsgBytes > 0 {
 		gopts = append(gopts, grpc.MaxRecvMsgSize(c.MaxRecvMsgBytes))
