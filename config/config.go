@@ -6,7 +6,9 @@
 //     for http.addr (maps are not reachable through the environment);
 //  3. the YAML file, after expanding ${VAR} and ${VAR:-default} in its values.
 //
-// Keys are the fields' yaml tags. An unknown key, a value of the wrong type or
+// Keys are the fields' yaml tags. YAML anchors and merge keys work as in the
+// YAML merge spec ("<<: *defaults", "<<: [*a, *b]": a mapping's own keys win,
+// then the earlier merged mapping). An unknown key, a value of the wrong type or
 // an unset ${VAR} fails the load with the file, line and full key path. If the
 // struct has a Validate() error method it runs last. Watcher reports changes
 // of the file, including a Kubernetes ConfigMap's atomic symlink swap.
@@ -87,7 +89,10 @@ func (l *loader) applyFile(v reflect.Value) error {
 	if len(doc.Content) == 0 {
 		return nil // empty file: nothing overrides
 	}
-	if err := expand(&doc); err != nil {
+	if err := expand(&doc, ""); err != nil {
+		return l.wrap(err)
+	}
+	if err := resolveMerges(&doc); err != nil {
 		return l.wrap(err)
 	}
 	return l.wrap(decode(doc.Content[0], v, ""))

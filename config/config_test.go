@@ -266,3 +266,34 @@ func TestDefaultAppliesToEmptyVariables(t *testing.T) {
 		t.Fatalf("%+v %v; want a=fallback (empty takes the default, as in the shell), b=xy", c, err)
 	}
 }
+
+func TestEnvStringIsTakenAsIs(t *testing.T) {
+	for _, v := range []string{"null", "~", "", "0x10", "true"} {
+		t.Setenv("SHOP_NAME", v)
+		c := defaults()
+		err := config.Load(&c, config.WithEnvPrefix("shop"))
+		if c.Name != v {
+			t.Errorf("SHOP_NAME=%q gave name %q (%v)", v, c.Name, err)
+		}
+	}
+	t.Setenv("SHOP_HTTP_READ_TIMEOUT", "") // as "key:" in the file: an empty non-string keeps its default
+	c := defaults()
+	if err := config.Load(&c, config.WithEnvPrefix("shop")); err != nil || c.HTTP.ReadTimeout != 5*time.Second {
+		t.Fatalf("read_timeout %v, %v", c.HTTP.ReadTimeout, err)
+	}
+}
+
+// logConfig is unexported and embedded inline: its exported fields are keys.
+type logConfig struct {
+	Level string `yaml:"level"`
+}
+
+func TestInlineUnexportedEmbedded(t *testing.T) {
+	var c struct {
+		logConfig `yaml:",inline"`
+		Name      string `yaml:"name"`
+	}
+	if err := config.Load(&c, config.WithFile(write(t, "level: debug\nname: x\n")), config.WithoutEnv()); err != nil || c.Level != "debug" {
+		t.Fatalf("%+v, %v", c, err)
+	}
+}

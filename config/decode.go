@@ -42,7 +42,7 @@ func decode(n *yaml.Node, v reflect.Value, path string) error {
 		if n.Kind == yaml.SequenceNode && v.Type().Elem().Kind() == reflect.Struct {
 			s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 			for i, item := range n.Content {
-				if err := decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				if err := decode(item, s.Index(i), index(path, i)); err != nil {
 					return err
 				}
 			}
@@ -122,14 +122,12 @@ func fieldsOf(t reflect.Type) map[string][]int {
 	out := map[string][]int{}
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
+		inline := slices.Contains(strings.Split(opts, ","), "inline") && f.Type.Kind() == reflect.Struct
+		if name == "-" || !f.IsExported() && !(inline && f.Anonymous) {
+			continue // an embedded unexported struct still lends its exported fields, as in yaml.v3
 		}
-		if slices.Contains(strings.Split(opts, ","), "inline") && f.Type.Kind() == reflect.Struct {
+		if inline {
 			for k, idx := range fieldsOf(f.Type) {
 				out[k] = append([]int{i}, idx...)
 			}
@@ -158,6 +156,8 @@ func join(path, key string) string {
 	}
 	return path + "." + key
 }
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
 func kindName(n *yaml.Node) string {
 	switch n.Kind {

@@ -42,6 +42,9 @@ func applyEnv(v reflect.Value, prefix, path string) error {
 			continue
 		}
 		n := &yaml.Node{Kind: yaml.ScalarNode, Value: val}
+		if ft.Kind() == reflect.String {
+			n.Tag = "!!str" // a variable is a string: "null", "~" and "" are values, not "unset"
+		}
 		if ft.Kind() == reflect.Slice {
 			var doc yaml.Node
 			if err := yaml.Unmarshal([]byte(val), &doc); err != nil || len(doc.Content) == 0 {
@@ -74,7 +77,7 @@ var varRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
 // expand replaces ${VAR} and ${VAR:-default} in every scalar of the document,
 // with the shell's meaning: ${VAR} must be set (it may be empty), and
 // ${VAR:-default} takes the default when VAR is unset or empty.
-func expand(n *yaml.Node) error {
+func expand(n *yaml.Node, path string) error {
 	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
 		var missing string
 		out := varRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
@@ -92,15 +95,22 @@ func expand(n *yaml.Node) error {
 			return ""
 		})
 		if missing != "" {
-			return &KeyError{Line: n.Line, Msg: fmt.Sprintf("${%s} is not set in the environment (write ${%s:-} to allow empty)", missing, missing)}
+			return &KeyError{Line: n.Line, Key: path, Msg: fmt.Sprintf("${%s} is not set in the environment (write ${%s:-} to allow empty)", missing, missing)}
 		}
 		n.Value = out
 		if n.Style == 0 {
 			n.Tag = "" // re-resolve: ${PORT} expanded to 8080 is an int
 		}
 	}
-	for _, c := range n.Content {
-		if err := expand(c); err != nil {
+	for i, c := range n.Content {
+		p := path
+		switch n.Kind {
+		case yaml.MappingNode:
+			p = join(path, n.Content[i&^1].Value) // a key and its value both name the key
+		case yaml.SequenceNode:
+			p = index(path, i)
+		}
+		if err := expand(c, p); err != nil {
 			return err
 		}
 	}

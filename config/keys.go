@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -59,6 +60,13 @@ func FileKeys(path string) ([]string, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	if err := resolveMerges(&doc); err != nil {
+		var ke *KeyError
+		if errors.As(err, &ke) {
+			ke.File = path
+		}
+		return nil, err
 	}
 	var out []string
 	if len(doc.Content) > 0 {
