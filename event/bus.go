@@ -9,13 +9,20 @@ import (
 	"slices"
 	"sync"
 
+	gerrors "github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
 
 // Listener handles events of the types it is bound to (the seed's
 // Handler(ctx, cloudevents.Event) error). An error is the sender's to see
-// (HTTP, gRPC) or retried and dead-lettered (broker).
+// (HTTP, gRPC) or retried and dead-lettered (broker). Its kind tells the
+// sender whether to send again: a coded 4xx from gox's errors package
+// (errors.BadRequest, errors.Conflict ..., or DataAs's error) means "this
+// event will never be accepted" — HTTP answers that status with its reason,
+// gRPC the matching code, a queue dead-letters the event at once —; any
+// other error (a plain one, a coded 5xx, 429) means "try again later" and is
+// answered 5xx (a plain error as 500 with reason EVENT_LISTENER_FAILED).
 type Listener interface {
 	Handle(ctx context.Context, e Event) error
 }
@@ -126,7 +133,7 @@ func (b *Bus) Dispatch(ctx context.Context, e Event) error {
 				errs = append(errs, err)
 			}
 		}
-		return nil, errors.Join(errs...)
+		return nil, listenerError(e, errs)
 	}
 	if _, ok := transport.FromServerContext(ctx); ok || b.chain == nil {
 		_, err := run(ctx, nil)
@@ -167,4 +174,67 @@ func (t *Transport) ReplyHeader() transport.Header {
 		t.reply = map[string]string{}
 	}
 	return transport.MapHeader(t.reply)
+}
+
+// ReasonListenerFailed is the reason of a listener's error that carries no
+// code of its own: the sender sees a 500 it may retry.
+const ReasonListenerFailed = "EVENT_LISTENER_FAILED"
+
+// listenerError is what the sender sees of the listeners' errors, always a
+// coded error: a coded one as it is; an invalid event as a 400 naming the
+// attribute; a context's error as 499/504; a plain error as a 500 with
+// ReasonListenerFailed (its text stays out of production responses). With
+// several, a retryable one decides (a 4xx of one listener must not stop the
+// sender from retrying another's transient failure); all stay reachable with
+// errors.Is and errors.As.
+func listenerError(e Event, errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	first := errs[0]
+	for _, err := range errs {
+		if !final(err) {
+			first = err
+			break
+		}
+	}
+	if ge, ok := first.(*gerrors.Error); ok && len(errs) == 1 {
+		return ge
+	}
+	var code *gerrors.Error
+	switch {
+	case isCoded(first):
+		code, _ = errors.AsType[*gerrors.Error](first)
+	case isValidation(first):
+		code, _ = asError(first).(*gerrors.Error)
+	case errors.Is(first, context.Canceled) || errors.Is(first, context.DeadlineExceeded):
+		code = gerrors.FromError(first)
+	default:
+		code = gerrors.Internal(ReasonListenerFailed, fmt.Sprintf("a listener of event %s (%s) failed", e.Type, e.ID))
+	}
+	if len(errs) == 1 {
+		return code.WithCause(first)
+	}
+	return code.WithCause(errors.Join(errs...))
+}
+
+// final reports whether err says the event will never be accepted: a coded
+// 4xx other than 408, 429 and 499, or an invalid event. The sender should
+// not send it again.
+func final(err error) bool {
+	ge, ok := errors.AsType[*gerrors.Error](err)
+	if !ok {
+		return isValidation(err)
+	}
+	return ge.Code >= 400 && ge.Code < 500 && ge.Code != 408 && ge.Code != 429 && ge.Code != gerrors.StatusClientClosed
+}
+
+func isCoded(err error) bool {
+	_, ok := errors.AsType[*gerrors.Error](err)
+	return ok
+}
+
+func isValidation(err error) bool {
+	_, ok := errors.AsType[*ValidationError](err)
+	return ok
 }

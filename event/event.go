@@ -23,6 +23,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"github.com/goxkit/gox/errors"
 )
 
 // SpecVersion is the CloudEvents version gox speaks.
@@ -43,8 +46,14 @@ type Event struct {
 	// digits, values in their canonical string form.
 	Extensions map[string]string
 	// Data is the payload; with DataContentType application/json (or absent
-	// in the JSON format) it is a JSON value.
+	// in the JSON format) it is a JSON value. Empty data is no data.
 	Data []byte
+	// DataBase64 asks the JSON format for "data_base64" (and the Protobuf
+	// format for binary_data) even where the data could travel as "data"
+	// (valid JSON under a JSON content type, UTF-8 text under any other);
+	// readers set it when the data arrived so, as the CloudEvents SDKs do.
+	// Data that cannot travel as "data" always goes as "data_base64".
+	DataBase64 bool
 }
 
 // New returns an event of typ from source with a random id, the current
@@ -71,17 +80,23 @@ func (e *Event) SetData(v any) error {
 	if err != nil {
 		return fmt.Errorf("event %s: data: %w", e.Type, err)
 	}
-	e.Data, e.DataContentType = b, "application/json"
+	e.Data, e.DataContentType, e.DataBase64 = b, "application/json", false
 	return nil
 }
 
-// DataAs decodes the event's JSON data into v.
+// ReasonInvalidData is the reason of DataAs's errors.
+const ReasonInvalidData = "INVALID_EVENT_DATA"
+
+// DataAs decodes the event's JSON data into v. Its error is a coded 400
+// (ReasonInvalidData): a listener that returns it tells the sender not to
+// send the same event again (HTTP 400, gRPC InvalidArgument, dead-lettered
+// at once from a queue).
 func (e Event) DataAs(v any) error {
 	if !isJSON(e.DataContentType) {
-		return fmt.Errorf("event %s (%s): data is %s, not JSON", e.Type, e.ID, e.DataContentType)
+		return errors.BadRequest(ReasonInvalidData, fmt.Sprintf("event %s (%s): data is %s, not JSON", e.Type, e.ID, e.DataContentType))
 	}
 	if err := json.Unmarshal(e.Data, v); err != nil {
-		return fmt.Errorf("event %s (%s): data: %w", e.Type, e.ID, err)
+		return errors.BadRequest(ReasonInvalidData, fmt.Sprintf("event %s (%s): data: %v", e.Type, e.ID, err)).WithCause(err)
 	}
 	return nil
 }
@@ -111,8 +126,11 @@ func (e *ValidationError) Error() string {
 
 // Validate checks the event against the CloudEvents 1.0 spec: the required
 // attributes are present, specversion is 1.0, source and dataschema are URIs,
-// datacontenttype is a media type, extension names are lower-case letters
-// and digits. The error is a *ValidationError naming the attribute.
+// datacontenttype is a media type, time is within the years 0000-9999 (what
+// RFC 3339 can write), every attribute is UTF-8, extension names are
+// lower-case letters and digits (of any length: the spec's 20 characters are
+// a SHOULD that SDKs do not follow). The error is a *ValidationError naming
+// the attribute.
 func (e Event) Validate() error {
 	bad := func(attr, reason string) error { return &ValidationError{Attribute: attr, Reason: reason} }
 	switch {
@@ -127,6 +145,12 @@ func (e Event) Validate() error {
 	case e.Type == "":
 		return bad("type", "missing (required)")
 	}
+	for _, a := range [...]struct{ name, v string }{{"id", e.ID}, {"source", e.Source}, {"type", e.Type},
+		{"subject", e.Subject}, {"datacontenttype", e.DataContentType}, {"dataschema", e.DataSchema}} {
+		if !utf8.ValidString(a.v) {
+			return bad(a.name, "is not valid UTF-8")
+		}
+	}
 	if _, err := url.Parse(e.Source); err != nil {
 		return bad("source", fmt.Sprintf("%q is not a URI-reference", e.Source))
 	}
@@ -140,19 +164,25 @@ func (e Event) Validate() error {
 			return bad("datacontenttype", fmt.Sprintf("%q is not a media type", e.DataContentType))
 		}
 	}
-	for name := range e.Extensions {
+	if !e.Time.IsZero() && (e.Time.Year() < 0 || e.Time.Year() > 9999) {
+		return bad("time", fmt.Sprintf("year %d cannot be written in RFC 3339", e.Time.Year()))
+	}
+	for name, v := range e.Extensions {
 		if !validName(name) {
-			return bad(name, "an extension name must be 1 to 20 lower-case letters and digits")
+			return bad(name, "an extension name must be lower-case letters (a-z) and digits")
 		}
 		if reserved[name] {
 			return bad(name, "is a context attribute, not an extension")
+		}
+		if !utf8.ValidString(v) {
+			return bad(name, "is not valid UTF-8")
 		}
 	}
 	return nil
 }
 
 func validName(s string) bool {
-	if s == "" || len(s) > 20 {
+	if s == "" {
 		return false
 	}
 	for _, r := range s {

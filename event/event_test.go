@@ -18,7 +18,6 @@ import (
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/event"
 	"github.com/goxkit/gox/goxtest"
-	xgrpc "github.com/goxkit/gox/transport/grpc"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -118,9 +117,9 @@ func TestJSONFormatRoundTrip(t *testing.T) {
 }
 
 // serve runs a gox HTTP server with the event route on bus.
-func serve(t *testing.T, bus *event.Bus) *xhttp.Client {
+func serve(t *testing.T, bus *event.Bus, opts ...xhttp.Option) *xhttp.Client {
 	t.Helper()
-	s, err := xhttp.NewServer(xhttp.DefaultConfig())
+	s, err := xhttp.NewServer(xhttp.DefaultConfig(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,6 +131,11 @@ func serve(t *testing.T, bus *event.Bus) *xhttp.Client {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// serveProduction is serve with production error rendering.
+func serveProduction(t *testing.T, bus *event.Bus) *xhttp.Client {
+	return serve(t, bus, xhttp.WithProduction(true))
 }
 
 func TestHTTPBothModes(t *testing.T) {
@@ -228,24 +232,7 @@ func TestGRPC(t *testing.T) {
 	rec := &recorder{}
 	bus := event.NewBus(event.Listeners{"com.example.order.created": {rec}, "com.example.fails": {&recorder{fail: errOutOfStock}}},
 		event.WithUnknown(event.UnknownReject), event.WithLogger(quiet()))
-	cfg := xgrpc.DefaultConfig()
-	cfg.Addr = "127.0.0.1:0"
-	s, err := xgrpc.NewServer(cfg, xgrpc.WithLogger(quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	event.RegisterService(s, bus)
-	u, err := s.Endpoint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Start(context.Background()) }()
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
-	conn, err := xgrpc.Dial(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := grpcPeer(t, bus)
 	sender := event.NewGRPCSender(conn)
 	ctx := context.Background()
 	want := sample(t)
@@ -260,7 +247,7 @@ func TestGRPC(t *testing.T) {
 	// a raw client that skips validation gets InvalidArgument naming the attribute
 	bad := event.ToProto(want)
 	bad.Source = ""
-	_, err = eventClient(conn).Send(ctx, bad)
+	_, err := eventClient(conn).Send(ctx, bad)
 	if errors.Code(err) != 400 || !strings.Contains(err.Error(), "attribute source: missing") {
 		t.Fatalf("missing source over gRPC: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Media types of the CloudEvents JSON format.
@@ -20,8 +21,10 @@ const (
 )
 
 // MarshalJSON writes the event in the CloudEvents JSON format (structured
-// mode): JSON data inline as "data", text data as a JSON string, anything
-// else as "data_base64".
+// mode): data that can travel inline does so as "data" — JSON data as is
+// under a JSON content type (or none), UTF-8 text as a JSON string under any
+// other — unless DataBase64 asks otherwise; anything else is "data_base64".
+// What UnmarshalJSON reads back is the same event.
 func (e Event) MarshalJSON() ([]byte, error) {
 	m := make(map[string]any, 8+len(e.Extensions))
 	for k, v := range e.Extensions {
@@ -40,33 +43,84 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	if e.DataSchema != "" {
 		m["dataschema"] = e.DataSchema
 	}
-	if e.Data != nil {
+	var raw []byte // JSON data, written as it came: Marshal would compact and escape it
+	if len(e.Data) > 0 {
 		switch {
-		case isJSON(e.DataContentType):
-			if !json.Valid(e.Data) {
-				return nil, fmt.Errorf("event %s (%s): data is not valid JSON but datacontenttype is %q", e.Type, e.ID, e.DataContentType)
-			}
-			m["data"] = json.RawMessage(e.Data)
-		case strings.HasPrefix(e.DataContentType, "text/"):
-			m["data"] = string(e.Data)
-		default:
+		case !inline(e):
 			m["data_base64"] = base64.StdEncoding.EncodeToString(e.Data)
+		case isJSON(e.DataContentType):
+			raw = bytes.TrimSpace(e.Data)
+		default:
+			m["data"] = string(e.Data)
 		}
 	}
-	return json.Marshal(m)
+	b, err := json.Marshal(m)
+	if err != nil || raw == nil {
+		return b, err
+	}
+	b = append(b[:len(b)-1], `,"data":`...)
+	b = append(b, raw...)
+	return append(b, '}'), nil
+}
+
+// inline reports whether e's data can travel as "data" (the JSON format) or
+// text_data (the Protobuf format) and come back the same bytes.
+func inline(e Event) bool {
+	if e.DataBase64 || !utf8.Valid(e.Data) {
+		return false
+	}
+	return !isJSON(e.DataContentType) || json.Valid(e.Data)
 }
 
 // UnmarshalJSON reads an event in the CloudEvents JSON format. It does not
-// validate; call Validate.
+// validate; call Validate. "data" and "data_base64" together are refused
+// (the spec makes them exclusive); a null attribute is an absent one; an
+// extension is a string, number or boolean, kept in its canonical string
+// form.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return fmt.Errorf("cloudevent: not a JSON object: %w", err)
 	}
+	for name, v := range raw {
+		if string(v) == "null" {
+			delete(raw, name) // null means absent (JSON format, section 2.3)
+		}
+	}
 	*e = Event{}
+	if err := e.readAttributes(raw); err != nil {
+		return err
+	}
+	if err := e.readData(raw); err != nil {
+		return err
+	}
+	for name, v := range raw {
+		if reserved[name] {
+			continue
+		}
+		var s any
+		if err := json.Unmarshal(v, &s); err != nil {
+			return &ValidationError{Attribute: name, Reason: "unreadable value"}
+		}
+		if e.Extensions == nil {
+			e.Extensions = map[string]string{}
+		}
+		switch x := s.(type) {
+		case string:
+			e.Extensions[name] = x
+		case float64, bool:
+			e.Extensions[name] = string(v) // numbers and booleans in canonical form
+		default:
+			return &ValidationError{Attribute: name, Reason: "an extension must be a string, number or boolean, not an object or array"}
+		}
+	}
+	return nil
+}
+
+func (e *Event) readAttributes(raw map[string]json.RawMessage) error {
 	str := func(name string) (string, error) {
 		v, ok := raw[name]
-		if !ok || string(v) == "null" {
+		if !ok {
 			return "", nil
 		}
 		var s string
@@ -83,48 +137,41 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		}
 	}
 	t, err := str("time")
-	if err != nil {
+	if err != nil || t == "" {
 		return err
 	}
-	if t != "" {
-		if e.Time, err = time.Parse(time.RFC3339Nano, t); err != nil {
-			return &ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", t)}
-		}
+	if e.Time, err = time.Parse(time.RFC3339Nano, t); err != nil {
+		return &ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", t)}
 	}
-	if d, ok := raw["data"]; ok && string(d) != "null" {
+	return nil
+}
+
+func (e *Event) readData(raw map[string]json.RawMessage) error {
+	d, hasData := raw["data"]
+	d64, hasBase64 := raw["data_base64"]
+	switch {
+	case hasData && hasBase64:
+		return &ValidationError{Attribute: "data_base64", Reason: "present together with data; an event carries its data in one of them"}
+	case hasData:
 		var s string
 		if !isJSON(e.DataContentType) && json.Unmarshal(d, &s) == nil {
 			e.Data = []byte(s) // text data travels as a JSON string
 		} else {
 			e.Data = append([]byte(nil), d...)
 		}
-	}
-	if d, ok := raw["data_base64"]; ok && string(d) != "null" {
+	case hasBase64:
 		var s string
-		if err := json.Unmarshal(d, &s); err != nil {
+		if err := json.Unmarshal(d64, &s); err != nil {
 			return &ValidationError{Attribute: "data_base64", Reason: "must be a base64 string"}
 		}
+		var err error
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return &ValidationError{Attribute: "data_base64", Reason: "is not valid base64"}
 		}
+		e.DataBase64 = inline(*e) // kept only where it changes how the event is written again
 	}
-	for name, v := range raw {
-		if reserved[name] {
-			continue
-		}
-		var s any
-		if err := json.Unmarshal(v, &s); err != nil {
-			return &ValidationError{Attribute: name, Reason: "unreadable value"}
-		}
-		if e.Extensions == nil {
-			e.Extensions = map[string]string{}
-		}
-		switch x := s.(type) {
-		case string:
-			e.Extensions[name] = x
-		default:
-			e.Extensions[name] = strings.TrimSpace(string(v)) // numbers and booleans in canonical form
-		}
+	if len(e.Data) == 0 {
+		e.Data, e.DataBase64 = nil, false
 	}
 	return nil
 }
@@ -137,7 +184,7 @@ const headerPrefix = "Ce-"
 // structured, then the whole event as application/cloudevents+json.
 func WriteHTTP(h http.Header, e Event, structured bool) ([]byte, error) {
 	if structured {
-		b, err := json.Marshal(e)
+		b, err := e.MarshalJSON() // not json.Marshal: it would compact and escape the data
 		if err != nil {
 			return nil, err
 		}
@@ -159,7 +206,7 @@ func WriteHTTP(h http.Header, e Event, structured bool) ([]byte, error) {
 		set("Time", e.Time.Format(time.RFC3339Nano))
 	}
 	for k, v := range e.Extensions {
-		set(k, v)
+		h.Set(headerPrefix+k, encodeHeader(v)) // an empty value is still a value
 	}
 	if e.DataContentType != "" {
 		h.Set("Content-Type", e.DataContentType)
@@ -260,7 +307,7 @@ func (e *TooLargeError) Error() string {
 }
 
 // marshal and unmarshal are the broker format: the JSON format.
-func marshal(e Event) ([]byte, error) { return json.Marshal(e) }
+func marshal(e Event) ([]byte, error) { return e.MarshalJSON() }
 
 func unmarshal(b []byte) (Event, error) {
 	var e Event

@@ -3,7 +3,6 @@ package event
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -60,8 +59,9 @@ func (s *GRPCSender) Send(ctx context.Context, e Event) error {
 	return nil
 }
 
-// ToProto is e in the CloudEvents Protobuf format: text content types as
-// text_data, anything else as binary_data.
+// ToProto is e in the CloudEvents Protobuf format: data that can travel
+// inline in the JSON format (see MarshalJSON) as text_data, anything else as
+// binary_data.
 func ToProto(e Event) *eventpb.CloudEvent {
 	pb := &eventpb.CloudEvent{Id: e.ID, Source: e.Source, SpecVersion: e.SpecVersion, Type: e.Type,
 		Attributes: map[string]*eventpb.CloudEvent_CloudEventAttributeValue{}}
@@ -83,8 +83,8 @@ func ToProto(e Event) *eventpb.CloudEvent {
 	for k, v := range e.Extensions {
 		pb.Attributes[k] = str(v)
 	}
-	if e.Data != nil {
-		if isJSON(e.DataContentType) || strings.HasPrefix(e.DataContentType, "text/") {
+	if len(e.Data) > 0 {
+		if inline(e) {
 			pb.Data = &eventpb.CloudEvent_TextData{TextData: string(e.Data)}
 		} else {
 			pb.Data = &eventpb.CloudEvent_BinaryData{BinaryData: e.Data}
@@ -94,12 +94,16 @@ func ToProto(e Event) *eventpb.CloudEvent {
 }
 
 // FromProto reads an event in the CloudEvents Protobuf format and
-// validates it. proto_data is refused: gox events carry bytes.
+// validates it. proto_data is refused: gox events carry bytes. An attribute
+// with no value is absent; binary_data sets DataBase64 where the data could
+// have travelled as text.
 func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 	e := Event{ID: pb.GetId(), Source: pb.GetSource(), SpecVersion: pb.GetSpecVersion(), Type: pb.GetType()}
 	for k, a := range pb.GetAttributes() {
 		var v string
 		switch x := a.GetAttr().(type) {
+		case nil:
+			continue // no value: absent, like a null in the JSON format
 		case *eventpb.CloudEvent_CloudEventAttributeValue_CeString:
 			v = x.CeString
 		case *eventpb.CloudEvent_CloudEventAttributeValue_CeUri:
@@ -144,8 +148,12 @@ func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 		e.Data = []byte(d.TextData)
 	case *eventpb.CloudEvent_BinaryData:
 		e.Data = d.BinaryData
+		e.DataBase64 = inline(e)
 	case *eventpb.CloudEvent_ProtoData:
 		return Event{}, &ValidationError{Attribute: "data", Reason: "proto_data is not supported; send binary_data or text_data"}
+	}
+	if len(e.Data) == 0 {
+		e.Data, e.DataBase64 = nil, false
 	}
 	if err := e.Validate(); err != nil {
 		return Event{}, err

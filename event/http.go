@@ -46,8 +46,12 @@ func Route(s *xhttp.Server, bus *Bus, path string) {
 	})
 }
 
-// asError maps the bus's errors onto coded errors for HTTP and gRPC.
+// asError maps the bus's errors onto coded errors for HTTP and gRPC; the
+// listeners' errors are coded already.
 func asError(err error) error {
+	if _, ok := err.(*errors.Error); ok {
+		return err
+	}
 	var verr *ValidationError
 	var maxErr *http.MaxBytesError
 	var tooLarge *TooLargeError

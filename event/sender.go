@@ -167,8 +167,9 @@ func (s *BrokerSender) Send(ctx context.Context, e Event) error {
 
 // NewConsumer returns a broker consumer of topic dispatching its events to
 // bus: a listener's error is retried and dead-lettered by o's policy, like a
-// job's; a message that is not a valid CloudEvent, and an unknown type with
-// UnknownReject, are dead-lettered at once.
+// job's; a message that is not a valid CloudEvent, an unknown type with
+// UnknownReject, and a listener's coded 4xx (the event will never be
+// accepted: see Listener) are dead-lettered at once.
 func NewConsumer(b broker.Backend, topic string, bus *Bus, o broker.ConsumerOptions) (*broker.Consumer, error) {
 	return broker.NewConsumer(b, topic, func(ctx context.Context, m *broker.Message) error {
 		e, err := unmarshal(m.Body)
@@ -176,7 +177,7 @@ func NewConsumer(b broker.Backend, topic string, bus *Bus, o broker.ConsumerOpti
 			return broker.Permanent(fmt.Errorf("message %s is not a valid CloudEvent: %w", m.ID, err))
 		}
 		err = bus.Dispatch(ctx, e)
-		if errors.Is(err, ErrUnknownType) {
+		if errors.Is(err, ErrUnknownType) || (err != nil && final(err)) {
 			return broker.Permanent(err)
 		}
 		return err
