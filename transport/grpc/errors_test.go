@@ -1,10 +1,17 @@
 package grpc
 
 import (
+	stderrors "errors"
+	"maps"
 	"net/http"
 	"testing"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/goxkit/gox/errors"
 )
@@ -36,4 +43,73 @@ func TestCodeMappingsAgree(t *testing.T) {
 	if got := FromGRPCCode(ToGRPCCode(http.StatusRequestEntityTooLarge)); got != http.StatusTooManyRequests {
 		t.Errorf("413 → ResourceExhausted → %d, want 429", got)
 	}
+}
+
+// fuzzSeed returns the grpc-status-details-bin bytes a client receives for st.
+func fuzzSeed(f *testing.F, st *status.Status) []byte {
+	b, err := proto.Marshal(st.Proto())
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
+}
+
+// FuzzFromStatus decodes what a client receives as a status (the
+// grpc-status-details-bin trailer, a google.rpc.Status) into a gox error.
+// It never panics; the code is the status's mapped back (500 for codes gRPC
+// does not define); the reason and metadata are the ErrorInfo's; and the
+// decoded error sent again by a gox server decodes to the same error.
+func FuzzFromStatus(f *testing.F) {
+	withInfo, _ := status.New(codes.NotFound, "user not found").WithDetails(&errdetails.ErrorInfo{Reason: "USER_NOT_FOUND", Domain: Domain, Metadata: map[string]string{"id": "7"}})
+	badReq, _ := status.New(codes.InvalidArgument, "bad").WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "text", Description: "required"}}})
+	twoInfos, _ := withInfo.WithDetails(&errdetails.ErrorInfo{Reason: "SECOND"})
+	foreign := status.New(codes.Unavailable, "down").Proto()
+	foreign.Details = append(foreign.Details, &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1, 2, 3}})
+	for _, b := range [][]byte{
+		fuzzSeed(f, withInfo),
+		fuzzSeed(f, ToStatus(errors.TooManyRequests("RATE", "slow down").WithMetadata(map[string]string{"retry": "1s"}), true)),
+		fuzzSeed(f, status.New(codes.Canceled, "context canceled")),
+		fuzzSeed(f, status.New(codes.Code(99), "a code gRPC does not define")),
+		fuzzSeed(f, badReq),
+		fuzzSeed(f, twoInfos),
+		func() []byte { b, _ := proto.Marshal(foreign); return b }(),
+		{},
+		{0xff, 0xff, 0xff},
+	} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, details []byte) {
+		var sp spb.Status
+		if proto.Unmarshal(details, &sp) != nil {
+			return // grpc-go fails the call with its own error before gox sees it
+		}
+		st := status.FromProto(&sp)
+		err := FromStatus(st.Err())
+		if st.Code() == codes.OK {
+			if err != nil {
+				t.Fatalf("OK status decoded to %v", err)
+			}
+			return
+		}
+		e, ok := stderrors.AsType[*errors.Error](err)
+		if !ok {
+			t.Fatalf("decoded to %T %v, not an *errors.Error", err, err)
+		}
+		if e.Code != FromGRPCCode(st.Code()) || e.Message != st.Message() {
+			t.Fatalf("status %v %q decoded to code %d message %q", st.Code(), st.Message(), e.Code, e.Message)
+		}
+		var info *errdetails.ErrorInfo
+		for _, d := range st.Details() {
+			if i, ok := d.(*errdetails.ErrorInfo); ok {
+				info = i
+			}
+		}
+		if info != nil && (e.Reason != info.GetReason() || !maps.Equal(e.Metadata, info.GetMetadata())) {
+			t.Fatalf("ErrorInfo %v decoded to reason %q metadata %v", info, e.Reason, e.Metadata)
+		}
+		again, ok := stderrors.AsType[*errors.Error](FromStatus(ToStatus(e, false).Err()))
+		if !ok || again.Code != e.Code || again.Reason != e.Reason || again.Message != e.Message || !maps.Equal(again.Metadata, e.Metadata) {
+			t.Fatalf("%+v sent again decoded to %+v", e, again)
+		}
+	})
 }
