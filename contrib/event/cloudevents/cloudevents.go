@@ -10,31 +10,22 @@ import (
 	"fmt"
 
 	ce "github.com/cloudevents/sdk-go/v2"
+	"github.com/cloudevents/sdk-go/v2/types"
 
 	"github.com/goxkit/gox/event"
 )
 
-// ToSDK returns e as an SDK event.
+// ToSDK returns e as an SDK event. It goes through the CloudEvents JSON
+// format, so the SDK holds what a peer would receive from gox: data that
+// travels as data_base64 sets the SDK's DataBase64.
 func ToSDK(e event.Event) (ce.Event, error) {
-	out := ce.NewEvent(e.SpecVersion)
-	out.SetID(e.ID)
-	out.SetSource(e.Source)
-	out.SetType(e.Type)
-	if e.Subject != "" {
-		out.SetSubject(e.Subject)
+	b, err := e.MarshalJSON()
+	if err != nil {
+		return ce.Event{}, fmt.Errorf("cloudevents: event %s: %w", e.ID, err)
 	}
-	if !e.Time.IsZero() {
-		out.SetTime(e.Time)
-	}
-	if e.DataSchema != "" {
-		out.SetDataSchema(e.DataSchema)
-	}
-	for k, v := range e.Extensions {
-		out.SetExtension(k, v)
-	}
-	if e.Data != nil || e.DataContentType != "" {
-		out.DataEncoded = e.Data
-		out.SetDataContentType(e.DataContentType)
+	out := ce.NewEvent()
+	if err := out.UnmarshalJSON(b); err != nil {
+		return ce.Event{}, fmt.Errorf("cloudevents: event %s: %w", e.ID, err)
 	}
 	if err := out.Validate(); err != nil {
 		return ce.Event{}, fmt.Errorf("cloudevents: event %s: %w", e.ID, err)
@@ -46,12 +37,16 @@ func ToSDK(e event.Event) (ce.Event, error) {
 func FromSDK(in ce.Event) (event.Event, error) {
 	e := event.Event{SpecVersion: in.SpecVersion(), ID: in.ID(), Source: in.Source(), Type: in.Type(),
 		Subject: in.Subject(), Time: in.Time(), DataContentType: in.DataContentType(), DataSchema: in.DataSchema(),
-		Data: in.Data()}
+		Data: in.Data(), DataBase64: in.DataBase64}
 	for k, v := range in.Extensions() {
+		s, err := types.ToString(v) // the attribute's canonical string form
+		if err != nil {
+			return event.Event{}, fmt.Errorf("cloudevents: event %s: extension %s: %w", in.ID(), k, err)
+		}
 		if e.Extensions == nil {
 			e.Extensions = map[string]string{}
 		}
-		e.Extensions[k] = fmt.Sprint(v)
+		e.Extensions[k] = s
 	}
 	if err := e.Validate(); err != nil {
 		return event.Event{}, err
