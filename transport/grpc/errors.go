@@ -2,6 +2,7 @@ package grpc
 
 import (
 	stderrors "errors"
+	"fmt"
 	"net/http"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -65,9 +66,10 @@ func FromStatus(err error) error {
 // access log, metrics, tracing and reporters record what the client decodes,
 // while ToStatus still sends the status itself, details and all.
 type statusError struct {
-	e   *errors.Error
-	st  *status.Status
-	err error // what the handler returned
+	e    *errors.Error
+	st   *status.Status
+	err  error // what the handler returned
+	sent bool  // grpc-go has already answered the client with st
 }
 
 func (s *statusError) Error() string              { return s.err.Error() }
@@ -89,6 +91,37 @@ func fromHandler(err error) error {
 		return err
 	}
 	return &statusError{e: fromStatus(st), st: st, err: err}
+}
+
+// sentStatus is the outcome of a stream whose SendMsg or RecvMsg failed
+// with err: grpc-go has answered the client with err's status already (and
+// ended the call's context).
+func sentStatus(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		st = status.FromContextError(err) // Unknown for anything but a context error
+	}
+	return &statusError{e: fromStatus(st), st: st, err: err, sent: true}
+}
+
+// alreadySent reports whether err is a sentStatus.
+func alreadySent(err error) bool {
+	se, ok := err.(*statusError)
+	return ok && se.sent
+}
+
+// clientGone is the outcome of a call whose context ended (gone: the client
+// canceled, its deadline passed, or its connection closed) before the
+// handler returned: the client gets Canceled or DeadlineExceeded, not what
+// the handler returned, and so that is recorded (499, 504). The handler's
+// error, if any, stays in the chain for errors.Is and the log line.
+func clientGone(gone, handlerErr error) error {
+	st := status.FromContextError(gone)
+	se := &statusError{e: fromStatus(st), st: st, err: st.Err()}
+	if handlerErr != nil {
+		se.err = fmt.Errorf("%w; the handler returned: %w", se.err, handlerErr)
+	}
+	return se
 }
 
 // fromStatus decodes st: its code mapped back, its ErrorInfo's reason and

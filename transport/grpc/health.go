@@ -63,7 +63,8 @@ func (s *healthServer) Watch(req *healthpb.HealthCheckRequest, stream healthpb.H
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			// what the client got: it left (Canceled) or its deadline passed
+			return status.FromContextError(ctx.Err()).Err()
 		case <-changed:
 		case <-tick.C:
 		}

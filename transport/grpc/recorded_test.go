@@ -47,6 +47,14 @@ func (s *statusService) answer(ctx context.Context, body string) ([]byte, error)
 		s.entered <- struct{}{}
 		<-ctx.Done()
 		return nil, status.FromContextError(ctx.Err()).Err()
+	case body == "wait-then-ok": // a handler that does not look at ctx
+		s.entered <- struct{}{}
+		<-ctx.Done()
+		return []byte("done"), nil
+	case body == "wait-then-fail": // one whose database call failed when ctx ended
+		s.entered <- struct{}{}
+		<-ctx.Done()
+		return nil, errors.Internal("DB", "query failed").WithCause(ctx.Err())
 	case strings.HasPrefix(body, "big "):
 		_, _ = fmt.Sscan(strings.TrimPrefix(body, "big "), &n)
 		return []byte(strings.Repeat("x", n)), nil
@@ -237,6 +245,26 @@ func TestHealthUnknownServiceIsRecordedAs404(t *testing.T) {
 	}
 }
 
+// A health Watch the client ends is recorded as the Canceled it got: 499 at
+// WARN, not a success.
+func TestHealthWatchCancelIsRecordedAs499(t *testing.T) {
+	f := setupRecorded(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := healthpb.NewHealthClient(f.conn).Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := w.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("watch: %v %v", r, err)
+	}
+	cancel()
+	_, err = w.Recv()
+	a := f.next(t)
+	if errors.Code(err) != 499 || a.op != "/grpc.health.v1.Health/Watch" || a.code != 499 || a.level != slog.LevelWarn {
+		t.Fatalf("client got %v; recorded %+v, want 499 at WARN", err, a)
+	}
+}
+
 // A call the client cancels is recorded as 499 at WARN, on unary and
 // streaming calls.
 func TestClientCancelIsRecordedAs499(t *testing.T) {
@@ -245,15 +273,18 @@ func TestClientCancelIsRecordedAs499(t *testing.T) {
 		op   string
 		call func(context.Context, string) int
 	}{{unaryOp, f.unary}, {bidiOp, f.stream}} {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			<-f.svc.entered
-			cancel()
-		}()
-		got := kind.call(ctx, "wait")
-		a := f.next(t)
-		if got != 499 || a.op != kind.op || a.code != 499 || a.level != slog.LevelWarn {
-			t.Errorf("%s: client got %d; recorded %+v, want 499 at WARN", kind.op, got, a)
+		// what the handler returns once the client left does not reach it
+		for _, body := range []string{"wait", "wait-then-ok", "wait-then-fail"} {
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				<-f.svc.entered
+				cancel()
+			}()
+			got := kind.call(ctx, body)
+			a := f.next(t)
+			if got != 499 || a.op != kind.op || a.code != 499 || a.level != slog.LevelWarn {
+				t.Errorf("%s %s: client got %d; recorded %+v, want 499 at WARN", kind.op, body, got, a)
+			}
 		}
 	}
 }

@@ -9,9 +9,11 @@ package grpc
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -102,7 +104,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 			_ = grpc.SetHeader(ctx, t.reply)
 		}
 		reply, err := t.next(ctx, req)
-		if err != nil {
+		if gone := t.in.Err(); gone != nil && !alreadySent(err) {
+			reply, err = nil, clientGone(gone, err)
+		} else if err != nil {
 			err = fromHandler(err)
 		} else if reply != nil && s.cfg.MaxSendMsgBytes > 0 {
 			err = checkReplySize(ctx, reply, s.cfg.MaxSendMsgBytes)
@@ -232,7 +236,12 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	st := s.newState(ss.Context(), info.FullMethod)
 	st.t.next = func(ctx context.Context, _ any) (any, error) {
-		return nil, handler(srv, &serverStream{ServerStream: ss, ctx: ctx})
+		w := &serverStream{ServerStream: ss, ctx: ctx}
+		err := handler(srv, w)
+		if failed := w.failed.Load(); failed != nil {
+			return nil, sentStatus(*failed)
+		}
+		return nil, err
 	}
 	_, err := s.chain(&st.ServerContext, nil)
 	st.t.releaseReply()
@@ -242,13 +251,28 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	return nil
 }
 
-// serverStream gives the handler the context the middleware chain built.
+// serverStream gives the handler the context the middleware chain built,
+// and keeps the first error of SendMsg or RecvMsg: grpc-go answers the
+// client with its status at once (an oversize message: ResourceExhausted),
+// so that is the call's outcome whatever the handler returns after.
 type serverStream struct {
 	grpc.ServerStream
-	ctx context.Context
+	ctx    context.Context
+	failed atomic.Pointer[error]
 }
 
 func (w *serverStream) Context() context.Context { return w.ctx }
+
+func (w *serverStream) SendMsg(m any) error { return w.keep(w.ServerStream.SendMsg(m)) }
+
+func (w *serverStream) RecvMsg(m any) error { return w.keep(w.ServerStream.RecvMsg(m)) }
+
+func (w *serverStream) keep(err error) error {
+	if err != nil && err != io.EOF {
+		w.failed.CompareAndSwap(nil, &err)
+	}
+	return err
+}
 
 // checkReplySize returns the status grpc-go will answer with when it sends
 // reply, a unary handler's, after the chain has returned: ResourceExhausted
