@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -273,30 +272,6 @@ func unreachable(ctx context.Context, r *http.Request, err error) error {
 		return ctx.Err()
 	}
 	return errors.Unavailable(ReasonUnreachable, fmt.Sprintf("%s %s: %v", r.Method, r.URL.Redacted(), err)).WithCause(err)
-}
-
-// DecodeError reads an error response (envelope, problem+json or anything
-// else) into an *errors.Error. The body is read but not closed.
-func DecodeError(resp *http.Response) *errors.Error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
-	switch mt {
-	case ContentTypeProblem:
-		var p Problem
-		if json.Unmarshal(body, &p) == nil && p.Status != 0 {
-			return &errors.Error{Code: p.Status, Reason: p.Reason, Message: p.Detail, Metadata: p.Metadata}
-		}
-	case "application/json":
-		var e Envelope
-		if json.Unmarshal(body, &e) == nil && e.Code != 0 {
-			return &errors.Error{Code: e.Code, Reason: e.Reason, Message: e.Message, Metadata: e.Data}
-		}
-	}
-	msg := strings.TrimSpace(string(body))
-	if msg == "" {
-		msg = http.StatusText(resp.StatusCode)
-	}
-	return &errors.Error{Code: resp.StatusCode, Message: msg}
 }
 
 type clientTransport struct {
