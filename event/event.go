@@ -168,8 +168,8 @@ func (e Event) Validate() error {
 		return bad("time", fmt.Sprintf("year %d cannot be written in RFC 3339", e.Time.Year()))
 	}
 	for name, v := range e.Extensions {
-		if !validName(name) {
-			return bad(name, "an extension name must be lower-case letters (a-z) and digits")
+		if err := checkName(name); err != nil {
+			return err
 		}
 		if reserved[name] {
 			return bad(name, "is a context attribute, not an extension")
@@ -181,16 +181,18 @@ func (e Event) Validate() error {
 	return nil
 }
 
-func validName(s string) bool {
+// checkName refuses an extension name that is not lower-case letters (a-z)
+// and digits.
+func checkName(s string) error {
 	if s == "" {
-		return false
+		return &ValidationError{Attribute: `""`, Reason: "an extension name must not be empty"}
 	}
 	for _, r := range s {
 		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-			return false
+			return &ValidationError{Attribute: s, Reason: "an extension name must be lower-case letters (a-z) and digits"}
 		}
 	}
-	return true
+	return nil
 }
 
 // reserved are the attribute names that are not extensions.

@@ -98,6 +98,9 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		if reserved[name] {
 			continue
 		}
+		if err := checkName(name); err != nil {
+			return err
+		}
 		var s any
 		if err := json.Unmarshal(v, &s); err != nil {
 			return &ValidationError{Attribute: name, Reason: "unreadable value"}
@@ -181,9 +184,12 @@ const headerPrefix = "Ce-"
 
 // WriteHTTP puts e on an HTTP request or response: binary mode — attributes
 // in ce-* headers, the data as the body with its content type — unless
-// structured, then the whole event as application/cloudevents+json.
+// structured, then the whole event as application/cloudevents+json. An
+// event whose datacontenttype is itself a CloudEvents format is always
+// written in structured mode: in binary mode a receiver would read its data
+// as the event.
 func WriteHTTP(h http.Header, e Event, structured bool) ([]byte, error) {
-	if structured {
+	if structured || isFormat(e.DataContentType) {
 		b, err := e.MarshalJSON() // not json.Marshal: it would compact and escape the data
 		if err != nil {
 			return nil, err
@@ -244,10 +250,12 @@ func ReadHTTP(h http.Header, body io.Reader, limit int64) (Event, error) {
 	}
 	var e Event
 	switch {
+	case isFormat(ct) && mt != MediaType && mt != BatchMediaType:
+		return Event{}, &ValidationError{Attribute: "content-type", Reason: fmt.Sprintf("%q: gox reads the CloudEvents JSON format (%s) only", ct, MediaType)}
 	case mt == BatchMediaType:
 		return Event{}, &ValidationError{Attribute: "content-type", Reason: "a batch (" + BatchMediaType + ") is not accepted here; send events one by one"}
 	case mt == MediaType:
-		if err := json.Unmarshal(data, &e); err != nil {
+		if err := e.UnmarshalJSON(data); err != nil {
 			return Event{}, err
 		}
 	default:
@@ -299,6 +307,12 @@ func ReadHTTP(h http.Header, body io.Reader, limit int64) (Event, error) {
 	return e, nil
 }
 
+// isFormat reports whether a content type is a CloudEvents format
+// (structured mode): application/cloudevents, with any suffix.
+func isFormat(ct string) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct)), "application/cloudevents")
+}
+
 // TooLargeError is an event body over the limit.
 type TooLargeError struct{ Limit int64 }
 
@@ -311,7 +325,7 @@ func marshal(e Event) ([]byte, error) { return e.MarshalJSON() }
 
 func unmarshal(b []byte) (Event, error) {
 	var e Event
-	if err := json.Unmarshal(bytes.TrimSpace(b), &e); err != nil {
+	if err := e.UnmarshalJSON(b); err != nil {
 		return Event{}, err
 	}
 	return e, e.Validate()
