@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -63,14 +64,14 @@ func DecodeJSON(r io.Reader, v any) error {
 		}
 	}()
 	if _, err := buf.ReadFrom(r); err != nil {
-		return jsonError(err)
+		return jsonError(err, nil)
 	}
 	data := buf.Bytes()
 	if len(bytes.TrimSpace(data)) == 0 {
-		return jsonError(io.EOF)
+		return jsonError(io.EOF, nil)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return jsonError(err)
+		return jsonError(err, reflect.TypeOf(v))
 	}
 	return nil
 }
@@ -81,7 +82,9 @@ const maxPooledBody = 64 << 10
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func jsonError(err error) error {
+// jsonError turns a decoding error into a coded one; t is the type decoded
+// into, to name a mistyped field as the client sent it.
+func jsonError(err error, t reflect.Type) error {
 	var maxErr *http.MaxBytesError
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
@@ -97,7 +100,7 @@ func jsonError(err error) error {
 		return errors.BadRequest("MALFORMED_JSON",
 			fmt.Sprintf("malformed JSON at byte %d: %s", syntaxErr.Offset, syntaxErr.Error())).WithCause(err)
 	case stderrors.As(err, &typeErr):
-		field := typeErr.Field
+		field := jsonField(t, typeErr.Field)
 		if field == "" {
 			field = "(root)"
 		}
@@ -109,7 +112,10 @@ func jsonError(err error) error {
 }
 
 // Validate checks v against its `binding` struct tags (go-playground/validator,
-// as gin does) and returns a 400 naming every failing field.
+// as gin does) and returns a 400 naming every failing field as the client
+// sent it: by its json tag, nested fields and elements in JSON's terms
+// ("address.city", "items[2].name"); a field without a json tag by its form
+// or uri tag, else its Go name.
 func Validate(v any) error {
 	if binding.Validator == nil {
 		return nil
@@ -124,9 +130,11 @@ func Validate(v any) error {
 	}
 	msgs := make([]string, 0, len(verrs))
 	fields := make([]string, 0, len(verrs))
+	t := reflect.TypeOf(v)
 	for _, fe := range verrs {
-		msgs = append(msgs, fmt.Sprintf("field %q fails %q", fe.Namespace(), fe.ActualTag()))
-		fields = append(fields, fe.Namespace())
+		name := fieldPath(t, fe.StructNamespace())
+		msgs = append(msgs, fmt.Sprintf("field %q fails %q", name, fe.ActualTag()))
+		fields = append(fields, name)
 	}
 	return errors.BadRequest("INVALID_FIELD", strings.Join(msgs, "; ")).
 		WithMetadata(map[string]string{"field": strings.Join(fields, ",")}).WithCause(err)
@@ -140,13 +148,20 @@ func Validate(v any) error {
 func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) HandlerFunc {
 	return takesContext(func(c *Context) error {
 		req := new(Req)
+		// Parameters are mapped without gin's validation (ShouldBindUri
+		// and ShouldBindQuery validate the struct before the body is
+		// read, failing required body fields); Validate runs once, below.
 		if len(c.Params) > 0 {
-			if err := c.ShouldBindUri(req); err != nil {
+			params := make(map[string][]string, len(c.Params))
+			for _, p := range c.Params {
+				params[p.Key] = []string{p.Value}
+			}
+			if err := binding.MapFormWithTag(req, params, "uri"); err != nil {
 				return errors.BadRequest("INVALID_FIELD", "path parameter: "+err.Error()).WithCause(err)
 			}
 		}
 		if c.Request.URL.RawQuery != "" {
-			if err := c.ShouldBindQuery(req); err != nil {
+			if err := binding.MapFormWithTag(req, c.Request.URL.Query(), "form"); err != nil {
 				return errors.BadRequest("INVALID_FIELD", "query parameter: "+err.Error()).WithCause(err)
 			}
 		}
@@ -165,4 +180,160 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		c.JSON(http.StatusOK, resp)
 		return nil
 	})
+}
+
+// fieldPath turns the validator's Go path of a field ("Order.Items[2].Name",
+// led by the type's name) into the client's ("items[2].name"): each field by
+// its wire name, embedded structs without a json name flattened as
+// encoding/json flattens them. A step it cannot follow is kept as it is.
+func fieldPath(t reflect.Type, goPath string) string {
+	steps := splitPath(goPath)
+	if len(steps) > 0 {
+		steps = steps[1:] // the struct's own name
+	}
+	var b strings.Builder
+	for _, step := range steps {
+		name, index, _ := strings.Cut(step, "[")
+		if index != "" {
+			index = "[" + index
+		}
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		wire := name
+		if f, ok := structField(t, name); ok {
+			t = f.Type
+			wire = wireName(f)
+			if wire == "" && index == "" {
+				continue // embedded: its fields are the parent's in JSON
+			}
+			if wire == "" {
+				wire = f.Name
+			}
+		} else {
+			t = nil
+		}
+		for range strings.Count(index, "[") {
+			for t != nil && t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+				t = t.Elem()
+			} else {
+				t = nil
+			}
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(wire)
+		b.WriteString(index)
+	}
+	if b.Len() == 0 {
+		return goPath
+	}
+	return b.String()
+}
+
+// jsonField drops from encoding/json's path of a mistyped field
+// ("audit.by") the Go names of the embedded structs it went through, which
+// the client never sent ("by").
+func jsonField(t reflect.Type, path string) string {
+	if path == "" {
+		return ""
+	}
+	steps := strings.Split(path, ".")
+	kept := steps[:0]
+	for _, step := range steps {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			t = nil
+			kept = append(kept, step)
+			continue
+		}
+		f, ok := jsonStructField(t, step)
+		if ok && f.Anonymous && jsonName(f) == "" {
+			t = f.Type // an embedded struct's Go name: not on the wire
+			continue
+		}
+		t = nil
+		if ok {
+			t = f.Type
+		}
+		kept = append(kept, step)
+	}
+	return strings.Join(kept, ".")
+}
+
+// jsonStructField finds the field of t that encoding/json names step: by its
+// JSON name, or, for an untagged embedded struct, by its Go name.
+func jsonStructField(t reflect.Type, step string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		n := jsonName(f)
+		if n == step || (n == "" && f.Name == step) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// jsonName is the key encoding/json uses for f: its json tag's name, else
+// its Go name; "" for an untagged embedded struct, whose fields it flattens.
+func jsonName(f reflect.StructField) string {
+	if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n != "" && n != "-" {
+		return n
+	}
+	if f.Anonymous && indirect(f.Type).Kind() == reflect.Struct {
+		return ""
+	}
+	return f.Name
+}
+
+func indirect(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
+// splitPath splits a path at the dots outside brackets (a map key may hold dots).
+func splitPath(p string) []string {
+	var steps []string
+	depth, start := 0, 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '[':
+			depth++
+		case ']':
+			depth = max(depth-1, 0)
+		case '.':
+			if depth == 0 {
+				steps = append(steps, p[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(steps, p[start:])
+}
+
+func structField(t reflect.Type, name string) (reflect.StructField, bool) {
+	if t == nil || t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	return t.FieldByName(name)
+}
+
+// wireName is the name a client uses for f: its json tag, else its form or
+// uri tag (query and path parameters), else its Go name; "" for an embedded
+// struct that encoding/json flattens.
+func wireName(f reflect.StructField) string {
+	for _, key := range [...]string{"json", "form", "uri"} {
+		if n, _, _ := strings.Cut(f.Tag.Get(key), ","); n != "" && n != "-" {
+			return n
+		}
+	}
+	return jsonName(f)
 }
