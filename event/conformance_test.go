@@ -170,3 +170,33 @@ func TestJSONDataIsWrittenAsItCame(t *testing.T) {
 	}
 	same(t, back, e)
 }
+
+// A batch (application/cloudevents-batch+json, which the SDKs send) is
+// dispatched event by event; one invalid event refuses the whole batch
+// before any listener runs, naming the attribute and the event.
+func TestHTTPBatch(t *testing.T) {
+	rec := &recorder{}
+	c := serve(t, event.NewBus(event.Listeners{"t": {rec}}))
+	batch := http.Header{"Content-Type": {event.BatchMediaType}}
+	one := `{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/plain","data":"a"}`
+	two := `{"specversion":"1.0","id":"2","source":"/s","type":"t","data_base64":"/w=="}`
+	if code, body := post(t, c, batch, "["+one+","+two+"]"); code != http.StatusAccepted {
+		t.Fatalf("a batch of two: %d %s", code, body)
+	}
+	if seen := rec.events(); len(seen) != 2 || seen[0].ID != "1" || seen[1].ID != "2" || string(seen[1].Data) != "\xff" {
+		t.Fatalf("the listener saw %+v", seen)
+	}
+	bad := `{"specversion":"1.0","id":"3","type":"t"}`
+	if code, body := post(t, c, batch, "["+one+","+bad+"]"); code != 400 || !strings.Contains(body, "attribute source: missing (required) (event 1 of the batch)") {
+		t.Fatalf("a batch with an invalid event: %d %s", code, body)
+	}
+	if code, body := post(t, c, batch, `{"not":"an array"}`); code != 400 || !strings.Contains(body, "not a JSON array") {
+		t.Fatalf("a batch that is not an array: %d %s", code, body)
+	}
+	if n := len(rec.events()); n != 2 {
+		t.Fatalf("the listener saw %d events; the refused batches must not reach it", n)
+	}
+	if code, body := post(t, c, batch, `[]`); code != http.StatusAccepted {
+		t.Fatalf("an empty batch: %d %s", code, body)
+	}
+}

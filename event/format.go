@@ -241,12 +241,9 @@ func encodeHeader(v string) string {
 func ReadHTTP(h http.Header, body io.Reader, limit int64) (Event, error) {
 	ct := h.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	data, err := readBody(body, limit)
 	if err != nil {
-		return Event{}, fmt.Errorf("cloudevent: reading the body: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return Event{}, &TooLargeError{Limit: limit}
+		return Event{}, err
 	}
 	var e Event
 	switch {
@@ -305,6 +302,17 @@ func ReadHTTP(h http.Header, body io.Reader, limit int64) (Event, error) {
 		return Event{}, err
 	}
 	return e, nil
+}
+
+func readBody(body io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("cloudevent: reading the body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, &TooLargeError{Limit: limit}
+	}
+	return data, nil
 }
 
 // isFormat reports whether a content type is a CloudEvents format

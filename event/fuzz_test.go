@@ -191,3 +191,34 @@ func FuzzProto(f *testing.F) {
 		roundTrip(t, e)
 	})
 }
+
+func FuzzBatch(f *testing.F) {
+	for _, s := range []string{
+		`[]`,
+		`[{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/plain","data":"a"},{"specversion":"1.0","id":"2","source":"/s","type":"t","data_base64":"/w=="}]`,
+		`[{"specversion":"1.0","id":"1","source":"/s","type":"t","data":{"a":[1,2]},"ext":null}]`,
+		`[{"specversion":"1.0","id":"1","source":"/s","type":"t"},{"specversion":"1.0","id":"3","type":"t"}]`,
+		`[null]`, `[1]`, `{}`, `[`, `[{"specversion":"1.0","id":"1","source":"/s","type":"t","data":1,"data_base64":"AA=="}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		events, err := event.ReadHTTPBatch(http.Header{"Content-Type": {event.BatchMediaType}}, bytes.NewReader(body), fuzzLimit)
+		if err != nil {
+			refused(t, err)
+			return
+		}
+		b, err := event.MarshalBatch(events)
+		if err != nil {
+			t.Fatalf("an accepted batch cannot be written: %v", err)
+		}
+		back, err := event.UnmarshalBatch(b)
+		if err != nil || len(back) != len(events) {
+			t.Fatalf("gox refuses its own batch (%d events back of %d): %v\n%s", len(back), len(events), err, b)
+		}
+		for i := range events {
+			equal(t, "the batch format", back[i], events[i], true)
+			roundTrip(t, events[i])
+		}
+	})
+}

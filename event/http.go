@@ -22,28 +22,57 @@ const (
 )
 
 // Route mounts POST path (PathEvent when empty) on s: it reads a CloudEvent
-// in binary or structured mode, answers 400 naming the attribute when it is
-// invalid (413 over the server's body limit), dispatches it to bus and
-// answers 202 with no body once every listener returned; a listener's error
-// is the response. The server's middleware chain runs around it.
+// in binary or structured mode, or a batch (application/cloudevents-batch+json),
+// answers 400 naming the attribute when it is invalid (a batch with one
+// invalid event is refused whole, before any listener runs; 413 over the
+// server's body limit), dispatches it to bus and answers 202 with no body once
+// every listener returned. A listener's error is the response (see Listener:
+// a coded 4xx says do not send again, anything else 5xx). The server's
+// middleware chain runs around it.
 func Route(s *xhttp.Server, bus *Bus, path string) {
 	if path == "" {
 		path = PathEvent
 	}
 	s.POST(path, func(c *xhttp.Context) error {
-		e, err := ReadHTTP(c.Request.Header, c.Request.Body, 1<<62)
+		var events []Event
+		var err error
+		if IsBatch(c.Request.Header) {
+			events, err = ReadHTTPBatch(c.Request.Header, c.Request.Body, 1<<62)
+		} else {
+			var e Event
+			e, err = ReadHTTP(c.Request.Header, c.Request.Body, 1<<62)
+			events = []Event{e}
+		}
 		if err != nil {
 			if mapped := asError(err); mapped != err {
 				return mapped
 			}
 			return errors.BadRequest(ReasonInvalid, err.Error()).WithCause(err) // an unreadable body
 		}
-		if err := bus.Dispatch(c.Request.Context(), e); err != nil {
-			return asError(err)
+		if err := dispatchAll(c.Request.Context(), bus, events); err != nil {
+			return err
 		}
 		c.Status(http.StatusAccepted)
 		return nil
 	})
+}
+
+// dispatchAll dispatches events in order, every one even when some fail;
+// the answer is a retryable failure if there is one (the sender sends the
+// batch again), else the first error.
+func dispatchAll(ctx context.Context, bus *Bus, events []Event) error {
+	var first error
+	for _, e := range events {
+		err := bus.Dispatch(ctx, e)
+		if err == nil {
+			continue
+		}
+		err = asError(err)
+		if first == nil || (final(first) && !final(err)) {
+			first = err
+		}
+	}
+	return first
 }
 
 // asError maps the bus's errors onto coded errors for HTTP and gRPC; the

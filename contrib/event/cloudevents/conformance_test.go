@@ -3,6 +3,7 @@ package cloudevents_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	ce "github.com/cloudevents/sdk-go/v2"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/contrib/event/cloudevents"
 	"github.com/goxkit/gox/event"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
@@ -161,6 +163,42 @@ func TestSDKEventSurvivesGoxForwarding(t *testing.T) {
 			if in.String() != sent.String() {
 				t.Fatalf("%s: the SDK received\n%s\nit sent\n%s", name, in, sent)
 			}
+		}
+	}
+}
+
+// The SDK's batch request (application/cloudevents-batch+json) reaches
+// gox's route; every event of it reaches the listener as the SDK sent it.
+func TestSDKBatchToGoxRoute(t *testing.T) {
+	var seen []event.Event
+	route := goxRoute(t, event.Listeners{"com.example.order.created": {event.ListenerFunc(func(_ context.Context, e event.Event) error {
+		seen = append(seen, e)
+		return nil
+	})}})
+	a, b := sdkEvent("batch-1"), sdkEvent("batch-2")
+	if err := a.SetData(ce.ApplicationJSON, map[string]int{"id": 7}); err != nil {
+		t.Fatal(err)
+	}
+	b.SetExtension("averyveryverylongextensionname", "acme")
+	req, err := ce.NewHTTPRequestFromEvents(context.Background(), route, []ce.Event{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || len(seen) != 2 {
+		t.Fatalf("status %d, %d events seen", resp.StatusCode, len(seen))
+	}
+	for i, sent := range []ce.Event{a, b} {
+		back, err := cloudevents.ToSDK(seen[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.String() != sent.String() {
+			t.Fatalf("event %d:\n got  %s\n sent %s", i, back, sent)
 		}
 	}
 }
