@@ -24,8 +24,9 @@ import (
 
 // DB holds the named connections. It is safe for concurrent use.
 type DB struct {
-	conns map[string]*gorm.DB
-	cfgs  Configs
+	conns     map[string]*gorm.DB
+	cfgs      Configs
+	migrating chan struct{} // one migration at a time in this process
 }
 
 type options struct {
@@ -57,7 +58,7 @@ func Open(ctx context.Context, cfgs Configs, opts ...Option) (*DB, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	d := &DB{conns: map[string]*gorm.DB{}, cfgs: cfgs}
+	d := &DB{conns: map[string]*gorm.DB{}, cfgs: cfgs, migrating: make(chan struct{}, 1)}
 	names := make([]string, 0, len(cfgs))
 	for n := range cfgs {
 		names = append(names, n)
@@ -125,31 +126,53 @@ func dialector(c Config) (gorm.Dialector, error) {
 	return nil, fmt.Errorf("driver %q is not supported", c.Driver)
 }
 
-// sqliteDSN adds WAL, a busy timeout, foreign keys, the synchronous level and
-// IMMEDIATE write transactions to a SQLite path, unless the DSN sets pragmas
-// itself.
+// sqliteDSN adds the busy timeout, WAL, foreign keys, the synchronous level
+// and IMMEDIATE write transactions to a SQLite path. A DSN that sets pragmas
+// itself keeps them, with the busy timeout added unless it sets one. The
+// driver runs the pragmas in order on every new connection: the busy timeout
+// goes first, so that switching a new file to WAL, which needs the file's
+// exclusive lock, waits for another process starting at the same moment
+// instead of failing with SQLITE_BUSY.
 func sqliteDSN(c Config) string {
-	if strings.Contains(c.DSN, "_pragma") || c.DSN == ":memory:" || strings.Contains(c.DSN, "mode=memory") {
+	if isMemory(c.DSN) {
 		return c.DSN
 	}
-	sep := "?"
-	if strings.Contains(c.DSN, "?") {
-		sep = "&"
+	path, query, _ := strings.Cut(c.DSN, "?")
+	busy := c.BusyTimeout
+	if busy <= 0 {
+		busy = DefaultConfig().BusyTimeout
 	}
-	sync := strings.ToUpper(c.Synchronous)
-	if sync == "" {
-		sync = "NORMAL"
+	pragmas := []string{fmt.Sprintf("_pragma=busy_timeout(%d)", busy.Milliseconds())}
+	var rest []string
+	custom := false
+	for _, p := range strings.Split(query, "&") {
+		switch name := strings.ToLower(p); {
+		case p == "":
+		case strings.HasPrefix(name, "_pragma=busy_timeout"):
+			pragmas[0] = p // the DSN's own, still first
+		case strings.HasPrefix(name, "_pragma="):
+			custom = true
+			rest = append(rest, p)
+		default:
+			rest = append(rest, p)
+		}
 	}
-	return fmt.Sprintf("%s%s_pragma=journal_mode(WAL)&_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)&_pragma=synchronous(%s)&_txlock=immediate",
-		c.DSN, sep, c.BusyTimeout.Milliseconds(), sync)
+	if !custom {
+		sync := strings.ToUpper(c.Synchronous)
+		if sync == "" {
+			sync = "NORMAL"
+		}
+		pragmas = append(pragmas, "_pragma=journal_mode(WAL)", "_pragma=foreign_keys(1)", "_pragma=synchronous("+sync+")")
+		if !strings.Contains(query, "_txlock=") {
+			pragmas = append(pragmas, "_txlock=immediate")
+		}
+	}
+	return path + "?" + strings.Join(append(pragmas, rest...), "&")
 }
 
 func mkdirFor(dsn string) error {
-	p := strings.TrimPrefix(dsn, "file:")
-	if i := strings.IndexByte(p, '?'); i >= 0 {
-		p = p[:i]
-	}
-	if p == "" || p == ":memory:" || strings.HasPrefix(p, ":") {
+	p := sqlitePath(dsn)
+	if p == "" {
 		return nil
 	}
 	if dir := filepath.Dir(p); dir != "." {

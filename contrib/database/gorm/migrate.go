@@ -29,6 +29,11 @@ const MigrationTable = "gox_migrations"
 // (SQLite, PostgreSQL; not MySQL or ClickHouse): a file that fails halfway
 // leaves nothing behind there, and MigrationTable only records files that
 // completed.
+//
+// Migrate, Rollback and Status hold a migration lock shared by every process
+// on the database (see lockMigrations), so that replicas starting together
+// each run Migrate safely: the first creates the tables and runs the files,
+// the others wait for it and then find nothing left to do.
 type Migrations struct {
 	Conn   string // connection name; empty means default
 	Models []any
@@ -92,6 +97,11 @@ func (d *DB) Migrate(ctx context.Context, m Migrations) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := d.lockMigrations(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var done []string
 	for _, model := range m.Models {
 		if err := db.WithContext(ctx).AutoMigrate(model); err != nil {
@@ -129,6 +139,14 @@ func (d *DB) Rollback(ctx context.Context, m Migrations) (string, error) {
 	if m.SQL == nil {
 		return "", nil
 	}
+	if _, err := d.Get(m.conn()); err != nil {
+		return "", err
+	}
+	unlock, err := d.lockMigrations(ctx, m.conn())
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
 	p, err := d.provider(m)
 	if err != nil || p == nil {
 		return "", err
@@ -152,6 +170,14 @@ func (d *DB) Status(ctx context.Context, m Migrations) ([]MigrationStatus, error
 	if m.SQL == nil {
 		return nil, nil
 	}
+	if _, err := d.Get(m.conn()); err != nil {
+		return nil, err
+	}
+	unlock, err := d.lockMigrations(ctx, m.conn())
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	p, err := d.provider(m)
 	if err != nil || p == nil {
 		return nil, err
