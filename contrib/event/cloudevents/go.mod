@@ -7,6 +7,7 @@ replace github.com/goxkit/gox => ../../..
 require (
 	github.com/cloudevents/sdk-go/v2 v2.16.2
 	github.com/goxkit/gox v0.0.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
