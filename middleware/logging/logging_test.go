@@ -28,3 +28,31 @@ func TestAccessRecord(t *testing.T) {
 		t.Fatalf("record %v", rec)
 	}
 }
+
+// A request's level follows its code: INFO for success, WARN for 4xx
+// (499, the client canceled, among them: not the server's fault, yet a call
+// that did not complete), ERROR for 5xx.
+func TestLevelFollowsCode(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		level string
+	}{
+		{nil, "INFO"},
+		{errors.NotFound("", "no"), "WARN"},
+		{context.Canceled, "WARN"},
+		{errors.New(errors.StatusClientClosed, errors.ReasonCanceled, "client left"), "WARN"},
+		{context.DeadlineExceeded, "ERROR"},
+		{errors.Unavailable("", "down"), "ERROR"},
+	} {
+		var buf bytes.Buffer
+		h := logging.Server(slog.New(slog.NewJSONHandler(&buf, nil)))(func(context.Context, any) (any, error) { return nil, tc.err })
+		_, _ = h(goxtest.ServerContext(context.Background(), goxtest.NewTransport(transport.KindGRPC, "/s.S/M")), nil)
+		var rec map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+			t.Fatal(err, buf.String())
+		}
+		if rec["level"] != tc.level {
+			t.Errorf("%v: level %v, want %s", tc.err, rec["level"], tc.level)
+		}
+	}
+}
