@@ -3,9 +3,13 @@
 // type, the seed's map[string][]Listener —, and senders that carry events
 // in process (Channel, asynchronous), to a peer over HTTP (HTTPSender, the
 // route every gox HTTP server can expose, binary and structured content
-// modes) or gRPC (GRPCSender, the EventService every gox gRPC server can
-// serve), or through any broker (BrokerSender, with NewConsumer on the other
-// side, where a listener's error is retried and dead-lettered like a job).
+// modes; the route also takes batches) or gRPC (GRPCSender, the EventService
+// every gox gRPC server can serve), or through any broker (BrokerSender, with
+// NewConsumer on the other side, where a listener's error is retried and
+// dead-lettered like a job). A listener's coded 4xx tells every sender not
+// to send the event again; any other error is worth a retry (see Listener).
+// Every event a receiver accepts can be written again unchanged in every
+// format.
 //
 //	bus := event.NewBus(event.Listeners{
 //		"com.example.order.created": {billing.OnOrderCreated, audit.Record},
