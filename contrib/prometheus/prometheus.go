@@ -2,14 +2,19 @@
 // package) in Prometheus and serves them: New builds a registry with the Go
 // runtime and process collectors and the gox server and client series; Server
 // and Client return the Recorders the metrics middleware takes; Handler serves
-// /metrics.
+// /metrics. The latency histograms' buckets default to
+// metrics.DurationBuckets (50µs to 10s) and are set with WithBuckets or from
+// config with NewFromConfig.
 package prometheus
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -34,8 +39,36 @@ type options struct {
 // Option configures New.
 type Option func(*options)
 
-// WithBuckets sets the latency histogram buckets in seconds.
-func WithBuckets(b []float64) Option { return func(o *options) { o.buckets = b } }
+// WithBuckets sets the latency histogram buckets in seconds, increasing
+// (default metrics.DurationBuckets: 50µs to 10s). New panics on buckets that
+// do not increase, as client_golang does; NewFromConfig checks them and
+// returns an error instead.
+func WithBuckets(b []float64) Option { return func(o *options) { o.buckets = slices.Clone(b) } }
+
+// Config is the metrics section of a service's config.
+type Config struct {
+	// Buckets are the upper bounds of the latency histograms, increasing:
+	// [50us, 100us, 250us, 1ms, ...]. Empty: metrics.DurationBuckets
+	// (50µs, 100µs, 250µs, 500µs, 1ms, 2.5ms ... 2.5s, 5s, 10s).
+	Buckets []time.Duration `yaml:"buckets"`
+}
+
+// NewFromConfig is New with the buckets of c (opts apply after them). A
+// bucket list that is not positive and increasing is an error naming the
+// entry.
+func NewFromConfig(c Config, opts ...Option) (*Metrics, error) {
+	if len(c.Buckets) == 0 {
+		return New(opts...), nil
+	}
+	b := make([]float64, len(c.Buckets))
+	for i, d := range c.Buckets {
+		if d <= 0 || (i > 0 && d <= c.Buckets[i-1]) {
+			return nil, fmt.Errorf("metrics: buckets[%d] = %s: buckets must be positive and increasing", i, d)
+		}
+		b[i] = d.Seconds()
+	}
+	return New(append([]Option{WithBuckets(b)}, opts...)...), nil
+}
 
 // WithConstLabels adds labels to every gox series (service, zone ...).
 func WithConstLabels(l map[string]string) Option { return func(o *options) { o.constLabels = l } }
@@ -45,7 +78,7 @@ func WithoutRuntimeCollectors() Option { return func(o *options) { o.noRuntime =
 
 // New returns Metrics with a fresh registry.
 func New(opts ...Option) *Metrics {
-	o := options{buckets: metrics.DurationBuckets}
+	o := options{buckets: metrics.DurationBuckets()}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -153,11 +186,11 @@ var (
 func newRecorder(reg prometheus.Registerer, o options, total, seconds, inFlight, totalHelp, secondsHelp, inFlightHelp string) *recorder {
 	r := &recorder{
 		total: prometheus.NewCounterVec(prometheus.CounterOpts{Name: total, Help: totalHelp, ConstLabels: o.constLabels},
-			metrics.CounterLabels),
+			metrics.CounterLabels()),
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: seconds, Help: secondsHelp, Buckets: o.buckets, ConstLabels: o.constLabels},
-			metrics.DurationLabels),
+			metrics.DurationLabels()),
 		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: inFlight, Help: inFlightHelp, ConstLabels: o.constLabels},
-			metrics.InFlightLabels),
+			metrics.InFlightLabels()),
 	}
 	reg.MustRegister(r.total, r.seconds, r.inFlight)
 	return r

@@ -28,6 +28,11 @@ func newService(t *testing.T, m *prometheus.Metrics, addr string) *xhttp.Server 
 	t.Helper()
 	c := xhttp.DefaultConfig()
 	c.Addr = addr
+	return newServer(t, m, c)
+}
+
+func newServer(t *testing.T, m *prometheus.Metrics, c xhttp.Config) *xhttp.Server {
+	t.Helper()
 	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(mmw.Server(m.Server())), xhttp.WithMetricsHandler(m.Handler()))
 	if err != nil {
 		t.Fatal(err)
@@ -80,17 +85,33 @@ func TestClientRecorderUsesClientNames(t *testing.T) {
 }
 
 // TestPrometheusServerScrapesTheService runs a real Prometheus server against
-// a running gox service and queries the series it scraped.
+// a running gox service whose /metrics is on a listener of its own, behind
+// basic auth and a bearer token, and queries the series it scraped: the
+// requests, a 100µs request in a bucket under 1ms, and that a scrape without
+// credentials is refused.
 func TestPrometheusServerScrapesTheService(t *testing.T) {
 	bin := goxtest.RequireBinary(t, "prometheus", "apt-get install prometheus, or run bash ci/test.sh")
 	m := prometheus.New()
-	s := newService(t, m, "127.0.0.1:0")
+	c := xhttp.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	c.Metrics = xhttp.MetricsConfig{Addr: "127.0.0.1:0", Username: "prom", Password: "s3cret", BearerToken: "t0ken"}
+	s := newServer(t, m, c)
 	u, err := s.Endpoint()
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = s.Start(context.Background()) }()
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	mu, err := s.MetricsEndpoint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Start(context.Background()) }()
+	t.Cleanup(func() {
+		_ = s.Stop(context.Background())
+		if err := <-done; err != nil {
+			t.Errorf("Start: %v", err)
+		}
+	})
 	for range 3 {
 		resp, err := http.Get(u.String() + "/ping")
 		if err != nil {
@@ -98,9 +119,23 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
+	m.Server().Observe("http", "GET /fast", "200", 100e-6) // a request of 100µs
+	if resp, err := http.Get(mu.String()); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("scrape without credentials: %v %v", resp, err)
+	}
 
 	dir := t.TempDir()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: gox\n    static_configs: [{targets: [%q]}]\n", u.Host)
+	cfg := fmt.Sprintf(`global: {scrape_interval: 1s}
+scrape_configs:
+  - job_name: basic
+    static_configs: [{targets: [%[1]q]}]
+    basic_auth: {username: prom, password: s3cret}
+  - job_name: bearer
+    static_configs: [{targets: [%[1]q]}]
+    authorization: {credentials: t0ken}
+  - job_name: anonymous
+    static_configs: [{targets: [%[1]q]}]
+`, mu.Host)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -114,19 +149,33 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
-	query := `gox_server_requests_total{job="gox",operation="GET /ping",code="200"}`
+	want := map[string]string{
+		`gox_server_requests_total{job="basic",operation="GET /ping",code="200"}`:                   "3",
+		`gox_server_requests_total{job="bearer",operation="GET /ping",code="200"}`:                  "3",
+		`gox_server_request_duration_seconds_bucket{job="basic",operation="GET /fast",le="0.0001"}`: "1",
+		`gox_server_request_duration_seconds_bucket{job="basic",operation="GET /fast",le="5e-05"}`:  "0",
+		// p99 of one 100µs request: under 100µs with buckets that resolve it (99.5µs), 990µs with a 1ms floor
+		`histogram_quantile(0.99, gox_server_request_duration_seconds_bucket{job="basic",operation="GET /fast"}) < bool 0.0001`: "1",
+		`up{job="anonymous"}`: "0",
+		`up{job="basic"}`:     "1",
+		`up{job="bearer"}`:    "1",
+	}
 	deadline := time.Now().Add(45 * time.Second) // target discovery batches every 5s, then the first scrape
-	for time.Now().Before(deadline) {
-		if v, ok := queryValue(promAddr, query); ok {
-			if v != "3" {
-				t.Fatalf("Prometheus sees %s = %s, want 3", query, v)
+	for len(want) > 0 && time.Now().Before(deadline) {
+		for q, v := range want {
+			if got, ok := queryValue(promAddr, q); ok {
+				if got != v {
+					t.Fatalf("Prometheus sees %s = %s, want %s", q, got, v)
+				}
+				delete(want, q)
 			}
-			return
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
-	t.Fatalf("Prometheus never returned %s; its log:\n%s", query, log)
+	if len(want) > 0 {
+		log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+		t.Fatalf("Prometheus never returned %v; its log:\n%s", want, log)
+	}
 }
 
 func queryValue(addr, q string) (string, bool) {
@@ -213,5 +262,50 @@ func TestBoundSharesTheRecordersSeries(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(body)
+	}
+}
+
+// The default buckets resolve what gox serves: a 100µs request is counted
+// under 100µs and not under 50µs, where the old 1ms floor put every fast
+// request in one bucket.
+func TestDefaultBucketsResolveMicroseconds(t *testing.T) {
+	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
+	m.Server().Observe("http", "GET /ping", "200", 100e-6)
+	body := scrape(t, m.Handler())
+	for _, want := range []string{
+		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="5e-05"} 0`,
+		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="0.0001"} 1`,
+		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="10"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
+func TestBucketsFromConfig(t *testing.T) {
+	m, err := prometheus.NewFromConfig(prometheus.Config{Buckets: []time.Duration{20 * time.Microsecond, time.Millisecond}},
+		prometheus.WithoutRuntimeCollectors())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Client().Observe("grpc", "/a.A/B", "200", 30e-6)
+	body := scrape(t, m.Handler())
+	for _, want := range []string{
+		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="2e-05"} 0`,
+		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="0.001"} 1`,
+		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="+Inf"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q\n%s", want, body)
+		}
+	}
+	for _, bad := range [][]time.Duration{{time.Millisecond, time.Millisecond}, {0}, {time.Second, time.Millisecond}} {
+		if _, err := prometheus.NewFromConfig(prometheus.Config{Buckets: bad}); err == nil || !strings.Contains(err.Error(), "buckets[") {
+			t.Errorf("buckets %v: error %v, want one naming the entry", bad, err)
+		}
 	}
 }

@@ -22,6 +22,25 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// Pprof mounts /debug/pprof/ behind basic auth when enabled.
 	Pprof PprofConfig `yaml:"pprof"`
+	// Metrics says where /metrics is served (with WithMetricsHandler) and
+	// who may read it; by default it is public, on Addr.
+	Metrics MetricsConfig `yaml:"metrics"`
+}
+
+// MetricsConfig places and guards /metrics. With no credentials set it is
+// public; with basic auth, a bearer token or both set, a scrape must present
+// one of them (401 otherwise).
+type MetricsConfig struct {
+	// Addr serves /metrics on a listener of its own, host:port (":0" picks
+	// a free port), with the server's TLS, instead of on Addr — a port
+	// kept off the public network. Empty: on Addr with the routes.
+	Addr string `yaml:"addr"`
+	// Username and Password require HTTP basic auth (Prometheus basic_auth).
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// BearerToken requires "Authorization: Bearer <token>" (Prometheus
+	// authorization.credentials).
+	BearerToken string `yaml:"bearer_token"`
 }
 
 // TLSConfig names a certificate and key in PEM files.
@@ -38,7 +57,8 @@ type PprofConfig struct {
 }
 
 // DefaultConfig returns :8080, 5s to read headers, 30s to read, 30s to write,
-// 120s idle, 4 MiB bodies, the envelope error format and pprof off.
+// 120s idle, 4 MiB bodies, the envelope error format, pprof off and /metrics
+// public on :8080.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              ":8080",

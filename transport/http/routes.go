@@ -1,8 +1,11 @@
 package http
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -31,10 +34,46 @@ var pong = takesContext(func(c *Context) error {
 	return nil
 })
 
+// guardMetrics puts h behind the credentials Config.Metrics names, if any:
+// a scrape without them gets a 401 in the server's error format. The
+// comparisons take the same time whatever the guess.
+func (s *Server) guardMetrics(h http.Handler) http.Handler {
+	c := s.cfg.Metrics
+	if c.Username == "" && c.BearerToken == "" {
+		return h
+	}
+	user, pass, token := digest(c.Username), digest(c.Password), digest(c.BearerToken)
+	challenge := `Bearer realm="metrics"`
+	if c.Username != "" {
+		challenge = `Basic realm="metrics", charset="UTF-8"`
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := false
+		if u, p, basic := r.BasicAuth(); basic && c.Username != "" {
+			ok = equal(digest(u), user)&equal(digest(p), pass) == 1
+		} else if t, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); bearer && c.BearerToken != "" {
+			ok = equal(digest(t), token) == 1
+		}
+		if !ok {
+			w.Header().Set("WWW-Authenticate", challenge)
+			s.encoder(w, r, errMetricsUnauthorized, s.production)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+var errMetricsUnauthorized = errors.Unauthorized("", "/metrics needs credentials (http.metrics)")
+
+func digest(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
+
+func equal(a, b [sha256.Size]byte) int { return subtle.ConstantTimeCompare(a[:], b[:]) }
+
 // routes mounts the built-in routes and the 404 and 405 handlers. /ping runs
 // the middleware chain like any route (it is what load balancers and the seed's
 // tests call); probes, /metrics and pprof do not, so they neither flood the
-// access log nor count as traffic.
+// access log nor count as traffic. With Config.Metrics.Addr set, /metrics is
+// served by a listener of its own instead.
 func (s *Server) routes() {
 	s.GET(PathPing, pong)
 	s.engine.GET(PathHealthz, func(c *gin.Context) {
@@ -52,7 +91,14 @@ func (s *Server) routes() {
 		c.JSON(code, r)
 	})
 	if s.metrics != nil {
-		s.engine.GET(PathMetrics, gin.WrapH(s.metrics))
+		h := s.guardMetrics(s.metrics)
+		if s.metricsBind == nil {
+			s.engine.GET(PathMetrics, gin.WrapH(h))
+		} else {
+			mux := http.NewServeMux()
+			mux.Handle("GET "+PathMetrics, h)
+			s.metricsSrv = s.httpServer(mux)
+		}
 	}
 	if s.cfg.Pprof.Enabled {
 		g := s.engine.Group(PathPprof, gin.BasicAuth(gin.Accounts{s.cfg.Pprof.Username: s.cfg.Pprof.Password}))

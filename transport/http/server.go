@@ -43,6 +43,10 @@ type Server struct {
 
 	lis  net.Listener // from WithListener
 	bind *listen.Once
+
+	// /metrics on a listener of its own (Config.Metrics.Addr), else nil
+	metricsSrv  *http.Server
+	metricsBind *listen.Once
 }
 
 // Option configures a Server.
@@ -59,7 +63,8 @@ func WithErrorEncoder(e ErrorEncoder) Option { return func(s *Server) { s.encode
 // WithHealth serves /readyz from h; without it /readyz reports ready.
 func WithHealth(h *health.Health) Option { return func(s *Server) { s.health = h } }
 
-// WithMetricsHandler serves h at /metrics (contrib/prometheus.Handler, say).
+// WithMetricsHandler serves h at /metrics (contrib/prometheus.Handler, say),
+// where and to whom Config.Metrics says.
 func WithMetricsHandler(h http.Handler) Option { return func(s *Server) { s.metrics = h } }
 
 // WithLogger sets the logger for server errors.
@@ -89,6 +94,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if c.Pprof.Enabled && (c.Pprof.Username == "" || c.Pprof.Password == "") {
 		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password")
 	}
+	if (c.Metrics.Username == "") != (c.Metrics.Password == "") {
+		return nil, fmt.Errorf("http: metrics.username and metrics.password go together (got only one)")
+	}
 	if gin.Mode() == gin.DebugMode {
 		gin.SetMode(gin.ReleaseMode) // debug mode prints every route to stdout; gox logs instead
 	}
@@ -108,6 +116,12 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if s.lis != nil {
 		s.bind.Use(s.lis)
 	}
+	if c.Metrics.Addr != "" {
+		if s.metrics == nil {
+			return nil, fmt.Errorf("http: metrics.addr %q is set but the server has no metrics handler (WithMetricsHandler)", c.Metrics.Addr)
+		}
+		s.metricsBind = listen.New("http metrics", c.Metrics.Addr, scheme, tlsConf)
+	}
 	if c.MaxBodyBytes > 0 {
 		engine.Use(func(gc *gin.Context) {
 			if gc.Request.Body != http.NoBody {
@@ -116,15 +130,19 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 		})
 	}
 	s.routes()
-	s.srv = &http.Server{
-		Handler:           engine,
-		ReadHeaderTimeout: c.ReadHeaderTimeout,
-		ReadTimeout:       c.ReadTimeout,
-		WriteTimeout:      c.WriteTimeout,
-		IdleTimeout:       c.IdleTimeout,
+	s.srv = s.httpServer(engine)
+	return s, nil
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
-	return s, nil
 }
 
 // Use adds gin filters that run before routing and before the middleware
@@ -147,26 +165,79 @@ func (s *Server) Endpoint() (*url.URL, error) {
 // Addr returns the bound address, or "" before Endpoint or Start.
 func (s *Server) Addr() string { return s.bind.Addr() }
 
+// MetricsEndpoint binds the listener /metrics is served on if it is not
+// bound yet and returns the URL of /metrics (on the metrics listener when
+// Config.Metrics.Addr is set). It fails when the server has no metrics handler.
+func (s *Server) MetricsEndpoint() (*url.URL, error) {
+	if s.metrics == nil {
+		return nil, fmt.Errorf("http server: no metrics handler (WithMetricsHandler)")
+	}
+	b := s.bind
+	if s.metricsBind != nil {
+		b = s.metricsBind
+	}
+	_, u, err := b.Bind()
+	if err != nil {
+		return nil, err
+	}
+	return u.JoinPath(PathMetrics), nil
+}
+
 // Start serves until Stop. ctx becomes the base context of every request.
+// With /metrics on a listener of its own, both are served, and a failure of
+// either stops both and is returned.
 func (s *Server) Start(ctx context.Context) error {
 	lis, u, err := s.bind.Bind()
 	if err != nil {
 		return err
 	}
 	s.srv.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
-	s.logger.Info("http server listening", "addr", lis.Addr().String(), "url", u.String())
-	if err := s.srv.Serve(lis); err != nil && !stderrors.Is(err, http.ErrServerClosed) {
+	if s.metricsSrv == nil {
+		s.logger.Info("http server listening", "addr", lis.Addr().String(), "url", u.String())
+		return serve(s.srv, lis)
+	}
+	mlis, mu, err := s.metricsBind.Bind()
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
+	s.logger.Info("http server listening", "addr", lis.Addr().String(), "url", u.String(), "metrics", mu.JoinPath(PathMetrics).String())
+	metricsDone := make(chan error, 1)
+	go func() {
+		err := serve(s.metricsSrv, mlis)
+		if err != nil {
+			_ = s.srv.Close() // the service is not observable: stop, and say why
+		}
+		metricsDone <- err
+	}()
+	err = serve(s.srv, lis)
+	if err != nil {
+		_ = s.metricsSrv.Close()
+	}
+	return stderrors.Join(err, <-metricsDone)
+}
+
+func serve(srv *http.Server, lis net.Listener) error {
+	if err := srv.Serve(lis); err != nil && !stderrors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server on %s: %w", lis.Addr(), err)
 	}
 	return nil
 }
 
 // Stop stops accepting connections and waits for in-flight requests until ctx
-// is done; then it closes the rest.
+// is done; then it closes the rest. The metrics listener, if any, stops last,
+// so a scrape during the drain still sees the requests finishing.
 func (s *Server) Stop(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
-	if err != nil {
-		_ = s.srv.Close()
+	err := shutdown(ctx, s.srv)
+	if s.metricsSrv != nil {
+		err = stderrors.Join(err, shutdown(ctx, s.metricsSrv))
+	}
+	return err
+}
+
+func shutdown(ctx context.Context, srv *http.Server) error {
+	if err := srv.Shutdown(ctx); err != nil {
+		_ = srv.Close()
 		return fmt.Errorf("http server: drain: %w", err)
 	}
 	return nil

@@ -214,6 +214,8 @@ func TestBadConfig(t *testing.T) {
 		},
 			"http server on :8080: tls: open /nonexistent/cert.pem"},
 		{func(c *xhttp.Config) { c.Pprof.Enabled = true }, "pprof.username"},
+		{func(c *xhttp.Config) { c.Metrics.Username = "prom" }, "metrics.username and metrics.password"},
+		{func(c *xhttp.Config) { c.Metrics.Addr = "127.0.0.1:0" }, `metrics.addr "127.0.0.1:0" is set but the server has no metrics handler`},
 	}
 	for _, tt := range tests {
 		c := xhttp.DefaultConfig()
