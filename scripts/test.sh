@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this script):
-#   install the servers and tools the tests need, check formatting, go vet and
-#   staticcheck in every module, go test -race in every module against real
-#   servers, then scaffold, run and stop services end to end (ci/e2e.sh).
+#   install the servers and tools the tests need, check formatting, that every
+#   module (tools/* too) is tidy, go vet and staticcheck in every module, go test
+#   -race in every module against real servers, run every Go fuzz target for a
+#   few seconds (ci/fuzz.sh, ~4 min), then scaffold, run and stop services end
+#   to end (ci/e2e.sh).
 # Servers started here are stopped on exit.
 cd "$(dirname "$0")/.."
 source ci/lib.sh
@@ -22,6 +24,13 @@ install_jaeger
 step "gofmt"
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './tools/*' -not -path '*/testdata/*'))
 if [[ -n "$unformatted" ]]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+step "go mod tidy -diff"
+untidy=()
+for m in "${MODULES[@]}" $(dirname tools/*/go.mod); do
+  if ! out=$(cd "$m" && go mod tidy -diff 2>&1); then untidy+=("$m"); echo "$out" | grep -v '^go: downloading' || true; fi
+done
+if ((${#untidy[@]})); then echo "go.mod/go.sum not tidy (run go mod tidy there):"; printf '  %s\n' "${untidy[@]}"; exit 1; fi
 
 for m in "${MODULES[@]}"; do
   step "vet + staticcheck: $m"
@@ -46,6 +55,9 @@ done
 
 step "SQLite without cgo"
 ( cd contrib/database/gorm && CGO_ENABLED=0 go test -count=1 -run 'SQLite|Example' . )
+
+step "fuzz every Fuzz target briefly"
+bash ci/fuzz.sh "${MODULES[@]}"
 
 step "end to end"
 bash ci/e2e.sh
