@@ -19,8 +19,8 @@ type Config struct {
 	// MaxConcurrentStreams is how many calls one connection may have open
 	// at once; a client's further calls wait (grpc-go queues them on the
 	// client) until one ends. 0 means the default, 1000: grpc-go's own
-	// default is unlimited, and each open stream holds memory (about 22 KB
-	// measured), so one connection could otherwise take hundreds of MB.
+	// default is unlimited, and each open stream holds memory: 10,000
+	// streams on one connection took +84 MB unbounded, +23 MB at 1000.
 	MaxConcurrentStreams uint32 `yaml:"max_concurrent_streams"`
 	// InitialWindowBytes is each stream's flow-control window: how much a
 	// client may send on a stream before the handler reads it. 0 keeps
