@@ -276,19 +276,19 @@ func (w *serverStream) keep(err error) error {
 
 // checkReplySize returns the status grpc-go will answer with when it sends
 // reply, a unary handler's, after the chain has returned: ResourceExhausted
-// when the reply is over max bytes on the wire. Checked inside the chain, so
+// when the reply is over limit bytes on the wire. Checked inside the chain, so
 // that the access log and metrics record what the client gets, not the
 // handler's success. A reply is sized once (proto.Size); only one close to
 // the limit on a compressed call is compressed here to know its wire size.
 // Replies that are not protobuf messages are left to grpc-go.
-func checkReplySize(ctx context.Context, reply any, max int) error {
+func checkReplySize(ctx context.Context, reply any, limit int) error {
 	m, ok := reply.(proto.Message)
 	if !ok {
 		return nil
 	}
 	size := proto.Size(m)
 	comp := ""
-	if size > max-max/64-64 { // a compressor may add a little to what it cannot shrink
+	if size > limit-limit/64-64 { // a compressor may add a little to what it cannot shrink
 		if sc, ok := grpc.ServerTransportStreamFromContext(ctx).(interface{ SendCompress() string }); ok {
 			comp = sc.SendCompress()
 		}
@@ -311,9 +311,9 @@ func checkReplySize(ctx context.Context, reply any, max int) error {
 		_ = w.Close()
 		size = int(n)
 	}
-	if size > max {
+	if size > limit {
 		// grpc-go's own status and text for this
-		return fromHandler(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", size, max))
+		return fromHandler(status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", size, limit))
 	}
 	return nil
 }
