@@ -19,6 +19,7 @@ import (
 	"github.com/goxkit/gox/errors"
 	mmw "github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/retry"
+	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/selector"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
@@ -170,6 +171,37 @@ func TestClientStatusDecidesTheClass(t *testing.T) {
 	if errors.Code(err) != 503 || !retry.Transient(err) || !selector.ServerFailure(err) {
 		t.Fatalf("503 {\"code\":1} became %v: code %d, retryable %v, a breaker failure %v",
 			err, errors.Code(err), retry.Transient(err), selector.ServerFailure(err))
+	}
+}
+
+// An instance answering 503 {"code":1} counts against its breaker: with
+// ejection after one failure, the next calls all go to the other instance.
+func TestBreakerCountsA503WhateverItsBody(t *testing.T) {
+	bad := &replies{list: []reply{{503, "application/json", `{"code":1}`}}}
+	good := &replies{list: []reply{{200, "application/json", `{"name":"ann"}`}}}
+	reg := registry.NewMemory()
+	for name, h := range map[string]http.Handler{"bad": bad, "good": good} {
+		s := httptest.NewServer(h)
+		defer s.Close()
+		if err := reg.Register(context.Background(), &registry.ServiceInstance{ID: name, Name: "users", Endpoints: []string{s.URL}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(reg, selector.NewRoundRobin()),
+		xhttp.WithInstanceHealth(selector.Health{ConsecutiveFailures: 1, Ejection: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	failed := 0
+	for range 10 {
+		if err := cl.Invoke(context.Background(), http.MethodGet, "/users/1", nil, nil); err != nil {
+			failed++
+		}
+	}
+	if bad.hits.Load() != 1 || failed != 1 || good.hits.Load() != 9 {
+		t.Fatalf("the 503 instance got %d calls (%d failed), the good one %d; want it ejected after its first 503",
+			bad.hits.Load(), failed, good.hits.Load())
 	}
 }
 
