@@ -164,6 +164,15 @@ func TestClientStatusDecidesTheClass(t *testing.T) {
 		t.Fatalf("upstream hit %d times, metrics recorded codes %v; want a retry after the 503", up.hits.Load(), rec.seen)
 	}
 
+	// and a 2xx is a success whatever its body
+	ok := httptest.NewServer(&replies{list: []reply{{200, "application/json", `{"code":503,"reason":"DOWN","message":"down","data":null}`}}})
+	defer ok.Close()
+	cl, _ = xhttp.NewClient(ok.URL)
+	var env xhttp.Envelope
+	if err := cl.Invoke(context.Background(), http.MethodGet, "/", nil, &env); err != nil || env.Code != 503 {
+		t.Fatalf("200 with an error envelope as its body: %v %+v", err, env)
+	}
+
 	always := httptest.NewServer(&replies{list: []reply{{503, "application/json", `{"code":1}`}}})
 	defer always.Close()
 	cl, _ = xhttp.NewClient(always.URL)
