@@ -2,6 +2,7 @@ package event
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -100,6 +101,13 @@ func ToProto(e Event) *eventpb.CloudEvent {
 func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 	e := Event{ID: pb.GetId(), Source: pb.GetSource(), SpecVersion: pb.GetSpecVersion(), Type: pb.GetType()}
 	for k, a := range pb.GetAttributes() {
+		switch k {
+		case "subject", "datacontenttype", "dataschema", "time":
+		default:
+			if err := checkName(k); err != nil {
+				return Event{}, err
+			}
+		}
 		var v string
 		switch x := a.GetAttr().(type) {
 		case nil:
@@ -121,7 +129,7 @@ func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 			}
 			v = x.CeTimestamp.AsTime().Format(time.RFC3339Nano)
 		case *eventpb.CloudEvent_CloudEventAttributeValue_CeBytes:
-			return Event{}, &ValidationError{Attribute: k, Reason: "binary attribute values are not supported"}
+			v = base64.StdEncoding.EncodeToString(x.CeBytes) // Binary's canonical string form
 		}
 		switch k {
 		case "subject":
