@@ -7,8 +7,10 @@ import (
 	stderrors "errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -157,12 +159,13 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 				params[p.Key] = []string{p.Value}
 			}
 			if err := binding.MapFormWithTag(req, params, "uri"); err != nil {
-				return errors.BadRequest("INVALID_FIELD", "path parameter: "+err.Error()).WithCause(err)
+				return paramError("path", req, params, "uri", err)
 			}
 		}
 		if c.Request.URL.RawQuery != "" {
-			if err := binding.MapFormWithTag(req, c.Request.URL.Query(), "form"); err != nil {
-				return errors.BadRequest("INVALID_FIELD", "query parameter: "+err.Error()).WithCause(err)
+			query := c.Request.URL.Query()
+			if err := binding.MapFormWithTag(req, query, "form"); err != nil {
+				return paramError("query", req, query, "form", err)
 			}
 		}
 		if c.Request.ContentLength != 0 && c.Request.Method != http.MethodGet {
@@ -180,6 +183,25 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		c.JSON(http.StatusOK, resp)
 		return nil
 	})
+}
+
+// paramError is the 400 for a path or query parameter that does not fit its
+// field ("page=abc" for an int), naming the parameter: gin's error names only
+// the value, so each parameter is mapped alone, into a fresh value, to find it.
+func paramError(kind string, req any, values map[string][]string, tag string, err error) error {
+	name := ""
+	t := reflect.TypeOf(req).Elem()
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		if binding.MapFormWithTag(reflect.New(t).Interface(), map[string][]string{k: values[k]}, tag) != nil {
+			name = k
+			break
+		}
+	}
+	if name == "" {
+		return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter: %v", kind, err)).WithCause(err)
+	}
+	return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter %q: %v", kind, name, err)).
+		WithMetadata(map[string]string{"field": name}).WithCause(err)
 }
 
 // fieldPath turns the validator's Go path of a field ("Order.Items[2].Name",

@@ -56,6 +56,7 @@ func TestBindingNamesTheJSONField(t *testing.T) {
 		{"query parameter", "/orders/7?page=101", `{"by":"ann","text":"t","address":{"city":"x"}}`, `field "page" fails "lte"`, "page"},
 		{"mistyped field of an embedded struct", "/orders/7", `{"by":[]}`, `field "by" must be string, got JSON array`, "by"},
 		{"mistyped nested field", "/orders/7", `{"items":[{"name":1}]}`, `field "items.name" must be string, got JSON number`, "items.name"},
+		{"query parameter of the wrong type", "/orders/7?dry_run=true&page=abc", `{}`, `query parameter "page": strconv.ParseInt: parsing "abc": invalid syntax`, "page"},
 		{"two at once", "/orders/7", `{"address":{"city":"x"}}`, `field "by" fails "required"; field "text" fails "required"`, "by,text"},
 	}
 	for _, tt := range tests {
