@@ -164,7 +164,7 @@ func (e Event) Validate() error {
 		}
 	}
 	if e.DataContentType != "" {
-		if _, _, err := mime.ParseMediaType(e.DataContentType); err != nil {
+		if _, _, err := mime.ParseMediaType(e.DataContentType); err != nil || strings.ContainsFunc(e.DataContentType, isControl) {
 			return bad("datacontenttype", fmt.Sprintf("%q is not a media type", e.DataContentType))
 		}
 	}
@@ -184,6 +184,10 @@ func (e Event) Validate() error {
 	}
 	return nil
 }
+
+// isControl reports a control character (tab aside): the spec allows none
+// in a string, and HTTP none in the Content-Type that carries datacontenttype.
+func isControl(r rune) bool { return r < ' ' && r != '\t' || r >= 0x7f && r <= 0x9f }
 
 // checkName refuses an extension name that is not lower-case letters (a-z)
 // and digits.

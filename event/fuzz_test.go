@@ -53,6 +53,13 @@ func roundTrip(t *testing.T, e event.Event) {
 	if err != nil {
 		t.Fatalf("an accepted event cannot be written in binary mode: %v", err)
 	}
+	for name, vs := range h {
+		for _, v := range vs {
+			if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+				t.Fatalf("header %s: %q cannot be sent over HTTP", name, v)
+			}
+		}
+	}
 	if back, err = event.ReadHTTP(h, bytes.NewReader(body), fuzzLimit); err != nil {
 		t.Fatalf("gox refuses its own binary mode: %v\n%v", err, h)
 	}
@@ -110,6 +117,7 @@ func FuzzStructured(f *testing.F) {
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","time":"10000-01-01T00:00:00Z"}`,
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"application/json","data":  [1, 2 ,3] }`,
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t","Tenant":"x"}`,
+		`{"specversion":"1.0","id":"1","source":"/s","type":"t","datacontenttype":"text/plain; a=\"x\u0001y\"","data":"a"}`,
 		`[]`, `null`, `{"specversion":`, "\xff",
 	} {
 		f.Add([]byte(s))
@@ -132,6 +140,7 @@ func FuzzBinary(f *testing.F) {
 	f.Add("1.0", "1", "/s", "t", event.MediaType, "", "x", "y", []byte(`{}`))
 	f.Add("1.0", "1", "/s", "t", "application/cloudevents+xml", "", "x", "y", []byte(`<e/>`))
 	f.Add("", "1", "/s", "t", "application/octet-stream", "not a time", "Bad_Name", "%zz", []byte{0, 1, 2})
+	f.Add("1.0", "1", "/s", "t", "text/plain; a=\"x\x01y\"", "", "x", "y", []byte("a"))
 	f.Fuzz(func(t *testing.T, spec, id, source, typ, ct, tm, ext, extValue string, body []byte) {
 		h := http.Header{}
 		for name, v := range map[string]string{"Specversion": spec, "Id": id, "Source": source, "Type": typ, "Time": tm, ext: extValue} {
