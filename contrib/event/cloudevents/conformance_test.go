@@ -5,10 +5,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	ce "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/contrib/event/cloudevents"
@@ -200,5 +202,35 @@ func TestSDKBatchToGoxRoute(t *testing.T) {
 		if back.String() != sent.String() {
 			t.Fatalf("event %d:\n got  %s\n sent %s", i, back, sent)
 		}
+	}
+}
+
+// A listener that cannot read the event's data returns DataAs's error: the
+// SDK's client gets a 400 (not a 500), which tells it not to send the same
+// event again; a listener's transient failure is still a 5xx.
+func TestSDKSeesListenerErrorsItShouldNotRetry(t *testing.T) {
+	var calls atomic.Int32
+	route := goxRoute(t, event.Listeners{"com.example.order.created": {event.ListenerFunc(func(_ context.Context, e event.Event) error {
+		calls.Add(1)
+		var order struct{ ID int }
+		return e.DataAs(&order)
+	})}})
+	sent := sdkEvent("bad-data")
+	if err := sent.SetData(ce.ApplicationJSON, map[string]string{"ID": "seven"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ce.NewClientHTTP(ce.WithTarget(route))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ce.ContextWithRetriesExponentialBackoff(context.Background(), time.Millisecond, 3)
+	res := c.Send(ctx, sent)
+	var retries *cehttp.RetriesResult
+	var httpResult *cehttp.Result
+	if !ce.ResultAs(res, &retries) || !ce.ResultAs(retries.Result, &httpResult) || httpResult.StatusCode != http.StatusBadRequest || retries.Retries != 0 {
+		t.Fatalf("the SDK got %v; want a 400, not retried", res)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the listener ran %d times; the SDK must not retry bad data", n)
 	}
 }
