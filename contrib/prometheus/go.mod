@@ -2,7 +2,10 @@ module github.com/goxkit/gox/contrib/prometheus
 
 go 1.26.0
 
-require github.com/goxkit/gox v0.0.0
+require (
+	github.com/goxkit/gox v0.0.0
+	go.uber.org/goleak v1.3.0
+)
 
 require (
 	github.com/bytedance/gopkg v0.1.3 // indirect

@@ -120,9 +120,11 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 		resp.Body.Close()
 	}
 	m.Server().Observe("http", "GET /fast", "200", 100e-6) // a request of 100µs
-	if resp, err := http.Get(mu.String()); err != nil || resp.StatusCode != http.StatusUnauthorized {
+	resp, err := http.Get(mu.String())
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("scrape without credentials: %v %v", resp, err)
 	}
+	resp.Body.Close() // else the client's connection goroutines wait for it to be read
 
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global: {scrape_interval: 1s}
