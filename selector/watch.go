@@ -4,6 +4,7 @@ import (
 	"context"
 	stderrors "errors"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/goxkit/gox/registry"
@@ -11,13 +12,28 @@ import (
 
 // NodesOf returns the nodes of the instances that have an endpoint with one
 // of schemes ("grpc"; "http", "https"), in the order given: the first
-// scheme an instance has wins. Endpoints that do not parse as URLs with a
-// host (malformed metadata from a peer) are skipped, and reported in bad.
+// scheme an instance has a usable endpoint of wins, and its first such
+// endpoint. Endpoints that do not parse as URLs with a host (malformed
+// metadata from a peer) are skipped, and those met before a usable one are
+// reported in bad.
 func NodesOf(set []*registry.ServiceInstance, schemes ...string) (nodes []*Node, bad []string) {
 	for _, ins := range set {
-		for _, scheme := range schemes {
-			ep := ins.Endpoint(scheme)
-			if ep == "" {
+		n, b := nodeOf(ins, schemes)
+		if n != nil {
+			nodes = append(nodes, n)
+		}
+		bad = append(bad, b...)
+	}
+	return nodes, bad
+}
+
+func nodeOf(ins *registry.ServiceInstance, schemes []string) (n *Node, bad []string) {
+	if ins == nil {
+		return nil, nil
+	}
+	for _, scheme := range schemes {
+		for _, ep := range ins.Endpoints {
+			if !strings.HasPrefix(ep, scheme+"://") {
 				continue
 			}
 			u, err := url.Parse(ep)
@@ -27,11 +43,10 @@ func NodesOf(set []*registry.ServiceInstance, schemes ...string) (nodes []*Node,
 			}
 			n := NewNode(u.Host, ins)
 			n.Scheme = scheme
-			nodes = append(nodes, n)
-			break
+			return n, bad
 		}
 	}
-	return nodes, bad
+	return nil, bad
 }
 
 // Follow reads w until it stops, calling update with each new set of
