@@ -6,6 +6,7 @@ require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/goxkit/gox v0.0.0
 	github.com/hashicorp/memberlist v0.7.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

@@ -431,22 +431,39 @@ func (r *Registry) Halt() {
 	_ = r.ml.Shutdown()
 }
 
-// apply takes a member's advertised metadata into the view.
-func (r *Registry) apply(name string, meta []byte) {
-	var set []*registry.ServiceInstance
-	if len(meta) > 0 {
-		if err := json.Unmarshal(meta, &set); err != nil {
-			r.logger.Warn("gossip: ignoring a member's malformed metadata", "member", name, "error", err, "metadata", truncate(meta))
-			set = nil
-		}
+// decodeMeta reads the instances a member advertises: a JSON array of
+// registry.ServiceInstance. err is for the metadata as a whole (not a JSON
+// array of instances: nothing is taken); invalid has an error for each
+// instance left out (nil, no ID, no name, no endpoint). An endpoint that is
+// not a URL is the client's to skip (selector.NodesOf): the instance's
+// other endpoints may serve.
+func decodeMeta(meta []byte) (valid []*registry.ServiceInstance, invalid []error, err error) {
+	if len(meta) == 0 {
+		return nil, nil, nil
 	}
-	valid := set[:0]
-	for _, ins := range set {
+	var set []*registry.ServiceInstance
+	if err := json.Unmarshal(meta, &set); err != nil {
+		return nil, nil, fmt.Errorf("metadata is not a JSON array of instances: %w", err)
+	}
+	valid = set[:0]
+	for i, ins := range set {
 		if err := ins.Validate(); err != nil {
-			r.logger.Warn("gossip: ignoring an invalid instance a member advertised", "member", name, "error", err)
+			invalid = append(invalid, fmt.Errorf("instance %d: %w", i, err))
 			continue
 		}
 		valid = append(valid, ins)
+	}
+	return valid, invalid, nil
+}
+
+// apply takes a member's advertised metadata into the view.
+func (r *Registry) apply(name string, meta []byte) {
+	valid, invalid, err := decodeMeta(meta)
+	if err != nil {
+		r.logger.Warn("gossip: ignoring a member's malformed metadata", "member", name, "error", err, "metadata", truncate(meta))
+	}
+	for _, err := range invalid {
+		r.logger.Warn("gossip: ignoring an invalid instance a member advertised", "member", name, "error", err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
