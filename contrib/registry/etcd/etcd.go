@@ -370,19 +370,29 @@ func (r *Registry) read(ctx context.Context, name string) (instances, int64, err
 
 // decode parses one key's value; a malformed one is logged and skipped.
 func (r *Registry) decode(name string, key, value []byte) *registry.ServiceInstance {
-	var ins registry.ServiceInstance
-	err := json.Unmarshal(value, &ins)
-	if err == nil {
-		err = ins.Validate()
-	}
-	if err == nil && ins.Name != name {
-		err = fmt.Errorf("instance names service %q", ins.Name)
-	}
+	ins, err := decodeInstance(name, value)
 	if err != nil {
 		r.logger.Warn("etcd registry: ignoring a malformed instance", "key", string(key), "error", err)
 		return nil
 	}
-	return &ins
+	return ins
+}
+
+// decodeInstance reads the value of a key under service name: the JSON of
+// a registry.ServiceInstance of that service, as any process may have
+// written it.
+func decodeInstance(name string, value []byte) (*registry.ServiceInstance, error) {
+	var ins registry.ServiceInstance
+	if err := json.Unmarshal(value, &ins); err != nil {
+		return nil, fmt.Errorf("value is not the JSON of an instance: %w", err)
+	}
+	if err := ins.Validate(); err != nil {
+		return nil, err
+	}
+	if ins.Name != name {
+		return nil, fmt.Errorf("instance %s names service %q, under %q", ins.ID, ins.Name, name)
+	}
+	return &ins, nil
 }
 
 // followConnection tells every watch to read its service again when the
