@@ -456,14 +456,17 @@ func (r *Registry) decode(s *api.AgentService) *registry.ServiceInstance {
 			ins.Endpoints = append(ins.Endpoints, a.Address)
 			continue
 		}
-		if a.Address == "" || a.Port <= 0 || strings.Contains(a.Address, "/") {
+		e, ok := endpoint(scheme, a.Address, a.Port)
+		if !ok {
 			bad = append(bad, scheme+"="+a.Address)
 			continue
 		}
-		ins.Endpoints = append(ins.Endpoints, scheme+"://"+net.JoinHostPort(a.Address, strconv.Itoa(a.Port)))
+		ins.Endpoints = append(ins.Endpoints, e)
 	}
-	if len(ins.Endpoints) == 0 && s.Address != "" && s.Port > 0 {
-		ins.Endpoints = []string{"http://" + net.JoinHostPort(s.Address, strconv.Itoa(s.Port))}
+	if len(ins.Endpoints) == 0 {
+		if e, ok := endpoint("http", s.Address, s.Port); ok {
+			ins.Endpoints = []string{e}
+		}
 	}
 	if len(bad) > 0 || ins.Validate() != nil {
 		r.logger.Warn("consul registry: ignoring a malformed service", "service", s.Service, "id", s.ID,
@@ -473,6 +476,19 @@ func (r *Registry) decode(s *api.AgentService) *registry.ServiceInstance {
 		}
 	}
 	return ins
+}
+
+// endpoint is scheme://host:port, if that is a URL a client can dial: a
+// peer's scheme key or host may be anything.
+func endpoint(scheme, host string, port int) (string, bool) {
+	if host == "" || port <= 0 || port > 65535 || strings.Contains(host, "/") {
+		return "", false
+	}
+	e := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))
+	if u, err := url.Parse(e); err != nil || u.Scheme != scheme || u.Hostname() != host {
+		return "", false
+	}
+	return e, true
 }
 
 // Watch follows name's passing instances with blocking queries.

@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/goxkit/gox v0.0.0
 	github.com/hashicorp/consul/api v1.34.4
+	go.uber.org/goleak v1.3.0
 	google.golang.org/grpc v1.85.0
 )
 
