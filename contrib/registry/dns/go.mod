@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/goxkit/gox v0.0.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.60.0
 )
 
