@@ -141,10 +141,17 @@ func (s *Clients[C]) Get(ctx context.Context, name string) (C, func(), error) {
 	return e.c, release, nil
 }
 
-// dialed runs dial for the entry el and records what it returned.
+// dialed runs dial for the entry el and records what it returned (a
+// panic of dial is recorded as an error, then goes on up).
 func (s *Clients[C]) dialed(el *list.Element, name string) {
 	e := el.Value.(*clientEntry[C])
-	c, err := s.dial(name)
+	var c C
+	err := errors.New("registry: dial of " + name + " panicked")
+	defer func() { s.record(el, e, c, err) }()
+	c, err = s.dial(name)
+}
+
+func (s *Clients[C]) record(el *list.Element, e *clientEntry[C], c C, err error) {
 	s.mu.Lock()
 	e.c, e.err = c, err
 	if err == nil && s.closed { // Close ran meanwhile: it could not close this one

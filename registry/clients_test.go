@@ -400,3 +400,33 @@ func TestClientsFloodOfNamesLeavesGoroutinesAndMemoryFlat(t *testing.T) {
 		t.Fatalf("the heap grew by %d KB over 20,000 names", grew>>10)
 	}
 }
+
+// A dial that panics leaves no name stuck: the panic goes to the caller,
+// and the next Get dials again.
+func TestClientsDialPanicLeavesNoNameStuck(t *testing.T) {
+	d := &dialer{reg: registry.NewMemory()}
+	first := true
+	s := registry.NewClients(func(name string) (*watchClient, error) {
+		if first {
+			first = false
+			panic("dial blew up")
+		}
+		return d.dial(name)
+	}, registry.ClientsOptions{})
+	defer s.Close()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the dial's panic did not reach the caller")
+			}
+		}()
+		_, _, _ = s.Get(context.Background(), "a")
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, release, err := s.Get(ctx, "a")
+	if err != nil {
+		t.Fatalf("Get after a dial panicked = %v", err)
+	}
+	release()
+}
