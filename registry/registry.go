@@ -4,6 +4,8 @@
 // instances and watch for changes, and the ServiceInstance both speak of.
 // Memory is the in-process implementation; gossip, Consul, etcd and DNS live
 // in contrib/registry, and registrytest is the contract they all pass.
+// Clients keeps the clients of services called by a name learned at run
+// time: bounded, and closed when idle. Keeper keeps an instance registered.
 package registry
 
 import (
