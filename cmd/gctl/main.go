@@ -1,6 +1,7 @@
 // Command gctl scaffolds gox services.
 //
-//	gctl new api --name shop                  # HTTP service (gin)
+//	mkdir demo && cd demo && gctl new api     # HTTP service (gin) named demo, in ./
+//	gctl new api --name shop                  # HTTP service (gin) in ./shop
 //	gctl new rpc --name user --trace otlp     # gRPC service
 //	gctl repo --type db --model Greeting --dir internal/repo/greeting --cache
 //
@@ -36,6 +37,9 @@ func newApp() *cli.Command {
 	return &cli.Command{
 		Name:  "gctl",
 		Usage: "scaffold gox services and generate their code",
+		Description: "Quick start, in a new directory:\n\n" +
+			"   mkdir demo && cd demo\n   gctl new api        # or: gctl new rpc\n   go run main.go      # serves on :8080\n\n" +
+			"gctl <command> --help shows a command's options.",
 		Commands: []*cli.Command{{
 			Name:  "new",
 			Usage: "create a new service: gctl new api | rpc [options]",
@@ -51,28 +55,43 @@ func newCommand(kind, usage string) *cli.Command {
 	return &cli.Command{
 		Name:  kind,
 		Usage: "create " + usage,
+		Description: "Without --name the service is named after the current directory and written into it;\n" +
+			"the directory must be empty (.git and editor settings aside). With --name shop it goes to ./shop.\n" +
+			"Then go run main.go (or go run .) serves it; with the default flags it needs no server (SQLite, an in-process cache).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "name", Required: true,
-				Usage: "module `path` of the service, such as shop or github.com/acme/shop; its last element names the directory and the binary"},
+			&cli.StringFlag{Name: "name",
+				Usage: "module `path` of the service, such as shop or github.com/acme/shop; its last element names the directory and the binary (default: the name of the current directory, which the project is written into)"},
 			&cli.StringFlag{Name: "err", Usage: "error `reporter`: none (sentry is planned)"},
-			&cli.StringFlag{Name: "trace", Usage: "tracing `exporter`: none | otlp (jaeger is an alias: Jaeger receives OTLP)"},
-			&cli.StringFlag{Name: "metric", Value: "prom", Usage: "metrics `backend`: prom | none"},
-			&cli.StringFlag{Name: "db", Value: "sqlite", Usage: "database `driver`: sqlite | mysql | postgres | clickhouse | none"},
-			&cli.StringFlag{Name: "queue", Usage: "queue `backend`: database | kafka | rabbitmq | nats | none (default: database with a SQL database, else none)"},
-			&cli.StringFlag{Name: "cache", Value: "memory", Usage: "cache `store`: memory | redis | none"},
+			&cli.StringFlag{Name: "trace", Usage: "tracing `exporter`: none | otlp (OTLP, off until TRACE_EXPORTER is set) | " +
+				"jaeger (OTLP, on from the start, to a local Jaeger at localhost:4317; OTEL_EXPORTER_OTLP_ENDPOINT moves it)"},
+			&cli.StringFlag{Name: "metric", Value: "prom", Usage: "metrics `backend`: prom (alias prometheus) | none"},
+			&cli.StringFlag{Name: "db", Value: "sqlite", Usage: "database `driver`: sqlite | mysql | postgres (aliases postgre, postgresql) | clickhouse | none"},
+			&cli.StringFlag{Name: "queue", Usage: "queue `backend`: database (in the service's database) | memory (alias local: in the serving process, " +
+				"which runs the consumers; not durable, messages are lost when it stops) | kafka | rabbitmq | nats | none (default: database with a SQL database, else none)"},
+			&cli.StringFlag{Name: "cache", Value: "memory", Usage: "cache `store`: memory (alias sync: in the process) | redis | none"},
 			&cli.StringFlag{Name: "registry", Value: "memory", Usage: "service `registry`: memory | gossip | consul | etcd | dns (mono or micro mode is a setting in config.yaml)"},
-			&cli.StringFlag{Name: "dir", Usage: "target `directory` (default: ./<last element of --name>)"},
+			&cli.StringFlag{Name: "dir", Usage: "target `directory`, empty or missing (default: ./<last element of --name> with --name, else the current directory)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory; existing files are still never overwritten"},
 			&cli.StringFlag{Name: "gox-source", Usage: "gox `checkout` the new go.mod's replace lines point at (default: the checkout gctl was built from, or $GOX_SOURCE)"},
 			&cli.BoolFlag{Name: "no-tidy", Usage: "do not run go mod tidy in the new project"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
-			o := scaffold.Options{Kind: kind, Name: c.String("name"), Err: c.String("err"), Trace: c.String("trace"),
+			name, dir := c.String("name"), c.String("dir")
+			if name == "" { // the quick start: mkdir demo && cd demo && gctl new api
+				if dir == "" {
+					dir = "."
+				}
+				n, err := scaffold.NameFromDir(dir)
+				if err != nil {
+					return err
+				}
+				name = n
+			}
+			o := scaffold.Options{Kind: kind, Name: name, Err: c.String("err"), Trace: c.String("trace"),
 				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache"), Registry: c.String("registry")}
 			if err := o.Validate(); err != nil {
 				return err
 			}
-			dir := c.String("dir")
 			if dir == "" {
 				dir = o.Base()
 			}
@@ -89,8 +108,12 @@ func newCommand(kind, usage string) *cli.Command {
 					return fmt.Errorf("go mod tidy in %s: %w (the files are written; fix the cause and run it again)", dir, err)
 				}
 			}
-			abs, _ := filepath.Abs(dir)
-			fmt.Fprintf(c.Root().Writer, "\ndone. next:\n  cd %s\n  go run .\n  go test ./...\n", abs)
+			next := "\ndone. next:\n"
+			if filepath.Clean(dir) != "." {
+				abs, _ := filepath.Abs(dir)
+				next += "  cd " + abs + "\n"
+			}
+			fmt.Fprint(c.Root().Writer, next+"  go run main.go    # or go run .\n  go test ./...\n")
 			return nil
 		},
 	}

@@ -7,6 +7,7 @@ package scaffold
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -34,6 +35,10 @@ type Options struct {
 	// calls: memory (in the process), gossip (no server), consul, etcd or
 	// dns (Kubernetes; discovery only).
 	Registry string
+	// Jaeger is set by Validate for --trace jaeger: Trace is otlp, and the
+	// service exports to a local Jaeger (localhost:4317) unless configured
+	// otherwise, instead of waiting for TRACE_EXPORTER.
+	Jaeger bool
 }
 
 // supported lists the values each component flag accepts today. Components
@@ -43,9 +48,18 @@ var supported = map[string][]string{
 	"trace":    {"none", "otlp", "jaeger"},
 	"metric":   {"none", "prom"},
 	"db":       {"sqlite", "mysql", "postgres", "clickhouse", "none"},
-	"queue":    {"database", "kafka", "rabbitmq", "nats", "none"},
+	"queue":    {"database", "memory", "kafka", "rabbitmq", "nats", "none"},
 	"cache":    {"memory", "redis", "none"},
 	"registry": {"memory", "gossip", "consul", "etcd", "dns"},
+}
+
+// Aliases are the other names a value is accepted under (the names gox's
+// first design used): flag → alias → value.
+var Aliases = map[string]map[string]string{
+	"db":     {"postgre": "postgres", "postgresql": "postgres"},
+	"cache":  {"sync": "memory"},  // an in-process map
+	"queue":  {"local": "memory"}, // in-process, not durable
+	"metric": {"prometheus": "prom"},
 }
 
 // defaults are what a flag left out means: a service that needs no server.
@@ -67,11 +81,8 @@ func (o *Options) Validate() error {
 	if o.Name == "" {
 		return fmt.Errorf("--name is required: the module path of the new service, such as shop or github.com/acme/shop")
 	}
-	if err := module.CheckImportPath(o.Name); err != nil {
-		return fmt.Errorf("--name %q is not a valid Go module path: %v", o.Name, err)
-	}
-	if b := path.Base(o.Name); !baseName.MatchString(b) || strings.ContainsAny(o.Name, " \\:") {
-		return fmt.Errorf("--name %q is not valid: the last path element must start with a letter and hold only letters, digits, '-' and '_'", o.Name)
+	if err := checkName(o.Name); err != nil {
+		return fmt.Errorf("--name %q is not %w", o.Name, err)
 	}
 	for flag, v := range map[string]*string{"err": &o.Err, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry} {
 		if *v == "" {
@@ -81,6 +92,9 @@ func (o *Options) Validate() error {
 			continue // decided below, once --db is known
 		}
 		*v = strings.ToLower(*v)
+		if canonical, ok := Aliases[flag][*v]; ok {
+			*v = canonical
+		}
 		if !slices.Contains(supported[flag], *v) {
 			msg := fmt.Sprintf("--%s %q is not supported yet; supported today: %s", flag, *v, strings.Join(supported[flag], ", "))
 			if p := planned[flag]; p != "" {
@@ -98,9 +112,38 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--queue database keeps messages in the service's database: it needs --db sqlite, mysql or postgres, not %s", o.DB)
 	}
 	if o.Trace == "jaeger" {
-		o.Trace = "otlp" // Jaeger receives OTLP natively
+		o.Trace, o.Jaeger = "otlp", true // Jaeger receives OTLP natively
 	}
 	return nil
+}
+
+// checkName says why name cannot be a service's module path, or nil.
+func checkName(name string) error {
+	if err := module.CheckImportPath(name); err != nil {
+		return fmt.Errorf("a valid Go module path: %v", err)
+	}
+	if b := path.Base(name); !baseName.MatchString(b) || strings.ContainsAny(name, " \\:") {
+		return fmt.Errorf("valid: the last path element must start with a letter and hold only letters, digits, '-' and '_'")
+	}
+	return nil
+}
+
+// NameFromDir is the module path `gctl new` gives a service when --name is
+// left out: the name of dir, the directory the project is written into. It
+// is checked like --name; the error says what to do instead.
+func NameFromDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("no --name given, and the directory %s has no name: %w", dir, err)
+	}
+	name := filepath.Base(abs)
+	if name == string(filepath.Separator) || name == "." {
+		return "", fmt.Errorf("no --name given, and the directory %s has no name to give the service; pass --name, such as --name shop", abs)
+	}
+	if err := checkName(name); err != nil {
+		return "", fmt.Errorf("no --name given, and the directory's name %q is not %w; rename the directory or pass --name, such as --name shop or --name github.com/acme/shop", name, err)
+	}
+	return name, nil
 }
 
 // HasDB reports whether the project keeps state in a database.
@@ -115,6 +158,13 @@ func (o Options) RegistryContrib() bool { return o.Registry != "memory" }
 
 // HasQueue reports whether the project has a queue.
 func (o Options) HasQueue() bool { return o.Queue != "none" }
+
+// InProcessQueue reports whether the queue lives in the serving process
+// (memory): serve runs its consumers, and nothing survives a restart.
+func (o Options) InProcessQueue() bool { return o.Queue == "memory" }
+
+// QueueContrib reports whether the queue's backend is a contrib module.
+func (o Options) QueueContrib() bool { return o.HasQueue() && !o.InProcessQueue() }
 
 // QueueEnv is the environment variable config.yaml reads the queue's
 // server address from, and QueueAddr its default.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -76,6 +77,10 @@ func Render(o Options, dir, source string, force bool) (*Result, error) {
 	return res, nil
 }
 
+// Ignorable are entries a directory may hold and still count as empty for
+// gctl new: version control and editor metadata, such as after git init.
+var Ignorable = []string{".git", ".hg", ".jj", ".svn", ".idea", ".vscode", ".DS_Store"}
+
 func checkDir(dir string, force bool) error {
 	entries, err := os.ReadDir(dir)
 	if os.IsNotExist(err) {
@@ -84,18 +89,37 @@ func checkDir(dir string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("target directory %s: %w", dir, err)
 	}
-	if len(entries) > 0 && !force {
-		return fmt.Errorf("target directory %s is not empty (it holds %s%s); use --force to add the scaffold's files next to them (existing files are never overwritten)",
-			dir, entries[0].Name(), more(len(entries)-1))
+	var there []string
+	for _, e := range entries {
+		if !slices.Contains(Ignorable, e.Name()) {
+			there = append(there, e.Name())
+		}
+	}
+	if len(there) > 0 && !force {
+		return fmt.Errorf("target directory %s is not empty (it holds %s); use an empty directory, or --force to add the scaffold's files next to them (existing files are never overwritten)",
+			displayDir(dir), list(there))
 	}
 	return nil
 }
 
-func more(n int) string {
-	if n == 0 {
-		return ""
+// displayDir names dir for a message: "." is the current directory.
+func displayDir(dir string) string {
+	if filepath.Clean(dir) == "." {
+		if wd, err := os.Getwd(); err == nil {
+			return wd + " (the current directory)"
+		}
+		return "the current directory"
 	}
-	return fmt.Sprintf(" and %d more", n)
+	return dir
+}
+
+// list names up to five entries, then how many more there are.
+func list(names []string) string {
+	const shown = 5
+	if len(names) <= shown {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:shown], ", "), len(names)-shown)
 }
 
 // renderAll executes templates/common and templates/<kind>. A template whose

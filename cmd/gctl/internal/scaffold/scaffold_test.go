@@ -24,7 +24,7 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "9lives"}, []string{`--name "9lives"`, "start with a letter"}},
 		{scaffold.Options{Kind: "api", Name: "github.com/acme/sh$p"}, []string{"sh$p"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "oracle"}, []string{`--db "oracle" is not supported yet`, "supported today: sqlite, mysql, postgres, clickhouse, none"}},
-		{scaffold.Options{Kind: "api", Name: "shop", Queue: "sqs"}, []string{`--queue "sqs"`, "supported today: database, kafka, rabbitmq, nats, none"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Queue: "sqs"}, []string{`--queue "sqs"`, "supported today: database, memory, kafka, rabbitmq, nats, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "none", Queue: "database"}, []string{"--queue database keeps messages in the service's database", "not none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Cache: "memcached"}, []string{`--cache "memcached"`, "memory, redis, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
@@ -46,8 +46,33 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 	}
 	ok := scaffold.Options{Kind: "rpc", Name: "github.com/acme/user-svc", Trace: "jaeger"}
 	if err := ok.Validate(); err != nil || ok.Trace != "otlp" || ok.Base() != "user-svc" || ok.EnvPrefix() != "USER_SVC" ||
-		ok.DB != "sqlite" || ok.Cache != "memory" || ok.Registry != "memory" { // no flags: embedded defaults, no server needed
+		ok.DB != "sqlite" || ok.Cache != "memory" || ok.Registry != "memory" || !ok.Jaeger { // no flags: embedded defaults, no server needed
 		t.Fatalf("%+v %v", ok, err)
+	}
+	otlp := scaffold.Options{Kind: "api", Name: "shop", Trace: "otlp"}
+	if err := otlp.Validate(); err != nil || otlp.Jaeger {
+		t.Fatalf("--trace otlp: %+v %v", otlp, err)
+	}
+}
+
+// The seed's flag values are accepted as aliases of today's.
+func TestValidateAcceptsAliases(t *testing.T) {
+	o := scaffold.Options{Kind: "api", Name: "shop", DB: "postgre", Cache: "sync", Queue: "local", Metric: "prom", Trace: "jaeger"}
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := scaffold.Options{Kind: "api", Name: "shop", Err: "none", DB: "postgres", Cache: "memory", Queue: "memory", Metric: "prom",
+		Trace: "otlp", Jaeger: true, Registry: "memory"}
+	if o != want {
+		t.Fatalf("got  %+v\nwant %+v", o, want)
+	}
+	for _, o := range []scaffold.Options{{Kind: "api", Name: "shop", DB: "PostgreSQL"}, {Kind: "api", Name: "shop", Metric: "prometheus"}} {
+		if err := o.Validate(); err != nil || (o.DB != "postgres" && o.Metric != "prom") {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	if !o.InProcessQueue() || o.QueueContrib() {
+		t.Fatalf("--queue local is the in-process memory broker: %+v", o)
 	}
 }
 
@@ -124,6 +149,7 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka"},
 		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
 		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip"},
+		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom"}, // the seed's names
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
