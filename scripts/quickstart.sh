@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Quick start: builds gctl from this checkout, scaffolds a gRPC service named
-# hello (which also serves HTTP) outside the checkout, and runs it on embedded
-# defaults until Ctrl-C. Nothing but Go and the Go module proxy is needed.
+# Quick start: builds gctl from this checkout, scaffolds a gRPC service into an
+# empty directory outside the checkout (named after it: hello by default; it
+# also serves HTTP), and runs it on embedded defaults until Ctrl-C. Nothing but
+# Go and the Go module proxy is needed.
 #   bash scripts/quickstart.sh [DIR]     (default: ${TMPDIR:-/tmp}/gox-quickstart/hello)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,8 +15,9 @@ echo "== building gctl"
 if [[ -e "$dir/go.mod" ]]; then
   echo "== $dir already holds a project: running it as it is"
 else
-  echo "== gctl new rpc --name hello --dir $dir"
-  "$root/tools/bin/gctl" new rpc --name hello --dir "$dir"
+  echo "== mkdir -p $dir && cd $dir && gctl new rpc    # named after the directory"
+  mkdir -p "$dir"
+  ( cd "$dir" && "$root/tools/bin/gctl" new rpc )
 fi
 
 cat <<MSG
@@ -30,4 +32,4 @@ cat <<MSG
 MSG
 cd "$dir"
 export GOWORK=off
-exec go run .
+exec go run main.go
