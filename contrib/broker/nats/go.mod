@@ -7,6 +7,7 @@ replace github.com/goxkit/gox => ../../..
 require (
 	github.com/goxkit/gox v0.0.0
 	github.com/nats-io/nats.go v1.55.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (
