@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -160,9 +159,9 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg *broker.Message,
 	for _, f := range opts {
 		f(&o)
 	}
-	headers, err := json.Marshal(msg.Headers)
+	headers, err := encodeHeaders(msg.Headers)
 	if err != nil {
-		return fmt.Errorf("dbbroker: publish to %s: headers: %w", topic, err)
+		return fmt.Errorf("dbbroker: publish to %s: message %s: %w", topic, msg.ID, err)
 	}
 	db := b.conn(ctx)
 	var groups []string
@@ -175,7 +174,7 @@ func (b *Broker) Publish(ctx context.Context, topic string, msg *broker.Message,
 	jobs := make([]Job, 0, len(groups))
 	for _, g := range groups {
 		jobs = append(jobs, Job{MsgID: msg.ID, Topic: topic, Grp: g, AvailableAt: time.Now().Add(o.Delay).UnixMilli(),
-			MsgKey: msg.Key, Headers: string(headers), Body: msg.Body, PublishedAt: msg.Time.UnixNano()})
+			MsgKey: msg.Key, Headers: headers, Body: msg.Body, PublishedAt: msg.Time.UnixNano()})
 	}
 	if err := db.Create(&jobs).Error; err != nil {
 		return fmt.Errorf("dbbroker: publish to %s: %w", topic, err)
@@ -238,6 +237,9 @@ func (b *Broker) join(ctx context.Context, topic, group string) error {
 // this process publishes to the topic.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
 	if err := b.join(ctx, topic, group); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	var wait *time.Timer
@@ -251,6 +253,9 @@ func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Deliv
 		}
 		woken := b.waiter(topic) // before the claim, so no publish falls between
 		d, err := b.claim(ctx, topic, group)
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err() // the driver's "interrupted" is the caller's cancel
+		}
 		if err != nil || d != nil {
 			return d, err
 		}
@@ -312,7 +317,16 @@ func (b *Broker) claim(ctx context.Context, topic, group string) (*delivery, err
 		}
 		if res.RowsAffected == 1 {
 			j.Token, j.Attempt, j.Grp = token, j.Attempt+1, group
-			return &delivery{b: b, j: j}, nil
+			d := &delivery{b: b, j: j}
+			if d.m, err = message(j); err == nil {
+				return d, nil
+			}
+			// a row no handler can be given as it was stored (written by
+			// hand, or truncated): kept in the dead letters, raw, with why
+			if err := d.DeadLetter(ctx, err); err != nil {
+				return nil, fmt.Errorf("dbbroker: receive %s/%s: %w", topic, group, err)
+			}
+			continue
 		}
 		// another consumer claimed it first: look again
 	}
@@ -358,14 +372,21 @@ func (b *Broker) Close() error {
 type delivery struct {
 	b *Broker
 	j Job
+	m *broker.Message
 }
 
-func (d *delivery) Message() *broker.Message {
-	m := &broker.Message{ID: d.j.MsgID, Topic: d.j.Topic, Key: d.j.MsgKey, Body: d.j.Body,
-		Time: time.Unix(0, d.j.PublishedAt), Attempt: d.j.Attempt}
-	_ = json.Unmarshal([]byte(d.j.Headers), &m.Headers)
-	return m
+// message is the message a claimed row holds, or an error naming the message
+// and the column it cannot read.
+func message(j Job) (*broker.Message, error) {
+	h, err := decodeHeaders(j.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("dbbroker: message %s of %s (row %d): %w", j.MsgID, j.Topic, j.ID, err)
+	}
+	return &broker.Message{ID: j.MsgID, Topic: j.Topic, Key: j.MsgKey, Headers: h, Body: j.Body,
+		Time: time.Unix(0, j.PublishedAt), Attempt: j.Attempt}, nil
 }
+
+func (d *delivery) Message() *broker.Message { return d.m }
 
 var errLost = errors.New("dbbroker: the message's reservation ran out and another consumer may hold it (raise visibility)")
 
@@ -422,8 +443,12 @@ func (b *Broker) ListDeadLetters(ctx context.Context, topic, group string, limit
 	out := make([]broker.DeadLetter, 0, len(rows))
 	for _, f := range rows {
 		m := broker.Message{ID: f.MsgID, Topic: f.Topic, Key: f.MsgKey, Body: f.Body, Time: time.Unix(0, f.PublishedAt), Attempt: f.Attempts}
-		_ = json.Unmarshal([]byte(f.Headers), &m.Headers)
-		out = append(out, broker.DeadLetter{Message: m, Group: f.Grp, Error: f.Error, Attempts: f.Attempts, At: time.Unix(0, f.FailedAt)})
+		why := f.Error
+		var err error
+		if m.Headers, err = decodeHeaders(f.Headers); err != nil {
+			why += "; " + err.Error() // listed all the same: the row is kept as stored
+		}
+		out = append(out, broker.DeadLetter{Message: m, Group: f.Grp, Error: why, Attempts: f.Attempts, At: time.Unix(0, f.FailedAt)})
 	}
 	return out, nil
 }

@@ -233,3 +233,37 @@ func canceled(ctx context.Context) context.Context {
 	cancel()
 	return ctx
 }
+
+// A row whose headers column cannot be read back (edited by hand) is not
+// handed to a handler as if it had no headers: it goes to the dead letters,
+// as stored, with an error naming the message and the column, and the
+// messages behind it flow. A header JSON would alter is refused at Publish.
+func TestUnreadableRowDeadLettered(t *testing.T) {
+	db := open(t, sqlite(t))
+	b, _ := dbbroker.New(db, fast())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.Receive(canceled(ctx), "jobs", "g"); err == nil { // joins g
+		t.Fatal("receive with a canceled context succeeded")
+	}
+	for _, id := range []string{"bad", "good"} {
+		if err := b.Publish(ctx, "jobs", &broker.Message{ID: id, Headers: map[string]string{"tenant": "acme"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Default().Model(&dbbroker.Job{}).Where("msg_id = ?", "bad").Update("headers", `{"tenant":7}`)
+	d, err := b.Receive(ctx, "jobs", "g")
+	if err != nil || d.Message().ID != "good" || d.Message().Header("tenant") != "acme" {
+		t.Fatalf("received %v, %v; want good with its headers", d, err)
+	}
+	dl, err := b.ListDeadLetters(ctx, "jobs", "g", 0)
+	if err != nil || len(dl) != 1 || dl[0].Message.ID != "bad" ||
+		!strings.Contains(dl[0].Error, "message bad of jobs") || !strings.Contains(dl[0].Error, `stored headers "{\"tenant\":7}"`) {
+		t.Fatalf("dead letters %+v, %v; want bad, naming its headers", dl, err)
+	}
+
+	err = b.Publish(ctx, "jobs", &broker.Message{ID: "bin", Headers: map[string]string{"sig": "\xff\x00"}})
+	if err == nil || !strings.Contains(err.Error(), `message bin: header "sig": value "\xff\x00" is not valid UTF-8`) {
+		t.Fatalf("publish with a binary header: %v", err)
+	}
+}

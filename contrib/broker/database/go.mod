@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/goxkit/gox v0.0.0
 	github.com/goxkit/gox/contrib/database/gorm v0.0.0
+	go.uber.org/goleak v1.3.0
 	gorm.io/gorm v1.31.2
 )
 

@@ -20,14 +20,14 @@ import (
 
 // startProcs processes start on one fresh database at the same instant, as
 // a rollout of that many replicas does, startRounds() times
-// (GOX_START_ROUNDS, default 8; before the migration lock, 1 in 2 rounds failed).
+// (GOX_START_ROUNDS, default 5; before the migration lock, 1 in 2 rounds failed).
 const startProcs = 5
 
 func startRounds() int {
 	if n, err := strconv.Atoi(os.Getenv("GOX_START_ROUNDS")); err == nil && n > 0 {
 		return n
 	}
-	return 8
+	return 5
 }
 
 // TestMain runs the test binary as one replica of TestConcurrentStart when

@@ -1,0 +1,180 @@
+package dbbroker_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goxkit/gox/broker"
+	dbbroker "github.com/goxkit/gox/contrib/broker/database"
+	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+)
+
+// startProcs processes start on one fresh database at the same instant, as
+// a rollout of that many replicas does, startRounds() times
+// (GOX_START_ROUNDS, default 5; before the migration lock, 1 in 2 rounds failed).
+const startProcs = 5
+
+func startRounds() int {
+	if n, err := strconv.Atoi(os.Getenv("GOX_START_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return 5
+}
+
+// replica waits for the start signal (its stdin closing), then does what a
+// scaffolded service does at start with the database queue: opens the
+// database, creates the broker's tables, runs `db migrate`, joins a
+// consumer group and publishes.
+func replica(driver, dsn string) error {
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	c := xgorm.DefaultConfig()
+	c.Driver, c.DSN = driver, dsn
+	ctx := context.Background()
+	db, err := xgorm.Open(ctx, xgorm.Configs{xgorm.DefaultName: c})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := dbbroker.New(db, fast())
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if err := b.Migrate(ctx); err != nil {
+		return err
+	}
+	if _, err := db.Migrate(ctx, xgorm.Migrations{Models: dbbroker.Models(), SQL: os.DirFS("testdata/migrations")}); err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if _, err := b.Receive(rctx, "started", "replicas"); !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("join: %v", err)
+	}
+	return b.Publish(ctx, "orders", &broker.Message{Body: []byte("hello")})
+}
+
+// TestConcurrentStart starts several replicas on one fresh database at the
+// same instant: every one starts, the tables are created once, the SQL
+// migration runs once, and every replica's message is queued.
+func TestConcurrentStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts many processes")
+	}
+	for name, cfg := range map[string]func(*testing.T) xgorm.Config{"sqlite": sqlite, "postgres": postgres, "mysql": mysql} {
+		t.Run(name, func(t *testing.T) {
+			base := cfg(t)
+			for round := range startRounds() {
+				dsn := freshDatabase(t, base, round)
+				startReplicas(t, base.Driver, dsn, round)
+				checkStartedOnce(t, base.Driver, dsn)
+			}
+		})
+	}
+}
+
+func startReplicas(t *testing.T, driver, dsn string, round int) {
+	t.Helper()
+	cmds := make([]*exec.Cmd, startProcs)
+	outs := make([]*bytes.Buffer, startProcs)
+	gates := make([]io.Closer, startProcs)
+	for i := range cmds {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), "GOX_START_DRIVER="+driver, "GOX_START_DSN="+dsn)
+		outs[i] = &bytes.Buffer{}
+		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
+		gate, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds[i], gates[i] = cmd, gate
+	}
+	for _, g := range gates {
+		_ = g.Close() // go
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("round %d: replica %d of %d failed to start (%v): %s", round, i+1, startProcs, err, strings.TrimSpace(outs[i].String()))
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+}
+
+func checkStartedOnce(t *testing.T, driver, dsn string) {
+	t.Helper()
+	c := xgorm.DefaultConfig()
+	c.Driver, c.DSN = driver, dsn
+	db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var versions []int64
+	db.Default().Raw("SELECT version_id FROM " + xgorm.MigrationTable + " WHERE version_id > 0").Scan(&versions)
+	var seeds, jobs, groups int64
+	db.Default().Table("seeds").Count(&seeds)
+	db.Default().Model(&dbbroker.Job{}).Where("topic = ?", "orders").Count(&jobs)
+	db.Default().Model(&dbbroker.Group{}).Count(&groups)
+	if fmt.Sprint(versions) != "[1]" || seeds != 1 || jobs != startProcs || groups != 1 {
+		t.Fatalf("after %d concurrent starts: migrations recorded %v, %d rows from the migration, %d messages queued, %d groups; want [1], 1, %d, 1",
+			startProcs, versions, seeds, jobs, groups, startProcs)
+	}
+}
+
+// freshDatabase returns the DSN of a new, empty database: a new file for
+// SQLite, a new database on the server for the others (dropped after the test).
+func freshDatabase(t *testing.T, c xgorm.Config, round int) string {
+	t.Helper()
+	if c.Driver == xgorm.SQLite {
+		return filepath.Join(t.TempDir(), "app.db")
+	}
+	name := "gox_qstart_" + strconv.Itoa(os.Getpid()) + "_" + strconv.Itoa(round)
+	exec := func(sql string) error {
+		admin, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
+		if err != nil {
+			return err
+		}
+		defer admin.Close()
+		return admin.Default().Exec(sql).Error
+	}
+	if err := exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		drop := "DROP DATABASE " + name
+		if c.Driver == xgorm.Postgres {
+			drop += " WITH (FORCE)"
+		}
+		_ = exec(drop)
+	})
+	if c.Driver == xgorm.Postgres {
+		u, err := url.Parse(c.DSN)
+		if err != nil {
+			t.Fatalf("PG_DSN must be a URL: %v", err)
+		}
+		u.Path = "/" + name
+		return u.String()
+	}
+	i := strings.Index(c.DSN, ")/") // MySQL: user:pass@tcp(host)/db?params
+	if i < 0 {
+		t.Fatalf("MYSQL_DSN has no /database after the address: %s", xgorm.Redact(c.DSN))
+	}
+	_, q, _ := strings.Cut(c.DSN[i+2:], "?")
+	return c.DSN[:i+2] + name + "?" + q
+}
