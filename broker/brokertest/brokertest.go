@@ -228,16 +228,21 @@ func Run(t *testing.T, newBackend func(t *testing.T) broker.Backend) {
 	})
 	t.Run("StopReleasesWhatIsStillRunning", func(t *testing.T) {
 		b, topic := newBackend(t), topicOf(t)
-		entered := make(chan struct{}, 1)
+		entered, release := make(chan struct{}, 1), make(chan struct{})
 		c, err := broker.NewConsumer(b, topic, func(ctx context.Context, _ *broker.Message) error {
 			entered <- struct{}{}
-			time.Sleep(2 * time.Second) // still running when Stop gives up
+			<-release // still running when Stop gives up, as a handler ignoring its context is
 			return nil
 		}, broker.ConsumerOptions{Group: "g", Logger: quiet()})
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() { _ = c.Start(context.Background()) }()
+		done := make(chan error, 1)
+		go func() { done <- c.Start(context.Background()) }()
+		defer func() {
+			close(release)
+			<-done // Start returns once the released handler did
+		}()
 		publish(t, b, topic, &broker.Message{ID: "held", Body: []byte("x")})
 		recv(t, entered)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
