@@ -235,3 +235,33 @@ func TestMigrateWithAPoolOfOne(t *testing.T) {
 		})
 	}
 }
+
+// A migration waits while another process holds the migration lock, and
+// gives up when its context ends, with an error naming the lock.
+func TestMigrationWaitsForTheLock(t *testing.T) {
+	c := sqliteConfig(t)
+	db := open(t, c)
+	other, err := sql.Open("sqlite", c.DSN+".migrate-lock?_txlock=exclusive")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	held, err := other.Begin() // another replica migrating
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+	defer cancel()
+	m := xgorm.Migrations{Models: []any{&User{}}}
+	if _, err := db.Migrate(ctx, m); err == nil || !strings.Contains(err.Error(), "database.default (") ||
+		!strings.Contains(err.Error(), "migration lock: context deadline exceeded") {
+		t.Fatalf("Migrate while another process migrates: %v; want it to wait, then fail naming the lock", err)
+	}
+	if db.Default().Migrator().HasTable(&User{}) {
+		t.Fatal("Migrate created a table without the lock")
+	}
+	_ = held.Rollback()
+	if _, err := db.Migrate(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
