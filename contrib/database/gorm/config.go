@@ -4,7 +4,8 @@
 // several repositories share one; a span and a gox_client_* series per query
 // (kind "db"); a slow-query log; and migrations (registered models plus
 // versioned SQL files, up and down, recorded in a table) for the
-// `db migrate` and `db rollback` commands.
+// `db migrate` and `db rollback` commands, under a lock shared by every
+// process on the database, so that replicas starting together migrate once.
 //
 //	dbs, err := xgorm.Open(ctx, cfg.Database, xgorm.WithRecorder(m.Client()))
 //	defer dbs.Close()
@@ -59,7 +60,9 @@ type Config struct {
 	// SlowThreshold: queries slower than this are logged at warn level; 0 turns it off.
 	SlowThreshold time.Duration `yaml:"slow_threshold"`
 	// BusyTimeout is how long SQLite waits for a lock held by another
-	// writer (another process: writers in this process queue in the pool).
+	// writer (another process: writers in this process queue in the pool);
+	// 0 means 5 s. It is the first pragma a new connection runs, before the
+	// switch to WAL.
 	BusyTimeout time.Duration `yaml:"busy_timeout"`
 	// Synchronous is SQLite's synchronous pragma: normal (the default), full,
 	// extra or off. In WAL mode normal survives a crash of the process with
