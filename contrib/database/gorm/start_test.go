@@ -265,3 +265,15 @@ func TestMigrationWaitsForTheLock(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A config without busy_timeout (0) waits 5 s for another process's lock,
+// rather than failing at once.
+func TestSQLiteZeroBusyTimeoutIsTheDefault(t *testing.T) {
+	c := sqliteConfig(t)
+	c.BusyTimeout = 0
+	var busy int
+	open(t, c).Default().Raw("PRAGMA busy_timeout").Scan(&busy)
+	if busy != 5000 {
+		t.Fatalf("busy_timeout %d with busy_timeout unset; want 5000", busy)
+	}
+}
