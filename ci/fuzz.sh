@@ -6,8 +6,9 @@
 # declare one, so a new target runs without editing this script.
 # FUZZ_BUDGET seconds (default 240: about 4 min on 2 cores) are shared by the
 # targets: each gets what is left of the budget divided by the targets left,
-# within FUZZ_MIN..FUZZ_MAX seconds (2..30), so compiling for fuzzing counts
-# in the budget and the step stays near it however many targets there are.
+# within FUZZ_MIN..FUZZ_MAX seconds (2..30), so listing the targets and
+# compiling for fuzzing count in the budget and the step stays near it however
+# many targets there are (past it by a few seconds a target when they are many).
 # A crasher fails the step once every target has run, printing the package,
 # the target and the failing input's file (testdata/fuzz/FuzzX/<id> beside the
 # package's tests: commit it with the fix, it is a regression test from then on).
@@ -16,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 budget=${FUZZ_BUDGET:-240} min=${FUZZ_MIN:-2} max=${FUZZ_MAX:-30}
+start=$(date +%s)   # finding the targets (a test build per module) counts in the budget too
 parallel=()
 [[ -n ${FUZZ_PARALLEL:-} ]] && parallel=(-parallel "$FUZZ_PARALLEL")
 
@@ -50,7 +52,7 @@ echo "fuzz: ${#targets[@]} targets in ${#modules[@]} modules, budget ${budget}s"
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-start=$(date +%s) left=${#targets[@]} failed=()
+left=${#targets[@]} failed=()
 for t in "${targets[@]}"; do
   read -r m pkg dir name <<<"$t"
   secs=$(( (budget - ($(date +%s) - start)) / left ))
