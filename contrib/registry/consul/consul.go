@@ -82,6 +82,7 @@ func DefaultConfig() Config {
 type Registry struct {
 	cfg    Config
 	cli    *api.Client
+	idle   func() // closes the client's idle connections
 	logger *slog.Logger
 
 	ctx    context.Context // ends at Close
@@ -153,7 +154,7 @@ func New(c Config, opts ...Option) (*Registry, error) {
 		return nil, fmt.Errorf("consul registry: client for %s: %w", ac.Address, err)
 	}
 	c.Address = ac.Address
-	r := &Registry{cfg: c, cli: cli, logger: slog.Default(), local: map[string]*entry{}}
+	r := &Registry{cfg: c, cli: cli, idle: ac.Transport.CloseIdleConnections, logger: slog.Default(), local: map[string]*entry{}}
 	for _, o := range opts {
 		o(r)
 	}
@@ -165,10 +166,12 @@ func New(c Config, opts ...Option) (*Registry, error) {
 func (r *Registry) Client() *api.Client { return r.cli }
 
 // Close stops the TTL updates and re-registrations (without deregistering:
-// the App deregisters first) and ends every watch.
+// the App deregisters first), ends every watch, and closes the connections
+// to the agent.
 func (r *Registry) Close() error {
 	r.cancel()
 	r.wg.Wait()
+	r.idle()
 	return nil
 }
 
