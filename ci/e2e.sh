@@ -116,7 +116,22 @@ expect_has "$(curl -s -u admin:pw http://127.0.0.1:18381/registry/)" 'data-servi
 callids() { for i in 1 2 3 4 5 6 7 8; do curl -s http://127.0.0.1:18380/v1/call/mesh | python3 -c 'import json,sys; print(json.load(sys.stdin)["answer"]["id"])'; done; }
 ids=$( (callids; sleep 3.5; callids) | sort -u | wc -l)
 expect_eq "$ids" "2" "calls by name reach both instances"
-expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" '"reason":"NO_INSTANCE"' "a service with no instance"
+expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" '"reason":"UNKNOWN_SERVICE"' "a service not declared in config"
+# a flood of made-up names builds nothing: goroutines and memory stay flat
+gor() { curl -s http://127.0.0.1:18380/metrics | awk '/^go_goroutines / {print $2}'; }
+rss() { curl -s http://127.0.0.1:18380/metrics | awk '/^process_resident_memory_bytes / {printf "%d", $2}'; }
+g0=$(gor); r0=$(rss)
+python3 - <<'PY' || fail "flood of service names"
+import http.client, uuid
+c = http.client.HTTPConnection("127.0.0.1", 18380)
+for i in range(5000):
+    c.request("GET", "/v1/call/svc-" + uuid.uuid4().hex)
+    r = c.getresponse(); r.read()
+    assert r.status == 404, r.status
+PY
+g1=$(gor); r1=$(rss)
+(( g1 <= g0 + 10 )) || fail "5,000 made-up service names: goroutines $g0 -> $g1"
+(( r1 <= r0 + 20000000 )) || fail "5,000 made-up service names: RSS $r0 -> $r1"
 kill -TERM "$MB"; set +e; wait "$MB"; rc=$?; set -e
 expect_eq "$rc" "0" "mesh b exit code after SIGTERM"
 one() { [[ $(curl -s -u admin:pw http://127.0.0.1:18380/registry/services.json | grep -c '"id"') == 1 ]]; }
@@ -130,7 +145,7 @@ MA=$!; CLEANUP+=("stop_pid $MA 5")
 wait_until 30 curl -sf http://127.0.0.1:18380/ping
 expect_has "$(cat "$W/mesh-mono.log")" 'mono mode' "mono mode log"
 expect_has "$(curl -s http://127.0.0.1:18380/v1/call/mesh)" '"called":"mesh"' "call by URL in mono mode"
-expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" 'services.billing.url is not set' "unknown service in mono mode"
+expect_has "$(curl -s http://127.0.0.1:18380/v1/call/billing)" '"reason":"UNKNOWN_SERVICE"' "undeclared service in mono mode"
 kill -TERM "$MA"; set +e; wait "$MA"; rc=$?; set -e
 expect_eq "$rc" "0" "mono exit code after SIGTERM"
 echo "e2e: all checks passed"
