@@ -3,8 +3,9 @@ package prometheus_test
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/goxkit/gox/goxtest"
 )
 
-// TestMain fails the package when a test leaves a goroutine running: a stopped metrics server leaves nothing behind.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain fails the package when a test leaves a goroutine running: a
+// stopped metrics server leaves nothing behind.
+func TestMain(m *testing.M) { goxtest.VerifyNoLeaks(m) }
