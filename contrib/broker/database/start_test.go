@@ -1,14 +1,11 @@
 package dbbroker_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +15,7 @@ import (
 	"github.com/goxkit/gox/broker"
 	dbbroker "github.com/goxkit/gox/contrib/broker/database"
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // startProcs processes start on one fresh database at the same instant, as
@@ -32,12 +30,11 @@ func startRounds() int {
 	return 5
 }
 
-// replica waits for the start signal (its stdin closing), then does what a
+// replica does what a
 // scaffolded service does at start with the database queue: opens the
 // database, creates the broker's tables, runs `db migrate`, joins a
 // consumer group and publishes.
 func replica(driver, dsn string) error {
-	_, _ = io.Copy(io.Discard, os.Stdin)
 	c := xgorm.DefaultConfig()
 	c.Driver, c.DSN = driver, dsn
 	ctx := context.Background()
@@ -77,42 +74,10 @@ func TestConcurrentStart(t *testing.T) {
 			base := cfg(t)
 			for round := range startRounds() {
 				dsn := freshDatabase(t, base, round)
-				startReplicas(t, base.Driver, dsn, round)
+				goxtest.StartReplicas(t, startProcs, "GOX_START_DRIVER="+base.Driver, "GOX_START_DSN="+dsn)
 				checkStartedOnce(t, base.Driver, dsn)
 			}
 		})
-	}
-}
-
-func startReplicas(t *testing.T, driver, dsn string, round int) {
-	t.Helper()
-	cmds := make([]*exec.Cmd, startProcs)
-	outs := make([]*bytes.Buffer, startProcs)
-	gates := make([]io.Closer, startProcs)
-	for i := range cmds {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GOX_START_DRIVER="+driver, "GOX_START_DSN="+dsn)
-		outs[i] = &bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
-		gate, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds[i], gates[i] = cmd, gate
-	}
-	for _, g := range gates {
-		_ = g.Close() // go
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("round %d: replica %d of %d failed to start (%v): %s", round, i+1, startProcs, err, strings.TrimSpace(outs[i].String()))
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
 	}
 }
 

@@ -1,14 +1,11 @@
 package xgorm_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +13,7 @@ import (
 	"time"
 
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // startProcs processes start on one fresh database at the same instant, as
@@ -31,22 +29,15 @@ func startRounds() int {
 }
 
 // TestMain runs the test binary as one replica of TestConcurrentStart when
-// GOX_START_DRIVER is set.
+// started by it.
 func TestMain(m *testing.M) {
-	if d := os.Getenv("GOX_START_DRIVER"); d != "" {
-		if err := replica(d, os.Getenv("GOX_START_DSN")); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	goxtest.RunAsReplica(func() error { return replica(os.Getenv("GOX_START_DRIVER"), os.Getenv("GOX_START_DSN")) })
 	os.Exit(m.Run())
 }
 
-// replica waits for the start signal (its stdin closing), then does what a
+// replica does what a
 // service does at start: opens the database and migrates it.
 func replica(driver, dsn string) error {
-	_, _ = io.Copy(io.Discard, os.Stdin)
 	c := xgorm.DefaultConfig()
 	c.Driver, c.DSN = driver, dsn
 	ctx := context.Background()
@@ -71,42 +62,10 @@ func TestConcurrentStart(t *testing.T) {
 			base := d.cfg(t)
 			for round := range startRounds() {
 				dsn := freshDatabase(t, base, round)
-				startReplicas(t, base.Driver, dsn, round)
+				goxtest.StartReplicas(t, startProcs, "GOX_START_DRIVER="+base.Driver, "GOX_START_DSN="+dsn)
 				checkMigratedOnce(t, base.Driver, dsn)
 			}
 		})
-	}
-}
-
-func startReplicas(t *testing.T, driver, dsn string, round int) {
-	t.Helper()
-	cmds := make([]*exec.Cmd, startProcs)
-	outs := make([]*bytes.Buffer, startProcs)
-	gates := make([]io.Closer, startProcs)
-	for i := range cmds {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), "GOX_START_DRIVER="+driver, "GOX_START_DSN="+dsn)
-		outs[i] = &bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = outs[i], outs[i]
-		gate, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		cmds[i], gates[i] = cmd, gate
-	}
-	for _, g := range gates {
-		_ = g.Close() // go
-	}
-	for i, cmd := range cmds {
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("round %d: replica %d of %d failed to start (%v): %s", round, i+1, startProcs, err, strings.TrimSpace(outs[i].String()))
-		}
-	}
-	if t.Failed() {
-		t.FailNow()
 	}
 }
 
