@@ -8,6 +8,7 @@ package otel
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -80,7 +81,13 @@ func NewTracerProvider(ctx context.Context, c Config, serviceName, version strin
 		if c.Insecure {
 			opts = append(opts, otlptracehttp.WithInsecure())
 		}
-		exp, err = otlptracehttp.New(ctx, opts...)
+		// a transport of its own, closed with the exporter: otlptracehttp's
+		// default one is shared by the process and keeps its connections
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		opts = append(opts, otlptracehttp.WithHTTPClient(&http.Client{Transport: tr}))
+		var he sdktrace.SpanExporter
+		he, err = otlptracehttp.New(ctx, opts...)
+		exp = closingExporter{he, tr}
 	default:
 		return nil, fmt.Errorf("otel: exporter %q is not one of none, otlp-grpc, otlp-http", c.Exporter)
 	}
@@ -97,6 +104,20 @@ func NewTracerProvider(ctx context.Context, c Config, serviceName, version strin
 		sdktrace.WithResource(res),
 		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(c.SampleRatio))),
 	), nil
+}
+
+// closingExporter closes its transport's idle connections once shut down,
+// so that a stopped tracer provider leaves no connection (and no goroutine)
+// to the collector behind.
+type closingExporter struct {
+	sdktrace.SpanExporter
+	tr *http.Transport
+}
+
+func (e closingExporter) Shutdown(ctx context.Context) error {
+	err := e.SpanExporter.Shutdown(ctx)
+	e.tr.CloseIdleConnections()
+	return err
 }
 
 // hostPort accepts "host:port" or a URL and returns host:port.
