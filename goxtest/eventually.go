@@ -1,6 +1,7 @@
 package goxtest
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
@@ -17,4 +18,15 @@ func Eventually(t testing.TB, within time.Duration, ok func() bool) {
 	if !ok() {
 		t.Fatalf("condition not reached within %v", within)
 	}
+}
+
+// Goroutines waits up to within for the number of goroutines to fall to
+// most (goroutines that closing something ends leave a moment later), and
+// returns how many are left.
+func Goroutines(most int, within time.Duration) int {
+	n := runtime.NumGoroutine()
+	for end := time.Now().Add(within); n > most && time.Now().Before(end); n = runtime.NumGoroutine() {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
 }

@@ -11,21 +11,10 @@ import (
 	"google.golang.org/grpc/connectivity"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 )
-
-// settle waits for the goroutines that closing connections ends to be
-// gone, and returns how many are left.
-func settle(most int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	n := runtime.NumGoroutine()
-	for n > most && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	return n
-}
 
 func connsOf(reg registry.Discovery, o registry.ClientsOptions) *registry.Clients[*grpc.ClientConn] {
 	return registry.NewClients(func(name string) (*grpc.ClientConn, error) {
@@ -57,7 +46,7 @@ func TestDiscoveryConnsFloodLeavesGoroutinesFlat(t *testing.T) {
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := settle(before); n > before {
+	if n := goxtest.Goroutines(before, 5*time.Second); n > before {
 		t.Fatalf("goroutines: %d before, %d after 2,000 names and Close", before, n)
 	}
 }

@@ -8,21 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
-
-// settle waits for the goroutines that closing clients ends to be gone,
-// and returns how many are left.
-func settle(most int) int {
-	deadline := time.Now().Add(5 * time.Second)
-	n := runtime.NumGoroutine()
-	for n > most && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-		n = runtime.NumGoroutine()
-	}
-	return n
-}
 
 func clientsOf(reg registry.Discovery, o registry.ClientsOptions) *registry.Clients[*xhttp.Client] {
 	return registry.NewClients(func(name string) (*xhttp.Client, error) {
@@ -48,13 +37,13 @@ func TestDiscoveryClientsFloodLeavesGoroutinesFlat(t *testing.T) {
 	if set.Len() != 16 {
 		t.Fatalf("the set holds %d clients, MaxSize 16", set.Len())
 	}
-	if n := settle(before + 16); n > before+16 {
+	if n := goxtest.Goroutines(before+16, 5*time.Second); n > before+16 {
 		t.Fatalf("goroutines: %d before, %d after 20,000 names (16 clients kept)", before, n)
 	}
 	if err := set.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := settle(before); n > before {
+	if n := goxtest.Goroutines(before, 5*time.Second); n > before {
 		t.Fatalf("goroutines: %d before, %d after Close", before, n)
 	}
 }
