@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/goxkit/gox v0.0.0
-	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.60.0
 )
 
@@ -33,6 +32,7 @@ require (
 	github.com/twitchyliquid64/golang-asm v0.15.1 // indirect
 	github.com/ugorji/go/codec v1.3.1 // indirect
 	go.mongodb.org/mongo-driver/v2 v2.5.0 // indirect
+	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
