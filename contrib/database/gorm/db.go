@@ -83,6 +83,18 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 	if err != nil {
 		return nil, fail("invalid dsn", err)
 	}
+	if path := sqlitePath(c.DSN); c.Driver == SQLite && path != "" {
+		// Two processes switching one new file to WAL at the same moment
+		// both hold a shared lock and want the exclusive one: SQLite fails
+		// one of them at once with SQLITE_BUSY, without waiting the busy
+		// timeout. The first connection is made under the file's migration
+		// lock; later ones find the file in WAL already.
+		unlock, err := sqliteLock(ctx, path+".migrate-lock")
+		if err != nil {
+			return nil, fail("lock", err)
+		}
+		defer unlock()
+	}
 	db, err := gorm.Open(dial, &gorm.Config{Logger: newLogger(name, c, o.logger), TranslateError: true,
 		DisableAutomaticPing: true})
 	if err != nil {

@@ -28,7 +28,8 @@ const lockPoll = time.Second
 //   - MySQL/MariaDB: GET_LOCK, named after the database;
 //   - SQLite: an exclusive transaction on the file <path>.migrate-lock beside
 //     the database (a lock on the database itself would shut out the
-//     migration's own writes); in-memory databases are private to the process;
+//     migration's own writes), which Open also holds while it makes the
+//     first connection; in-memory databases are private to the process;
 //   - ClickHouse: no lock between processes.
 //
 // Every lock is released by the database or the operating system when the
