@@ -13,7 +13,7 @@ import (
 	"github.com/goxkit/gox/broker/brokertest"
 	dbbroker "github.com/goxkit/gox/contrib/broker/database"
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
-	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
 )
 
 func sqlite(t *testing.T) xgorm.Config {
@@ -22,17 +22,9 @@ func sqlite(t *testing.T) xgorm.Config {
 	return c
 }
 
-func postgres(t *testing.T) xgorm.Config {
-	c := xgorm.DefaultConfig()
-	c.Driver, c.DSN = xgorm.Postgres, goxtest.RequireEnv(t, "PG_DSN", "source ci/lib.sh; source ci/postgres.sh; start_postgres")
-	return c
-}
+func postgres(t *testing.T) xgorm.Config { return xgormtest.Postgres(t) }
 
-func mysql(t *testing.T) xgorm.Config {
-	c := xgorm.DefaultConfig()
-	c.Driver, c.DSN = xgorm.MySQL, goxtest.RequireEnv(t, "MYSQL_DSN", "source ci/lib.sh; source ci/mariadb.sh; start_mariadb")
-	return c
-}
+func mysql(t *testing.T) xgorm.Config { return xgormtest.MySQL(t) }
 
 // open opens the database once per test, with fresh broker tables.
 func open(t *testing.T, c xgorm.Config) *xgorm.DB {

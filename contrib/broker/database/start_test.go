@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/goxkit/gox/broker"
 	dbbroker "github.com/goxkit/gox/contrib/broker/database"
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
 
@@ -69,11 +67,11 @@ func TestConcurrentStart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts many processes")
 	}
-	for name, cfg := range map[string]func(*testing.T) xgorm.Config{"sqlite": sqlite, "postgres": postgres, "mysql": mysql} {
+	for name, cfg := range xgormtest.Drivers() {
 		t.Run(name, func(t *testing.T) {
 			base := cfg(t)
-			for round := range startRounds() {
-				dsn := freshDatabase(t, base, round)
+			for range startRounds() {
+				dsn := xgormtest.Fresh(t, base).DSN
 				goxtest.StartReplicas(t, startProcs, "GOX_START_DRIVER="+base.Driver, "GOX_START_DSN="+dsn)
 				checkStartedOnce(t, base.Driver, dsn)
 			}
@@ -100,46 +98,4 @@ func checkStartedOnce(t *testing.T, driver, dsn string) {
 		t.Fatalf("after %d concurrent starts: migrations recorded %v, %d rows from the migration, %d messages queued, %d groups; want [1], 1, %d, 1",
 			startProcs, versions, seeds, jobs, groups, startProcs)
 	}
-}
-
-// freshDatabase returns the DSN of a new, empty database: a new file for
-// SQLite, a new database on the server for the others (dropped after the test).
-func freshDatabase(t *testing.T, c xgorm.Config, round int) string {
-	t.Helper()
-	if c.Driver == xgorm.SQLite {
-		return filepath.Join(t.TempDir(), "app.db")
-	}
-	name := "gox_qstart_" + strconv.Itoa(os.Getpid()) + "_" + strconv.Itoa(round)
-	exec := func(sql string) error {
-		admin, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
-		if err != nil {
-			return err
-		}
-		defer admin.Close()
-		return admin.Default().Exec(sql).Error
-	}
-	if err := exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		drop := "DROP DATABASE " + name
-		if c.Driver == xgorm.Postgres {
-			drop += " WITH (FORCE)"
-		}
-		_ = exec(drop)
-	})
-	if c.Driver == xgorm.Postgres {
-		u, err := url.Parse(c.DSN)
-		if err != nil {
-			t.Fatalf("PG_DSN must be a URL: %v", err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	i := strings.Index(c.DSN, ")/") // MySQL: user:pass@tcp(host)/db?params
-	if i < 0 {
-		t.Fatalf("MYSQL_DSN has no /database after the address: %s", xgorm.Redact(c.DSN))
-	}
-	_, q, _ := strings.Cut(c.DSN[i+2:], "?")
-	return c.DSN[:i+2] + name + "?" + q
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
 
@@ -29,10 +29,11 @@ func startRounds() int {
 }
 
 // TestMain runs the test binary as one replica of TestConcurrentStart when
-// started by it.
+// started by it; otherwise it runs the tests and fails them if a
+// connection's goroutine outlives them.
 func TestMain(m *testing.M) {
 	goxtest.RunAsReplica(func() error { return replica(os.Getenv("GOX_START_DRIVER"), os.Getenv("GOX_START_DSN")) })
-	os.Exit(m.Run())
+	goxtest.VerifyNoLeaks(m)
 }
 
 // replica does what a
@@ -60,8 +61,8 @@ func TestConcurrentStart(t *testing.T) {
 	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
 			base := d.cfg(t)
-			for round := range startRounds() {
-				dsn := freshDatabase(t, base, round)
+			for range startRounds() {
+				dsn := xgormtest.Fresh(t, base).DSN
 				goxtest.StartReplicas(t, startProcs, "GOX_START_DRIVER="+base.Driver, "GOX_START_DSN="+dsn)
 				checkMigratedOnce(t, base.Driver, dsn)
 			}
@@ -87,54 +88,6 @@ func checkMigratedOnce(t *testing.T, driver, dsn string) {
 	if fmt.Sprint(versions) != "[1 2]" || tags != 1 || !db.Default().Migrator().HasTable(&Account{}) {
 		t.Fatalf("after %d concurrent starts: versions recorded %v, %d rows inserted by 00002_tags.sql; want [1 2] and 1", startProcs, versions, tags)
 	}
-}
-
-// freshDatabase returns the DSN of a new, empty database: a new file for
-// SQLite, a new database on the server for the others (dropped after the test).
-func freshDatabase(t *testing.T, c xgorm.Config, round int) string {
-	t.Helper()
-	if c.Driver == xgorm.SQLite {
-		return filepath.Join(t.TempDir(), "app.db")
-	}
-	name := "gox_start_" + strconv.Itoa(os.Getpid()) + "_" + strconv.Itoa(round)
-	admin, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if err := admin.Default().Exec("CREATE DATABASE " + name).Error; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		admin, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
-		if err == nil {
-			drop := "DROP DATABASE " + name
-			if c.Driver == xgorm.Postgres {
-				drop += " WITH (FORCE)"
-			}
-			_ = admin.Default().Exec(drop).Error
-			_ = admin.Close()
-		}
-	})
-	if c.Driver == xgorm.Postgres {
-		u, err := url.Parse(c.DSN)
-		if err != nil {
-			t.Fatalf("PG_DSN must be a URL: %v", err)
-		}
-		u.Path = "/" + name
-		return u.String()
-	}
-	// MySQL: user:pass@tcp(host)/db?params
-	i := strings.Index(c.DSN, ")/")
-	if i < 0 {
-		t.Fatalf("MYSQL_DSN has no /database after the address: %s", xgorm.Redact(c.DSN))
-	}
-	rest := c.DSN[i+2:]
-	q := ""
-	if j := strings.IndexByte(rest, '?'); j >= 0 {
-		q = rest[j:]
-	}
-	return c.DSN[:i+2] + name + q
 }
 
 // The busy timeout is in force before the switch to WAL: a replica opening a

@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 
 	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
 
@@ -45,16 +46,8 @@ func sqliteConfig(t *testing.T) xgorm.Config {
 func drivers() []drv {
 	return []drv{
 		{"sqlite", sqliteConfig},
-		{"postgres", func(t *testing.T) xgorm.Config {
-			c := xgorm.DefaultConfig()
-			c.Driver, c.DSN = xgorm.Postgres, goxtest.RequireEnv(t, "PG_DSN", "source ci/lib.sh; source ci/postgres.sh; start_postgres")
-			return c
-		}},
-		{"mysql", func(t *testing.T) xgorm.Config {
-			c := xgorm.DefaultConfig()
-			c.Driver, c.DSN = xgorm.MySQL, goxtest.RequireEnv(t, "MYSQL_DSN", "source ci/lib.sh; source ci/mariadb.sh; start_mariadb")
-			return c
-		}},
+		{"postgres", func(t *testing.T) xgorm.Config { return xgormtest.Postgres(t) }},
+		{"mysql", func(t *testing.T) xgorm.Config { return xgormtest.MySQL(t) }},
 	}
 }
 
