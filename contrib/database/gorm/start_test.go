@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,43 +15,20 @@ import (
 	"github.com/goxkit/gox/goxtest"
 )
 
-// startProcs processes start on one fresh database at the same instant, as
-// a rollout of that many replicas does, startRounds() times
-// (GOX_START_ROUNDS, default 5; before the migration lock, 1 in 2 rounds failed).
-const startProcs = 5
-
-func startRounds() int {
-	if n, err := strconv.Atoi(os.Getenv("GOX_START_ROUNDS")); err == nil && n > 0 {
-		return n
-	}
-	return 5
-}
-
 // TestMain runs the test binary as one replica of TestConcurrentStart when
 // started by it; otherwise it runs the tests and fails them if a
 // connection's goroutine outlives them.
 func TestMain(m *testing.M) {
-	goxtest.RunAsReplica(func() error { return replica(os.Getenv("GOX_START_DRIVER"), os.Getenv("GOX_START_DSN")) })
+	xgormtest.Replica(func(ctx context.Context, db *xgorm.DB) error {
+		_, err := db.Migrate(ctx, xgorm.Migrations{Models: []any{&User{}, &Account{}}, SQL: os.DirFS("testdata/migrations")})
+		return err
+	})
 	goxtest.VerifyNoLeaks(m)
 }
 
-// replica does what a
-// service does at start: opens the database and migrates it.
-func replica(driver, dsn string) error {
-	c := xgorm.DefaultConfig()
-	c.Driver, c.DSN = driver, dsn
-	ctx := context.Background()
-	db, err := xgorm.Open(ctx, xgorm.Configs{xgorm.DefaultName: c})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	_, err = db.Migrate(ctx, xgorm.Migrations{Models: []any{&User{}, &Account{}}, SQL: os.DirFS("testdata/migrations")})
-	return err
-}
-
-// TestConcurrentStart starts several processes on one fresh database at the
-// same instant, as a rollout of several replicas does: every one starts, the
+// TestConcurrentStart starts 5 processes on one fresh database at the same
+// instant, as a rollout of several replicas does, xgormtest.Rounds() times
+// (before the migration lock, 1 round in 2 failed): every one starts, the
 // tables are created once and each SQL migration runs once.
 func TestConcurrentStart(t *testing.T) {
 	if testing.Short() {
@@ -60,33 +36,16 @@ func TestConcurrentStart(t *testing.T) {
 	}
 	for _, d := range drivers() {
 		t.Run(d.name, func(t *testing.T) {
-			base := d.cfg(t)
-			for range startRounds() {
-				dsn := xgormtest.Fresh(t, base).DSN
-				goxtest.StartReplicas(t, startProcs, "GOX_START_DRIVER="+base.Driver, "GOX_START_DSN="+dsn)
-				checkMigratedOnce(t, base.Driver, dsn)
-			}
+			xgormtest.StartTogether(t, d.cfg(t), 5, func(t *testing.T, db *xgorm.DB) {
+				var versions []int64
+				db.Default().Raw("SELECT version_id FROM " + xgorm.MigrationTable + " WHERE version_id > 0 ORDER BY version_id").Scan(&versions)
+				var tags int64
+				db.Default().Table("tags").Count(&tags)
+				if fmt.Sprint(versions) != "[1 2]" || tags != 1 || !db.Default().Migrator().HasTable(&Account{}) {
+					t.Fatalf("after 5 concurrent starts: versions recorded %v, %d rows inserted by 00002_tags.sql; want [1 2] and 1", versions, tags)
+				}
+			})
 		})
-	}
-}
-
-// checkMigratedOnce asserts that every migration is recorded once and its
-// data inserted once.
-func checkMigratedOnce(t *testing.T, driver, dsn string) {
-	t.Helper()
-	c := xgorm.DefaultConfig()
-	c.Driver, c.DSN = driver, dsn
-	db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var versions []int64
-	db.Default().Raw("SELECT version_id FROM " + xgorm.MigrationTable + " WHERE version_id > 0 ORDER BY version_id").Scan(&versions)
-	var tags int64
-	db.Default().Table("tags").Count(&tags)
-	if fmt.Sprint(versions) != "[1 2]" || tags != 1 || !db.Default().Migrator().HasTable(&Account{}) {
-		t.Fatalf("after %d concurrent starts: versions recorded %v, %d rows inserted by 00002_tags.sql; want [1 2] and 1", startProcs, versions, tags)
 	}
 }
 
