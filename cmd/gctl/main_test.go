@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -276,8 +275,13 @@ func TestTraceJaegerAndLocalQueue(t *testing.T) {
 	if !strings.HasSuffix(otlp, ":4317") { // Jaeger elsewhere than its default port: say where
 		svc.Env = append(svc.Env, "OTEL_EXPORTER_OTLP_ENDPOINT="+otlp)
 	}
-	var logs syncBuffer
-	svc.Stdout, svc.Stderr = &logs, &logs
+	logFile, err := os.Create(filepath.Join(t.TempDir(), "svc.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	svc.Stdout, svc.Stderr = logFile, logFile
+	logs := func() string { b, _ := os.ReadFile(logFile.Name()); return string(b) }
 	if err := svc.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +300,7 @@ func TestTraceJaegerAndLocalQueue(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the service did not answer /ping:\n%s", logs.String())
+			t.Fatalf("the service did not answer /ping:\n%s", logs())
 		}
 	}
 	if code, body := get("/v1/hello/ann"); code != http.StatusOK || !strings.Contains(body, "hello, ann") {
@@ -306,11 +310,11 @@ func TestTraceJaegerAndLocalQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := svc.Wait(); err != nil { // the exporter is flushed on the way out
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs())
 	}
 	for _, topic := range []string{`"topic": "example-topic"`, `"topic": "events"`} {
-		if !strings.Contains(logs.String(), topic) {
-			t.Errorf("serve did not run the in-process queue's consumer of %s:\n%s", topic, logs.String())
+		if !strings.Contains(logs(), topic) {
+			t.Errorf("serve did not run the in-process queue's consumer of %s:\n%s", topic, logs())
 		}
 	}
 
@@ -319,7 +323,7 @@ func TestTraceJaegerAndLocalQueue(t *testing.T) {
 		ops = jaegerOperations(query, name)
 	}
 	if !slices.ContainsFunc(ops, isHello) {
-		t.Fatalf("Jaeger at %s has no span of GET /v1/hello for service %s (operations: %v)\n%s", query, name, ops, logs.String())
+		t.Fatalf("Jaeger at %s has no span of GET /v1/hello for service %s (operations: %v)\n%s", query, name, ops, logs())
 	}
 }
 
@@ -349,22 +353,4 @@ func jaegerOperations(query, service string) []string {
 		}
 	}
 	return ops
-}
-
-// syncBuffer is a bytes.Buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

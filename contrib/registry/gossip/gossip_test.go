@@ -76,7 +76,7 @@ func TestDeadMemberLeavesTheViewWithinDeadTimeout(t *testing.T) {
 
 // A peer advertising garbage is ignored and logged; the view stays whole.
 func TestMalformedPeerMetadataIsIgnoredAndLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs goxtest.LogBuffer
 	a := member(t, testConfig(), WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	good := &registry.ServiceInstance{ID: "a-1", Name: "users", Endpoints: []string{"http://127.0.0.1:1"}}
 	if err := a.Register(context.Background(), good); err != nil {
@@ -122,7 +122,7 @@ func TestUnresolvableSeed(t *testing.T) {
 		t.Fatalf("err = %v; want an error naming the seed", err)
 	}
 	// without require_seed: the member starts alone and says why
-	var logs syncBuffer
+	var logs goxtest.LogBuffer
 	c.RequireSeed = false
 	r := member(t, c, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if len(r.Members()) != 1 {
@@ -197,21 +197,4 @@ func TestMetadataLimit(t *testing.T) {
 	if set, _ := r.GetService(context.Background(), "users"); len(set) != 0 {
 		t.Fatal("a refused instance is in the view")
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
