@@ -1,7 +1,6 @@
 package prometheus_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,14 +103,7 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Start(context.Background()) }()
-	t.Cleanup(func() {
-		_ = s.Stop(context.Background())
-		if err := <-done; err != nil {
-			t.Errorf("Start: %v", err)
-		}
-	})
+	goxtest.Serve(t, s)
 	for range 3 {
 		resp, err := http.Get(u.String() + "/ping")
 		if err != nil {

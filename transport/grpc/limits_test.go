@@ -10,6 +10,7 @@ import (
 
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
+	"github.com/goxkit/gox/goxtest"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 )
 
@@ -55,17 +56,12 @@ func TestMaxConcurrentStreamsBoundsOneConnection(t *testing.T) {
 	if _, err := srv.Endpoint(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(context.Background()) }()
+	goxtest.Serve(t, srv)
 	conn, err := xgrpc.Dial(srv.Addr()) // one connection for every call
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		conn.Close()
-		_ = srv.Stop(context.Background())
-		<-done
-	}()
+	defer conn.Close()
 	client := testpb.NewTestServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -143,17 +143,12 @@ func setupRecorded(t *testing.T, mut func(*xgrpc.Config)) *recordFixture {
 	if _, err := srv.Endpoint(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(context.Background()) }()
+	goxtest.Serve(t, srv)
 	conn, err := xgrpc.Dial(srv.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		conn.Close()
-		_ = srv.Stop(context.Background())
-		<-done
-	})
+	t.Cleanup(func() { conn.Close() })
 	f.conn, f.client = conn, testpb.NewTestServiceClient(conn)
 	return f
 }

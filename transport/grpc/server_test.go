@@ -20,6 +20,7 @@ import (
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/health"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/recovery"
@@ -146,19 +147,12 @@ func setup(t *testing.T, mut func(*xgrpc.Config)) *fixture {
 	if _, err := srv.Endpoint(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Start(context.Background()) }()
+	goxtest.Serve(t, srv)
 	conn, err := xgrpc.Dial(srv.Addr(), xgrpc.WithClientMiddleware(requestid.Client()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		conn.Close()
-		_ = srv.Stop(context.Background())
-		if err := <-done; err != nil {
-			t.Errorf("Start: %v", err)
-		}
-	})
+	t.Cleanup(func() { conn.Close() })
 	f.srv, f.conn, f.client = srv, conn, testpb.NewTestServiceClient(conn)
 	return f
 }

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/goxtest"
 	mmw "github.com/goxkit/gox/middleware/metrics"
 	"github.com/goxkit/gox/middleware/retry"
 	"github.com/goxkit/gox/registry"
@@ -31,14 +32,7 @@ func start(t *testing.T, s *xhttp.Server) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Start(context.Background()) }()
-	t.Cleanup(func() {
-		_ = s.Stop(context.Background())
-		if err := <-done; err != nil {
-			t.Errorf("Start returned %v after Stop", err)
-		}
-	})
+	goxtest.Serve(t, s)
 	return u.String()
 }
 
