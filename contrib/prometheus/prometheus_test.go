@@ -47,28 +47,35 @@ func scrape(t *testing.T, h http.Handler) string {
 	return w.Body.String()
 }
 
+// scrapeHas fails t for each of want the scrape of h lacks, showing the
+// scrape if any.
+func scrapeHas(t *testing.T, h http.Handler, want ...string) {
+	t.Helper()
+	body := scrape(t, h)
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("scrape lacks %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
+	}
+}
+
 func TestSeriesAfterRequests(t *testing.T) {
 	m := prometheus.New()
 	s := newService(t, m, ":0")
 	for _, target := range []string{"/ping", "/ping", "/users/1", "/users/2", "/nope"} {
 		s.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
 	}
-	body := scrape(t, s)
-	for _, want := range []string{
+	scrapeHas(t, s,
 		`gox_server_requests_total{code="200",kind="http",operation="GET /ping"} 2`,
 		`gox_server_requests_total{code="404",kind="http",operation="GET /users/:id"} 2`, // route template: bounded labels
 		`gox_server_requests_total{code="404",kind="http",operation="NoRoute"} 1`,
 		`gox_server_request_duration_seconds_count{kind="http",operation="GET /ping"} 2`,
 		`gox_server_requests_in_flight{kind="http"} 0`,
 		"go_goroutines ", "process_resident_memory_bytes ",
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("scrape lacks %q", want)
-		}
-	}
-	if t.Failed() {
-		t.Log(body)
-	}
+	)
 }
 
 func TestClientRecorderUsesClientNames(t *testing.T) {
@@ -242,21 +249,13 @@ func TestBoundSharesTheRecordersSeries(t *testing.T) {
 		<-done
 	}
 	r.Observe("http", "GET /x", "201", 0.01)
-	body := scrape(t, m.Handler())
-	for _, want := range []string{
+	scrapeHas(t, m.Handler(),
 		`gox_server_requests_total{code="200",kind="http",operation="GET /x"} 161`,
 		`gox_server_requests_total{code="201",kind="http",operation="GET /x"} 161`,
 		`gox_server_requests_total{code="204",kind="http",operation="GET /x"} 160`,
 		`gox_server_request_duration_seconds_count{kind="http",operation="GET /x"} 802`,
 		`gox_server_requests_in_flight{kind="http"} 1`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("scrape lacks %q", want)
-		}
-	}
-	if t.Failed() {
-		t.Log(body)
-	}
+	)
 }
 
 // The default buckets resolve what gox serves: a 100µs request is counted
@@ -265,19 +264,11 @@ func TestBoundSharesTheRecordersSeries(t *testing.T) {
 func TestDefaultBucketsResolveMicroseconds(t *testing.T) {
 	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
 	m.Server().Observe("http", "GET /ping", "200", 100e-6)
-	body := scrape(t, m.Handler())
-	for _, want := range []string{
+	scrapeHas(t, m.Handler(),
 		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="5e-05"} 0`,
 		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="0.0001"} 1`,
 		`gox_server_request_duration_seconds_bucket{kind="http",operation="GET /ping",le="10"} 1`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("scrape lacks %q", want)
-		}
-	}
-	if t.Failed() {
-		t.Log(body)
-	}
+	)
 }
 
 func TestBucketsFromConfig(t *testing.T) {
@@ -287,16 +278,11 @@ func TestBucketsFromConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Client().Observe("grpc", "/a.A/B", "200", 30e-6)
-	body := scrape(t, m.Handler())
-	for _, want := range []string{
+	scrapeHas(t, m.Handler(),
 		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="2e-05"} 0`,
 		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="0.001"} 1`,
 		`gox_client_request_duration_seconds_bucket{kind="grpc",operation="/a.A/B",le="+Inf"} 1`,
-	} {
-		if !strings.Contains(body, want) {
-			t.Errorf("scrape lacks %q\n%s", want, body)
-		}
-	}
+	)
 	for _, bad := range [][]time.Duration{{time.Millisecond, time.Millisecond}, {0}, {time.Second, time.Millisecond}} {
 		if _, err := prometheus.NewFromConfig(prometheus.Config{Buckets: bad}); err == nil || !strings.Contains(err.Error(), "buckets[") {
 			t.Errorf("buckets %v: error %v, want one naming the entry", bad, err)

@@ -78,21 +78,10 @@ func TestSDKClientToGoxRoute(t *testing.T) {
 
 // gox's HTTP sender, both modes, to a receiver made with the SDK.
 func TestGoxSenderToSDKReceiver(t *testing.T) {
-	got := make(chan ce.Event, 2)
-	p, err := ce.NewHTTP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := ce.NewHTTPReceiveHandler(context.Background(), p, func(e ce.Event) { got <- e })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(h)
-	defer ts.Close()
-	c, _ := xhttp.NewClient(ts.URL)
+	got, toSDK := sdkReceiver(t, 2)
 	e, _ := event.New("com.example.order.created", "/orders", map[string]int{"id": 7})
 	e.Extensions = map[string]string{"tenant": "acme"}
-	for _, s := range []*event.HTTPSender{event.NewHTTPSender(c, event.WithPath("/")), event.NewHTTPSender(c, event.WithPath("/"), event.Structured())} {
+	for _, s := range []event.Sender{toSDK["binary"], toSDK["structured"]} {
 		if err := s.Send(context.Background(), e); err != nil {
 			t.Fatal(err)
 		}

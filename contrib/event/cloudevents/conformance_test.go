@@ -46,6 +46,32 @@ func sdkSend(t *testing.T, target, mode string, e ce.Event) error {
 	return c.Send(ctx, e)
 }
 
+// sdkReceiver is a receiver made with the SDK: what it receives comes out
+// of got (buffered for n events); toSDK has gox HTTP senders to it in each
+// mode, "binary" and "structured".
+func sdkReceiver(t *testing.T, n int) (got chan ce.Event, toSDK map[string]event.Sender) {
+	t.Helper()
+	got = make(chan ce.Event, n)
+	p, err := ce.NewHTTP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ce.NewHTTPReceiveHandler(context.Background(), p, func(e ce.Event) { got <- e })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	c, err := xhttp.NewClient(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, map[string]event.Sender{
+		"binary":     event.NewHTTPSender(c, event.WithPath("/")),
+		"structured": event.NewHTTPSender(c, event.WithPath("/"), event.Structured()),
+	}
+}
+
 func sdkEvent(id string) ce.Event {
 	e := ce.NewEvent()
 	e.SetID(id)
@@ -111,22 +137,7 @@ func TestSDKEventSurvivesGoxForwarding(t *testing.T) {
 			return "structured", e
 		},
 	}
-	got := make(chan ce.Event, 2*len(cases))
-	p, err := ce.NewHTTP()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := ce.NewHTTPReceiveHandler(context.Background(), p, func(e ce.Event) { got <- e })
-	if err != nil {
-		t.Fatal(err)
-	}
-	sdkReceiver := httptest.NewServer(h)
-	defer sdkReceiver.Close()
-	c, _ := xhttp.NewClient(sdkReceiver.URL)
-	toSDK := map[string]event.Sender{
-		"binary":     event.NewHTTPSender(c, event.WithPath("/")),
-		"structured": event.NewHTTPSender(c, event.WithPath("/"), event.Structured()),
-	}
+	got, toSDK := sdkReceiver(t, 2*len(cases))
 
 	b := broker.NewMemory()
 	ctx := context.Background()
