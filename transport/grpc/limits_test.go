@@ -10,7 +10,6 @@ import (
 
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
-	"github.com/goxkit/gox/goxtest"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 )
 
@@ -45,23 +44,9 @@ func (s *gateService) UnaryCall(ctx context.Context, req *testpb.SimpleRequest) 
 func TestMaxConcurrentStreamsBoundsOneConnection(t *testing.T) {
 	const limit, calls = 4, 12
 	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
 	c.MaxConcurrentStreams = limit
 	svc := &gateService{entered: make(chan struct{}, calls), release: make(chan struct{})}
-	srv, err := xgrpc.NewServer(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpb.RegisterTestServiceServer(srv, svc)
-	if _, err := srv.Endpoint(); err != nil {
-		t.Fatal(err)
-	}
-	goxtest.Serve(t, srv)
-	conn, err := xgrpc.Dial(srv.Addr()) // one connection for every call
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	_, conn := serveTest(t, c, svc, nil) // one connection for every call
 	client := testpb.NewTestServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -130,26 +130,12 @@ type recordFixture struct {
 func setupRecorded(t *testing.T, mut func(*xgrpc.Config)) *recordFixture {
 	t.Helper()
 	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
 	if mut != nil {
 		mut(&c)
 	}
 	f := &recordFixture{svc: &statusService{entered: make(chan struct{}, 1)}, logs: make(accessCapture, 16), rec: &goxtest.Recorder{}}
-	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(logging.Server(slog.New(f.logs)), metrics.Server(f.rec)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpb.RegisterTestServiceServer(srv, f.svc)
-	if _, err := srv.Endpoint(); err != nil {
-		t.Fatal(err)
-	}
-	goxtest.Serve(t, srv)
-	conn, err := xgrpc.Dial(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	f.conn, f.client = conn, testpb.NewTestServiceClient(conn)
+	_, f.conn = serveTest(t, c, f.svc, []xgrpc.Option{xgrpc.WithMiddleware(logging.Server(slog.New(f.logs)), metrics.Server(f.rec))})
+	f.client = testpb.NewTestServiceClient(f.conn)
 	return f
 }
 

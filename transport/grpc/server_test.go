@@ -133,28 +133,38 @@ type fixture struct {
 func setup(t *testing.T, mut func(*xgrpc.Config)) *fixture {
 	t.Helper()
 	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
 	if mut != nil {
 		mut(&c)
 	}
 	f := &fixture{svc: &service{deadline: make(chan time.Duration, 1), entered: make(chan struct{})}, health: health.New(0), ops: &opRecorder{}}
-	srv, err := xgrpc.NewServer(c, xgrpc.WithHealth(f.health),
-		xgrpc.WithMiddleware(recovery.Recovery(slog.New(slog.DiscardHandler)), requestid.Server(), f.ops.mw))
+	f.srv, f.conn = serveTest(t, c, f.svc, []xgrpc.Option{xgrpc.WithHealth(f.health),
+		xgrpc.WithMiddleware(recovery.Recovery(slog.New(slog.DiscardHandler)), requestid.Server(), f.ops.mw)},
+		xgrpc.WithClientMiddleware(requestid.Client()))
+	f.client = testpb.NewTestServiceClient(f.conn)
+	return f
+}
+
+// serveTest serves svc on a free loopback port with a server made of c and
+// opts, and returns it and a connection to it dialled with dial; both end
+// with the test.
+func serveTest(t *testing.T, c xgrpc.Config, svc testpb.TestServiceServer, opts []xgrpc.Option, dial ...xgrpc.ClientOption) (*xgrpc.Server, *grpc.ClientConn) {
+	t.Helper()
+	c.Addr = "127.0.0.1:0"
+	srv, err := xgrpc.NewServer(c, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testpb.RegisterTestServiceServer(srv, f.svc)
+	testpb.RegisterTestServiceServer(srv, svc)
 	if _, err := srv.Endpoint(); err != nil {
 		t.Fatal(err)
 	}
 	goxtest.Serve(t, srv)
-	conn, err := xgrpc.Dial(srv.Addr(), xgrpc.WithClientMiddleware(requestid.Client()))
+	conn, err := xgrpc.Dial(srv.Addr(), dial...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	f.srv, f.conn, f.client = srv, conn, testpb.NewTestServiceClient(conn)
-	return f
+	return srv, conn
 }
 
 func payload(s string) *testpb.Payload { return &testpb.Payload{Body: []byte(s)} }
@@ -467,24 +477,6 @@ func TestReplyHeadersAreEachCallsOwn(t *testing.T) {
 // stop when the test ends.
 func serveWith(t *testing.T, m ...middleware.Middleware) testpb.TestServiceClient {
 	t.Helper()
-	c := xgrpc.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	srv, err := xgrpc.NewServer(c, xgrpc.WithMiddleware(m...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	testpb.RegisterTestServiceServer(srv, &service{})
-	if _, err := srv.Endpoint(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Start(context.Background()) }()
-	conn, err := xgrpc.Dial(srv.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close()
-		_ = srv.Stop(context.Background())
-	})
+	_, conn := serveTest(t, xgrpc.DefaultConfig(), &service{}, []xgrpc.Option{xgrpc.WithMiddleware(m...)})
 	return testpb.NewTestServiceClient(conn)
 }
