@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -357,5 +359,33 @@ func (s *Seen) Drain() {
 		default:
 			return
 		}
+	}
+}
+
+// FloodClients makes a registry.Clients of at most maxSize clients over
+// dial and asks it for one client each of names distinct service names
+// nobody serves, as a caller naming services from request input would,
+// releasing each after use. It fails t unless the set keeps maxSize
+// clients, and, once closed, goroutines fall back to where they were: a
+// client pushed out of the set, and its watch, are gone.
+func FloodClients[C io.Closer](t *testing.T, dial func(name string) (C, error), names, maxSize int) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	set := registry.NewClients(dial, registry.ClientsOptions{MaxSize: maxSize})
+	for i := range names {
+		_, release, err := set.Get(context.Background(), fmt.Sprint("made-up-", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		release()
+	}
+	if set.Len() != maxSize {
+		t.Errorf("the set holds %d clients after %d names, MaxSize %d", set.Len(), names, maxSize)
+	}
+	if err := set.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := goxtest.Goroutines(before, 5*time.Second); n > before {
+		t.Fatalf("goroutines: %d before, %d after %d names and Close", before, n, names)
 	}
 }

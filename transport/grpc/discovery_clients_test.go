@@ -2,8 +2,6 @@ package grpc_test
 
 import (
 	"context"
-	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -11,8 +9,8 @@ import (
 	"google.golang.org/grpc/connectivity"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
 
-	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/registry/registrytest"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 )
 
@@ -31,24 +29,13 @@ func connsOf(reg registry.Discovery, o registry.ClientsOptions) *registry.Client
 // as many goroutines as there were before.
 func TestDiscoveryConnsFloodLeavesGoroutinesFlat(t *testing.T) {
 	reg := registry.NewMemory()
-	set := connsOf(reg, registry.ClientsOptions{MaxSize: 8})
-	before := runtime.NumGoroutine()
-	for i := range 2000 {
-		_, release, err := set.Get(context.Background(), fmt.Sprint("made-up-", i))
-		if err != nil {
-			t.Fatal(err)
+	registrytest.FloodClients(t, func(name string) (*grpc.ClientConn, error) {
+		conn, err := xgrpc.Dial("discovery:///"+name, xgrpc.WithDiscovery(reg, nil))
+		if err == nil {
+			conn.Connect() // resolve now: the watch starts
 		}
-		release()
-	}
-	if set.Len() != 8 {
-		t.Fatalf("the set holds %d connections, MaxSize 8", set.Len())
-	}
-	if err := set.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := goxtest.Goroutines(before, 5*time.Second); n > before {
-		t.Fatalf("goroutines: %d before, %d after 2,000 names and Close", before, n)
-	}
+		return conn, err
+	}, 2000, 8)
 }
 
 // A connection pushed out of the set while a call holds it still serves

@@ -2,14 +2,11 @@ package http_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"runtime"
 	"testing"
-	"time"
 
-	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
+	"github.com/goxkit/gox/registry/registrytest"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -24,28 +21,9 @@ func clientsOf(reg registry.Discovery, o registry.ClientsOptions) *registry.Clie
 // goroutines as there were before.
 func TestDiscoveryClientsFloodLeavesGoroutinesFlat(t *testing.T) {
 	reg := registry.NewMemory()
-	set := clientsOf(reg, registry.ClientsOptions{MaxSize: 16})
-	before := runtime.NumGoroutine()
-	for i := range 20000 {
-		c, release, err := set.Get(context.Background(), fmt.Sprint("made-up-", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = c
-		release()
-	}
-	if set.Len() != 16 {
-		t.Fatalf("the set holds %d clients, MaxSize 16", set.Len())
-	}
-	if n := goxtest.Goroutines(before+16, 5*time.Second); n > before+16 {
-		t.Fatalf("goroutines: %d before, %d after 20,000 names (16 clients kept)", before, n)
-	}
-	if err := set.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if n := goxtest.Goroutines(before, 5*time.Second); n > before {
-		t.Fatalf("goroutines: %d before, %d after Close", before, n)
-	}
+	registrytest.FloodClients(t, func(name string) (*xhttp.Client, error) {
+		return xhttp.NewClient("discovery:///"+name, xhttp.WithDiscovery(reg, nil))
+	}, 20000, 16)
 }
 
 // A client pushed out of the set while a call holds it still answers that
