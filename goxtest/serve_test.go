@@ -24,9 +24,11 @@ type cleanupT struct {
 	errs     []string
 }
 
-func (c *cleanupT) Cleanup(f func())                  { c.cleanups = append(c.cleanups, f) }
-func (c *cleanupT) Errorf(format string, args ...any) { c.errs = append(c.errs, fmt.Sprintf(format, args...)) }
-func (c *cleanupT) Helper()                           {}
+func (c *cleanupT) Cleanup(f func()) { c.cleanups = append(c.cleanups, f) }
+func (c *cleanupT) Errorf(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Sprintf(format, args...))
+}
+func (c *cleanupT) Helper() {}
 
 func TestServeStopsAndReportsStart(t *testing.T) {
 	for _, c := range []struct {
