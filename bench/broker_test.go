@@ -13,8 +13,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/goxkit/gox/broker"
-	dbbroker "github.com/goxkit/gox/contrib/broker/database"
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/broker/dbbroker"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 )
 
 // BenchmarkQueue publishes b.N messages and consumes them with one consumer

@@ -5,12 +5,12 @@ go 1.26.0
 require (
 	github.com/gin-gonic/gin v1.12.0
 	github.com/goxkit/gox v0.0.0
-	github.com/goxkit/gox/contrib/broker/database v0.0.0-00010101000000-000000000000
+	github.com/goxkit/gox/contrib/broker/dbbroker v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/broker/kafka v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/broker/nats v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/broker/rabbitmq v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/cache/redis v0.0.0
-	github.com/goxkit/gox/contrib/database/gorm v0.0.0
+	github.com/goxkit/gox/contrib/database/xgorm v0.0.0
 	github.com/goxkit/gox/contrib/prometheus v0.0.0
 	github.com/goxkit/gox/contrib/registry/gossip v0.0.0
 	github.com/nats-io/nats.go v1.55.0
@@ -132,12 +132,12 @@ require (
 
 replace (
 	github.com/goxkit/gox => ..
-	github.com/goxkit/gox/contrib/broker/database => ../contrib/broker/database
+	github.com/goxkit/gox/contrib/broker/dbbroker => ../contrib/broker/dbbroker
 	github.com/goxkit/gox/contrib/broker/kafka => ../contrib/broker/kafka
 	github.com/goxkit/gox/contrib/broker/nats => ../contrib/broker/nats
 	github.com/goxkit/gox/contrib/broker/rabbitmq => ../contrib/broker/rabbitmq
 	github.com/goxkit/gox/contrib/cache/redis => ../contrib/cache/redis
-	github.com/goxkit/gox/contrib/database/gorm => ../contrib/database/gorm
+	github.com/goxkit/gox/contrib/database/xgorm => ../contrib/database/xgorm
 	github.com/goxkit/gox/contrib/prometheus => ../contrib/prometheus
 	github.com/goxkit/gox/contrib/registry/gossip => ../contrib/registry/gossip
 )

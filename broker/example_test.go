@@ -10,7 +10,7 @@ import (
 )
 
 func ExampleConsumer() {
-	b := broker.NewMemory() // contrib/broker/database for durability
+	b := broker.NewMemory() // contrib/broker/dbbroker for durability
 	done := make(chan struct{})
 	handle := func(_ context.Context, m *broker.Message) error {
 		if m.Attempt < 2 {

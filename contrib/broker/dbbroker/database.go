@@ -25,7 +25,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/goxkit/gox/broker"
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 )
 
 // Config tunes the database broker.

@@ -117,7 +117,7 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 		_ = sqlDB.Close()
 		return nil, fail("ping", err)
 	}
-	if err := db.Use(&plugin{name: name, rec: o.recorder, tracer: o.tracer.Tracer("github.com/goxkit/gox/contrib/database/gorm"), driver: c.Driver}); err != nil {
+	if err := db.Use(&plugin{name: name, rec: o.recorder, tracer: o.tracer.Tracer("github.com/goxkit/gox/contrib/database/xgorm"), driver: c.Driver}); err != nil {
 		_ = sqlDB.Close()
 		return nil, fail("plugin", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 )
 
 type Order struct {

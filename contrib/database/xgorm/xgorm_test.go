@@ -15,8 +15,8 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"gorm.io/gorm"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
-	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
+	"github.com/goxkit/gox/contrib/database/xgorm"
+	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
 

@@ -11,8 +11,8 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/goxkit/gox/broker"
-	dbbroker "github.com/goxkit/gox/contrib/broker/database"
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/broker/dbbroker"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 	"github.com/goxkit/gox/goxtest"
 )
 

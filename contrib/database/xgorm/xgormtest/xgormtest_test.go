@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 	"github.com/goxkit/gox/goxtest"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
+	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 )
 
 // TestMain runs the test binary as one replica of TestConcurrentStart when

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
-	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
+	"github.com/goxkit/gox/contrib/database/xgorm"
+	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
 

@@ -11,9 +11,9 @@ import (
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/broker/brokertest"
-	dbbroker "github.com/goxkit/gox/contrib/broker/database"
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
-	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
+	"github.com/goxkit/gox/contrib/broker/dbbroker"
+	"github.com/goxkit/gox/contrib/database/xgorm"
+	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 )
 
 func sqlite(t *testing.T) xgorm.Config {

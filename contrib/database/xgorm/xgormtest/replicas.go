@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 	"github.com/goxkit/gox/goxtest"
 )
 

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/broker"
-	dbbroker "github.com/goxkit/gox/contrib/broker/database"
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
-	"github.com/goxkit/gox/contrib/database/gorm/xgormtest"
+	"github.com/goxkit/gox/contrib/broker/dbbroker"
+	"github.com/goxkit/gox/contrib/database/xgorm"
+	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 )
 
 // replica does what a scaffolded service does at start with the database

@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	xgorm "github.com/goxkit/gox/contrib/database/gorm"
+	"github.com/goxkit/gox/contrib/database/xgorm"
 	"github.com/goxkit/gox/goxtest"
 )
 
