@@ -14,15 +14,15 @@ import (
 	"github.com/goxkit/gox/transport"
 )
 
-// Listener handles events of the types it is bound to (the seed's
-// Handler(ctx, cloudevents.Event) error). An error is the sender's to see
-// (HTTP, gRPC) or retried and dead-lettered (broker). Its kind tells the
-// sender whether to send again: a coded 4xx from gox's errors package
-// (errors.BadRequest, errors.Conflict ..., or DataAs's error) means "this
-// event will never be accepted" — HTTP answers that status with its reason,
-// gRPC the matching code, a queue dead-letters the event at once —; any
-// other error (a plain one, a coded 5xx, 429) means "try again later" and is
-// answered 5xx (a plain error as 500 with reason EVENT_LISTENER_FAILED).
+// Listener handles events of the types it is bound to. An error is the
+// sender's to see (HTTP, gRPC) or retried and dead-lettered (broker). Its
+// kind tells the sender whether to send again: a coded 4xx from gox's errors
+// package (errors.BadRequest, errors.Conflict ..., or DataAs's error) means
+// "this event will never be accepted" — HTTP answers that status with its
+// reason, gRPC the matching code, a queue dead-letters the event at once —;
+// any other error (a plain one, a coded 5xx, 429) means "try again later"
+// and is answered 5xx (a plain error as 500 with reason
+// EVENT_LISTENER_FAILED).
 type Listener interface {
 	Handle(ctx context.Context, e Event) error
 }
@@ -33,8 +33,7 @@ type ListenerFunc func(ctx context.Context, e Event) error
 // Handle implements Listener.
 func (f ListenerFunc) Handle(ctx context.Context, e Event) error { return f(ctx, e) }
 
-// Listeners binds event types to their listeners: the seed's
-// map[string][]Listener.
+// Listeners binds event types to their listeners, run in this order.
 type Listeners map[string][]Listener
 
 // UnknownPolicy is what the bus does with an event of a type nobody
@@ -206,7 +205,7 @@ func listenerError(e Event, errs []error) error {
 	case isCoded(first):
 		code, _ = errors.AsType[*gerrors.Error](first)
 	case isValidation(first):
-		code, _ = asError(first).(*gerrors.Error)
+		code, _ = Coded(first).(*gerrors.Error)
 	case errors.Is(first, context.Canceled) || errors.Is(first, context.DeadlineExceeded):
 		code = gerrors.FromError(first)
 	default:

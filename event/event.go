@@ -1,15 +1,18 @@
 // Package event is gox's event bus on CloudEvents 1.0: an Event with the
 // spec's attributes (validated), listeners bound by event type — many per
-// type, the seed's map[string][]Listener —, and senders that carry events
-// in process (Channel, asynchronous), to a peer over HTTP (HTTPSender, the
-// route every gox HTTP server can expose, binary and structured content
-// modes; the route also takes batches) or gRPC (GRPCSender, the EventService
-// every gox gRPC server can serve), or through any broker (BrokerSender, with
+// type, in the order bound —, and senders that carry events in process
+// (Channel, asynchronous) or through any broker (BrokerSender, with
 // NewConsumer on the other side, where a listener's error is retried and
-// dead-lettered like a job). A listener's coded 4xx tells every sender not
-// to send the event again; any other error is worth a retry (see Listener).
-// Every event a receiver accepts can be written again unchanged in every
-// format.
+// dead-lettered like a job). The CloudEvents formats are here too: JSON
+// (MarshalJSON, batches) and the HTTP content modes (ReadHTTP, WriteHTTP,
+// ReadHTTPBatch), on the standard library only. The transport bindings are
+// sub-packages, so that the bus alone brings in neither gin nor gRPC:
+// eventhttp (the route every gox HTTP server can expose, binary and
+// structured modes and batches, and its sender) and eventgrpc (the
+// EventService every gox gRPC server can serve, its sender, the Protobuf
+// format). A listener's coded 4xx tells every sender not to send the event
+// again; any other error is worth a retry (see Listener). Every event a
+// receiver accepts can be written again unchanged in every format.
 //
 //	bus := event.NewBus(event.Listeners{
 //		"com.example.order.created": {billing.OnOrderCreated, audit.Record},
@@ -172,7 +175,7 @@ func (e Event) Validate() error {
 		return bad("time", fmt.Sprintf("year %d cannot be written in RFC 3339", e.Time.Year()))
 	}
 	for name, v := range e.Extensions {
-		if err := checkName(name); err != nil {
+		if err := ValidateExtensionName(name); err != nil {
 			return err
 		}
 		if reserved[name] {
@@ -189,15 +192,17 @@ func (e Event) Validate() error {
 // in a string, and HTTP none in the Content-Type that carries datacontenttype.
 func isControl(r rune) bool { return r < ' ' && r != '\t' || r >= 0x7f && r <= 0x9f }
 
-// checkName refuses an extension name that is not lower-case letters (a-z)
-// and digits.
-func checkName(s string) error {
-	if s == "" {
+// ValidateExtensionName returns a *ValidationError naming name unless it is
+// lower-case letters (a-z) and digits, as an extension name must be.
+// Validate checks every extension with it; a decoder calls it for an
+// attribute that does not become an extension (one with no value).
+func ValidateExtensionName(name string) error {
+	if name == "" {
 		return &ValidationError{Attribute: `""`, Reason: "an extension name must not be empty"}
 	}
-	for _, r := range s {
+	for _, r := range name {
 		if (r < 'a' || r > 'z') && (r < '0' || r > '9') {
-			return &ValidationError{Attribute: s, Reason: "an extension name must be lower-case letters (a-z) and digits"}
+			return &ValidationError{Attribute: name, Reason: "an extension name must be lower-case letters (a-z) and digits"}
 		}
 	}
 	return nil

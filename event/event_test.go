@@ -1,75 +1,18 @@
 package event_test
 
 import (
-	"bytes"
 	"context"
 	stderrors "errors"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/goxkit/gox/broker"
-	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/event"
+	"github.com/goxkit/gox/event/internal/eventtest"
 	"github.com/goxkit/gox/goxtest"
-	xhttp "github.com/goxkit/gox/transport/http"
 )
-
-type order struct {
-	ID    int `json:"id"`
-	Total int `json:"total"`
-}
-
-func sample(t *testing.T) event.Event {
-	t.Helper()
-	e, err := event.New("com.example.order.created", "/orders", order{ID: 7, Total: 42})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Subject, e.DataSchema = "order-7", "https://example.com/schemas/order.json"
-	e.Time = e.Time.Truncate(time.Microsecond)
-	e.Extensions = map[string]string{"tenant": "acme", "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
-	return e
-}
-
-func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
-
-// recorder is a listener that keeps what it saw.
-type recorder struct {
-	mu   sync.Mutex
-	seen []event.Event
-	fail error
-}
-
-func (r *recorder) Handle(_ context.Context, e event.Event) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.seen = append(r.seen, e)
-	return r.fail
-}
-
-func (r *recorder) events() []event.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]event.Event(nil), r.seen...)
-}
-
-func same(t *testing.T, got, want event.Event) {
-	t.Helper()
-	if !got.Time.Equal(want.Time) {
-		t.Fatalf("time %v, want %v", got.Time, want.Time)
-	}
-	got.Time, want.Time = time.Time{}, time.Time{}
-	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) || !bytes.Equal(got.Data, want.Data) {
-		t.Fatalf("event changed on the way:\n got  %+v\n want %+v", got, want)
-	}
-}
 
 func TestValidateNamesTheAttribute(t *testing.T) {
 	for attr, mutate := range map[string]func(*event.Event){
@@ -81,14 +24,14 @@ func TestValidateNamesTheAttribute(t *testing.T) {
 		"datacontenttype": func(e *event.Event) { e.DataContentType = "not a type" },
 		"Tenant-ID":       func(e *event.Event) { e.Extensions = map[string]string{"Tenant-ID": "x"} },
 	} {
-		e := sample(t)
+		e := eventtest.Sample(t)
 		mutate(&e)
 		var verr *event.ValidationError
 		if err := e.Validate(); !stderrors.As(err, &verr) || verr.Attribute != attr {
 			t.Fatalf("%s: Validate() = %v", attr, err)
 		}
 	}
-	e := sample(t)
+	e := eventtest.Sample(t)
 	e.SpecVersion = "0.3"
 	if err := e.Validate(); err == nil || !strings.Contains(err.Error(), `"0.3" is not supported`) {
 		t.Fatalf("specversion 0.3: %v", err)
@@ -102,7 +45,7 @@ func TestJSONFormatRoundTrip(t *testing.T) {
 		"binary data": func(e *event.Event) { e.DataContentType, e.Data = "application/octet-stream", []byte{0, 1, 2, 255} },
 		"no data":     func(e *event.Event) { e.DataContentType, e.Data = "", nil },
 	} {
-		e := sample(t)
+		e := eventtest.Sample(t)
 		mutate(&e)
 		b, err := e.MarshalJSON()
 		if err != nil {
@@ -112,153 +55,7 @@ func TestJSONFormatRoundTrip(t *testing.T) {
 		if err := back.UnmarshalJSON(b); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		same(t, back, e)
-	}
-}
-
-// serve runs a gox HTTP server with the event route on bus.
-func serve(t *testing.T, bus *event.Bus, opts ...xhttp.Option) *xhttp.Client {
-	t.Helper()
-	s, err := xhttp.NewServer(xhttp.DefaultConfig(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	event.Route(s, bus, "")
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	c, err := xhttp.NewClient(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// serveProduction is serve with production error rendering.
-func serveProduction(t *testing.T, bus *event.Bus) *xhttp.Client {
-	return serve(t, bus, xhttp.WithProduction(true))
-}
-
-func TestHTTPBothModes(t *testing.T) {
-	rec := &recorder{}
-	second := &recorder{}
-	c := serve(t, event.NewBus(event.Listeners{"com.example.order.created": {rec, second}}))
-	ctx := context.Background()
-	want := sample(t)
-	for _, s := range []*event.HTTPSender{event.NewHTTPSender(c), event.NewHTTPSender(c, event.Structured())} {
-		if err := s.Send(ctx, want); err != nil {
-			t.Fatal(err)
-		}
-	}
-	seen := rec.events()
-	if len(seen) != 2 || len(second.events()) != 2 {
-		t.Fatalf("%d and %d events seen; want both listeners to see both", len(seen), len(second.events()))
-	}
-	for _, got := range seen {
-		same(t, got, want)
-	}
-}
-
-// post sends a raw request to the event route.
-func post(t *testing.T, c *xhttp.Client, h http.Header, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, c.URL(event.PathEvent), strings.NewReader(body))
-	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
-func TestHTTPBadEventsGet400NamingTheAttribute(t *testing.T) {
-	rec := &recorder{}
-	c := serve(t, event.NewBus(event.Listeners{"t": {rec}}))
-	binary := func(drop string) http.Header {
-		h := http.Header{"Ce-Specversion": {"1.0"}, "Ce-Id": {"1"}, "Ce-Source": {"/s"}, "Ce-Type": {"t"}, "Content-Type": {"application/json"}}
-		delete(h, drop)
-		return h
-	}
-	for _, attr := range []string{"specversion", "id", "source", "type"} {
-		code, body := post(t, c, binary("Ce-"+strings.ToUpper(attr[:1])+attr[1:]), `{}`)
-		if code != 400 || !strings.Contains(body, "attribute "+attr+": missing") || !strings.Contains(body, `"attribute":"`+attr+`"`) {
-			t.Fatalf("binary without %s: %d %s", attr, code, body)
-		}
-		structured := map[string]string{"specversion": `"1.0"`, "id": `"1"`, "source": `"/s"`, "type": `"t"`}
-		delete(structured, attr)
-		var parts []string
-		for k, v := range structured {
-			parts = append(parts, fmt.Sprintf("%q:%s", k, v))
-		}
-		code, body = post(t, c, http.Header{"Content-Type": {event.MediaType}}, "{"+strings.Join(parts, ",")+"}")
-		if code != 400 || !strings.Contains(body, "attribute "+attr+": missing") {
-			t.Fatalf("structured without %s: %d %s", attr, code, body)
-		}
-	}
-	if code, body := post(t, c, http.Header{"Content-Type": {"application/json"}}, `{"id":1}`); code != 400 || !strings.Contains(body, "specversion") {
-		t.Fatalf("not a cloudevent at all: %d %s", code, body)
-	}
-	if code, body := post(t, c, http.Header{"Content-Type": {event.MediaType}}, `{"specversion":`); code != 400 {
-		t.Fatalf("truncated JSON: %d %s", code, body)
-	}
-	if n := len(rec.events()); n != 0 {
-		t.Fatalf("the listener saw %d invalid events", n)
-	}
-}
-
-var errOutOfStock = errors.Conflict("OUT_OF_STOCK", "item 9 is out of stock")
-
-func TestHTTPListenerErrorsAndUnknownTypes(t *testing.T) {
-	ctx := context.Background()
-	failing := &recorder{fail: errOutOfStock}
-	c := serve(t, event.NewBus(event.Listeners{"com.example.order.created": {failing}}, event.WithUnknown(event.UnknownReject), event.WithLogger(quiet())))
-	err := event.NewHTTPSender(c).Send(ctx, sample(t))
-	if !stderrors.Is(err, errOutOfStock) {
-		t.Fatalf("the listener's coded error did not cross the wire: %v", err)
-	}
-	other := sample(t)
-	other.Type = "com.example.unheard.of"
-	if err := event.NewHTTPSender(c).Send(ctx, other); errors.Code(err) != 404 || !strings.Contains(err.Error(), "com.example.unheard.of") {
-		t.Fatalf("unknown type with UnknownReject: %v", err)
-	}
-	acking := serve(t, event.NewBus(nil, event.WithLogger(quiet())))
-	if err := event.NewHTTPSender(acking).Send(ctx, other); err != nil {
-		t.Fatalf("unknown type with the default policy: %v", err)
-	}
-}
-
-func TestGRPC(t *testing.T) {
-	rec := &recorder{}
-	bus := event.NewBus(event.Listeners{"com.example.order.created": {rec}, "com.example.fails": {&recorder{fail: errOutOfStock}}},
-		event.WithUnknown(event.UnknownReject), event.WithLogger(quiet()))
-	conn := grpcPeer(t, bus)
-	sender := event.NewGRPCSender(conn)
-	ctx := context.Background()
-	want := sample(t)
-	if err := sender.Send(ctx, want); err != nil {
-		t.Fatal(err)
-	}
-	if seen := rec.events(); len(seen) != 1 {
-		t.Fatalf("%d events seen", len(seen))
-	} else {
-		same(t, seen[0], want)
-	}
-	// a raw client that skips validation gets InvalidArgument naming the attribute
-	bad := event.ToProto(want)
-	bad.Source = ""
-	_, err := eventClient(conn).Send(ctx, bad)
-	if errors.Code(err) != 400 || !strings.Contains(err.Error(), "attribute source: missing") {
-		t.Fatalf("missing source over gRPC: %v", err)
-	}
-	fails := sample(t)
-	fails.Type = "com.example.fails"
-	if err := sender.Send(ctx, fails); !stderrors.Is(err, errOutOfStock) {
-		t.Fatalf("listener error over gRPC: %v", err)
-	}
-	fails.Type = "com.example.unknown"
-	if err := sender.Send(ctx, fails); errors.Code(err) != 404 {
-		t.Fatalf("unknown type over gRPC: %v", err)
+		eventtest.Same(t, back, e)
 	}
 }
 
@@ -311,7 +108,7 @@ func TestBrokerRetriesAndDeadLetters(t *testing.T) {
 	b := broker.NewMemory()
 	ctx := context.Background()
 	var attempts sync.Map
-	ok := &recorder{}
+	ok := &eventtest.Recorder{}
 	bus := event.NewBus(event.Listeners{
 		"com.example.order.created": {ok},
 		"com.example.flaky": {event.ListenerFunc(func(_ context.Context, e event.Event) error {
@@ -319,18 +116,18 @@ func TestBrokerRetriesAndDeadLetters(t *testing.T) {
 			*n.(*int)++
 			return stderrors.New("downstream unavailable")
 		})},
-	}, event.WithUnknown(event.UnknownReject), event.WithLogger(quiet()))
-	c, err := event.NewConsumer(b, "events", bus, broker.ConsumerOptions{Group: "g", Retry: 2, Logger: quiet()})
+	}, event.WithUnknown(event.UnknownReject), event.WithLogger(eventtest.Quiet()))
+	c, err := event.NewConsumer(b, "events", bus, broker.ConsumerOptions{Group: "g", Retry: 2, Logger: eventtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = c.Start(ctx) }()
 	defer c.Stop(ctx)
 	sender := event.NewBrokerSender(b, "events")
-	want := sample(t)
-	flaky := sample(t)
+	want := eventtest.Sample(t)
+	flaky := eventtest.Sample(t)
 	flaky.ID, flaky.Type = "flaky-1", "com.example.flaky"
-	unknown := sample(t)
+	unknown := eventtest.Sample(t)
 	unknown.ID, unknown.Type = "unknown-1", "com.example.nobody"
 	for _, e := range []event.Event{want, flaky, unknown} {
 		if err := sender.Send(ctx, e); err != nil {
@@ -358,9 +155,9 @@ func TestBrokerRetriesAndDeadLetters(t *testing.T) {
 	if l := byID["garbage-1"]; l.Attempts != 1 || !strings.Contains(l.Error, "not a valid CloudEvent") {
 		t.Fatalf("garbage's dead letter %+v; want it at once", l)
 	}
-	if seen := ok.events(); len(seen) != 1 {
+	if seen := ok.Events(); len(seen) != 1 {
 		t.Fatalf("the good event was seen %d times", len(seen))
 	} else {
-		same(t, seen[0], want)
+		eventtest.Same(t, seen[0], want)
 	}
 }

@@ -46,7 +46,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	var raw []byte // JSON data, written as it came: Marshal would compact and escape it
 	if len(e.Data) > 0 {
 		switch {
-		case !inline(e):
+		case !e.InlineData():
 			m["data_base64"] = base64.StdEncoding.EncodeToString(e.Data)
 		case isJSON(e.DataContentType):
 			raw = bytes.TrimSpace(e.Data)
@@ -63,9 +63,12 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// inline reports whether e's data can travel as "data" (the JSON format) or
-// text_data (the Protobuf format) and come back the same bytes.
-func inline(e Event) bool {
+// InlineData reports whether e's data travels as text — "data" in the JSON
+// format, text_data in the Protobuf format — rather than as base64 or
+// binary_data: it is UTF-8 (and JSON under a JSON content type, so that it
+// comes back the same bytes) and DataBase64 does not ask otherwise. Encoders
+// of other formats use it to choose as gox's do.
+func (e Event) InlineData() bool {
 	if e.DataBase64 || !utf8.Valid(e.Data) {
 		return false
 	}
@@ -98,7 +101,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		if reserved[name] {
 			continue
 		}
-		if err := checkName(name); err != nil {
+		if err := ValidateExtensionName(name); err != nil {
 			return err
 		}
 		var s any
@@ -171,7 +174,7 @@ func (e *Event) readData(raw map[string]json.RawMessage) error {
 		if e.Data, err = base64.StdEncoding.DecodeString(s); err != nil {
 			return &ValidationError{Attribute: "data_base64", Reason: "is not valid base64"}
 		}
-		e.DataBase64 = inline(*e) // kept only where it changes how the event is written again
+		e.DataBase64 = e.InlineData() // kept only where it changes how the event is written again
 	}
 	if len(e.Data) == 0 {
 		e.Data, e.DataBase64 = nil, false

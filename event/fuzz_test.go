@@ -2,107 +2,20 @@ package event_test
 
 import (
 	"bytes"
-	stderrors "errors"
 	"net/http"
-	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/goxkit/gox/event"
-	"github.com/goxkit/gox/event/eventpb"
+	"github.com/goxkit/gox/event/internal/eventtest"
 )
 
-// The fuzz targets feed each decoder of outside input (structured mode,
-// binary mode, batch, the Protobuf format) and hold it to two properties:
+// The fuzz targets feed each decoder of outside input this package holds
+// (structured mode, binary mode, batch; the Protobuf one is eventgrpc's):
 // an accepted event is written again by every gox encoder and read back the
-// same; a refused one gets an error naming the attribute (or the body, when
-// it is not an event at all). No input panics.
+// same (eventtest.RoundTrip); a refused one gets an error naming the
+// attribute, or the body when it is not an event at all. No input panics.
 
-const fuzzLimit = 1 << 20
-
-// refused checks err names what was wrong.
-func refused(t *testing.T, err error) {
-	t.Helper()
-	if verr, ok := stderrors.AsType[*event.ValidationError](err); ok {
-		if verr.Attribute == "" || !strings.Contains(err.Error(), "attribute "+verr.Attribute) {
-			t.Fatalf("a refusal that names no attribute: %v", err)
-		}
-		return
-	}
-	if !strings.Contains(err.Error(), "cloudevent: not a JSON") {
-		t.Fatalf("a refusal that is neither a ValidationError nor about the body: %v", err)
-	}
-}
-
-// roundTrip writes e with each encoder and reads it back.
-func roundTrip(t *testing.T, e event.Event) {
-	t.Helper()
-	b, err := e.MarshalJSON()
-	if err != nil {
-		t.Fatalf("an accepted event cannot be written in the JSON format: %v\n%+v", err, e)
-	}
-	back, err := event.ReadHTTP(http.Header{"Content-Type": {event.MediaType}}, bytes.NewReader(b), fuzzLimit)
-	if err != nil {
-		t.Fatalf("gox refuses its own JSON format: %v\n%s", err, b)
-	}
-	equal(t, "JSON format", back, e, true)
-
-	h := http.Header{}
-	body, err := event.WriteHTTP(h, e, false)
-	if err != nil {
-		t.Fatalf("an accepted event cannot be written in binary mode: %v", err)
-	}
-	for name, vs := range h {
-		for _, v := range vs {
-			if strings.ContainsFunc(v, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
-				t.Fatalf("header %s: %q cannot be sent over HTTP", name, v)
-			}
-		}
-	}
-	if back, err = event.ReadHTTP(h, bytes.NewReader(body), fuzzLimit); err != nil {
-		t.Fatalf("gox refuses its own binary mode: %v\n%v", err, h)
-	}
-	if h.Get("Content-Type") == e.DataContentType { // else written in structured mode, flag and all
-		back.DataBase64 = e.DataBase64 // binary mode has no such flag
-	}
-	equal(t, "binary mode", back, e, false)
-
-	raw, err := proto.Marshal(event.ToProto(e))
-	if err != nil {
-		t.Fatalf("an accepted event cannot be written in the Protobuf format: %v\n%+v", err, e)
-	}
-	var pb eventpb.CloudEvent
-	if err := proto.Unmarshal(raw, &pb); err != nil {
-		t.Fatal(err)
-	}
-	if back, err = event.FromProto(&pb); err != nil {
-		t.Fatalf("gox refuses its own Protobuf format: %v\n%v", err, &pb)
-	}
-	equal(t, "Protobuf format", back, e, false)
-}
-
-// equal fails unless got is want. JSON data inline in the JSON format loses
-// the white space around it (it is not part of the value).
-func equal(t *testing.T, how string, got, want event.Event, trimJSON bool) {
-	t.Helper()
-	same := got.SpecVersion == want.SpecVersion && got.ID == want.ID && got.Source == want.Source &&
-		got.Type == want.Type && got.Subject == want.Subject && got.Time.Equal(want.Time) &&
-		got.DataContentType == want.DataContentType && got.DataSchema == want.DataSchema &&
-		got.DataBase64 == want.DataBase64 && len(got.Extensions) == len(want.Extensions)
-	for k, v := range want.Extensions {
-		if w, ok := got.Extensions[k]; !ok || w != v {
-			same = false
-		}
-	}
-	if !bytes.Equal(got.Data, want.Data) && (!trimJSON || !bytes.Equal(got.Data, bytes.TrimSpace(want.Data))) {
-		same = false
-	}
-	if !same {
-		t.Fatalf("%s changed the event:\n got  %+v\n want %+v", how, got, want)
-	}
-}
-
+// FuzzStructured feeds ReadHTTP structured-mode bodies.
 func FuzzStructured(f *testing.F) {
 	for _, s := range []string{
 		`{"specversion":"1.0","id":"1","source":"/s","type":"t"}`,
@@ -123,15 +36,16 @@ func FuzzStructured(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		e, err := event.ReadHTTP(http.Header{"Content-Type": {event.MediaType}}, bytes.NewReader(body), fuzzLimit)
+		e, err := event.ReadHTTP(http.Header{"Content-Type": {event.MediaType}}, bytes.NewReader(body), eventtest.FuzzLimit)
 		if err != nil {
-			refused(t, err)
+			eventtest.Refused(t, err)
 			return
 		}
-		roundTrip(t, e)
+		eventtest.RoundTrip(t, e)
 	})
 }
 
+// FuzzBinary feeds ReadHTTP binary-mode headers and bodies.
 func FuzzBinary(f *testing.F) {
 	f.Add("1.0", "1", "/s", "t", "application/json", "2026-11-21T10:30:00.123456Z", "tenant", "acme", []byte(`{"id":7}`))
 	f.Add("1.0", "1", "/s", "t", "", "", "averyveryverylongextensionname", "", []byte("\xff\x00not json{"))
@@ -151,56 +65,16 @@ func FuzzBinary(f *testing.F) {
 		if ct != "" {
 			h.Set("Content-Type", ct)
 		}
-		e, err := event.ReadHTTP(h, bytes.NewReader(body), fuzzLimit)
+		e, err := event.ReadHTTP(h, bytes.NewReader(body), eventtest.FuzzLimit)
 		if err != nil {
-			refused(t, err)
+			eventtest.Refused(t, err)
 			return
 		}
-		roundTrip(t, e)
+		eventtest.RoundTrip(t, e)
 	})
 }
 
-func FuzzProto(f *testing.F) {
-	e := event.Event{SpecVersion: "1.0", ID: "1", Source: "/s", Type: "t", Subject: "sub", DataContentType: "application/json",
-		DataSchema: "https://x.example/s", Data: []byte(`{"a":1}`), Extensions: map[string]string{"tenant": "acme"}}
-	for _, mutate := range []func(*eventpb.CloudEvent){
-		func(*eventpb.CloudEvent) {},
-		func(pb *eventpb.CloudEvent) { pb.Data = &eventpb.CloudEvent_BinaryData{BinaryData: []byte{0xff, 0}} },
-		func(pb *eventpb.CloudEvent) { pb.Data = &eventpb.CloudEvent_TextData{TextData: "not json"} },
-		func(pb *eventpb.CloudEvent) { pb.Attributes["nul"] = &eventpb.CloudEvent_CloudEventAttributeValue{} },
-		func(pb *eventpb.CloudEvent) {
-			pb.Attributes["n"] = &eventpb.CloudEvent_CloudEventAttributeValue{Attr: &eventpb.CloudEvent_CloudEventAttributeValue_CeInteger{CeInteger: -5}}
-		},
-		func(pb *eventpb.CloudEvent) {
-			pb.Attributes["b"] = &eventpb.CloudEvent_CloudEventAttributeValue{Attr: &eventpb.CloudEvent_CloudEventAttributeValue_CeBytes{CeBytes: []byte{1}}}
-		},
-		func(pb *eventpb.CloudEvent) { pb.Source = "" },
-		func(pb *eventpb.CloudEvent) {
-			pb.Attributes["time"] = &eventpb.CloudEvent_CloudEventAttributeValue{Attr: &eventpb.CloudEvent_CloudEventAttributeValue_CeString{CeString: "yesterday"}}
-		},
-	} {
-		pb := event.ToProto(e)
-		mutate(pb)
-		b, err := proto.Marshal(pb)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(b)
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var pb eventpb.CloudEvent
-		if proto.Unmarshal(b, &pb) != nil {
-			return // not protobuf: gRPC refuses it before gox sees it
-		}
-		e, err := event.FromProto(&pb)
-		if err != nil {
-			refused(t, err)
-			return
-		}
-		roundTrip(t, e)
-	})
-}
-
+// FuzzBatch feeds ReadHTTPBatch, and writes an accepted batch again.
 func FuzzBatch(f *testing.F) {
 	for _, s := range []string{
 		`[]`,
@@ -212,9 +86,9 @@ func FuzzBatch(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		events, err := event.ReadHTTPBatch(http.Header{"Content-Type": {event.BatchMediaType}}, bytes.NewReader(body), fuzzLimit)
+		events, err := event.ReadHTTPBatch(http.Header{"Content-Type": {event.BatchMediaType}}, bytes.NewReader(body), eventtest.FuzzLimit)
 		if err != nil {
-			refused(t, err)
+			eventtest.Refused(t, err)
 			return
 		}
 		b, err := event.MarshalBatch(events)
@@ -226,8 +100,8 @@ func FuzzBatch(f *testing.F) {
 			t.Fatalf("gox refuses its own batch (%d events back of %d): %v\n%s", len(back), len(events), err, b)
 		}
 		for i := range events {
-			equal(t, "the batch format", back[i], events[i], true)
-			roundTrip(t, events[i])
+			eventtest.Equal(t, "the batch format", back[i], events[i], true)
+			eventtest.RoundTrip(t, events[i])
 		}
 	})
 }

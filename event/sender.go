@@ -10,9 +10,10 @@ import (
 	"github.com/goxkit/gox/broker"
 )
 
-// Sender sends events: in process (Channel), to a peer (HTTPSender,
-// GRPCSender) or through a broker (BrokerSender) — the seed's channel, http,
-// rpc and kafka events.
+// Sender sends events: in process (Channel), through a broker
+// (BrokerSender), or to a peer (eventhttp.Sender, eventgrpc.Sender). Send
+// validates the event first; its error is the sender's failure or, for the
+// synchronous ones, the listeners' (see Listener).
 type Sender interface {
 	Send(ctx context.Context, e Event) error
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/goxkit/gox/contrib/event/cloudevents"
 	"github.com/goxkit/gox/event"
+	"github.com/goxkit/gox/event/eventhttp"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -30,7 +31,7 @@ func TestSDKClientToGoxRoute(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event.Route(s, bus, "")
+	eventhttp.Route(s, bus, "")
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 
@@ -46,7 +47,7 @@ func TestSDKClientToGoxRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, mode := range []string{"binary", "structured"} {
-		c, err := ce.NewClientHTTP(ce.WithTarget(ts.URL + event.PathEvent))
+		c, err := ce.NewClientHTTP(ce.WithTarget(ts.URL + eventhttp.DefaultPath))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/contrib/event/cloudevents"
 	"github.com/goxkit/gox/event"
+	"github.com/goxkit/gox/event/eventhttp"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -25,10 +26,10 @@ func goxRoute(t *testing.T, ls event.Listeners) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	event.Route(s, event.NewBus(ls), "")
+	eventhttp.Route(s, event.NewBus(ls), "")
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
-	return ts.URL + event.PathEvent
+	return ts.URL + eventhttp.DefaultPath
 }
 
 // sdkSend sends e with the SDK's HTTP client in mode ("binary" or
@@ -67,8 +68,8 @@ func sdkReceiver(t *testing.T, n int) (got chan ce.Event, toSDK map[string]event
 		t.Fatal(err)
 	}
 	return got, map[string]event.Sender{
-		"binary":     event.NewHTTPSender(c, event.WithPath("/")),
-		"structured": event.NewHTTPSender(c, event.WithPath("/"), event.Structured()),
+		"binary":     eventhttp.NewSender(c, eventhttp.WithPath("/")),
+		"structured": eventhttp.NewSender(c, eventhttp.WithPath("/"), eventhttp.Structured()),
 	}
 }
 

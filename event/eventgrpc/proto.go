@@ -1,69 +1,20 @@
-package event
+package eventgrpc
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/goxkit/gox/event"
 	"github.com/goxkit/gox/event/eventpb"
 )
 
-//go:generate protoc -I eventpb -I /usr/include --go_out=eventpb --go_opt=paths=source_relative --go-grpc_out=eventpb --go-grpc_opt=paths=source_relative event.proto
-
-// RegisterService serves the event bus on a gRPC server (a gox
-// transport/grpc Server is a grpc.ServiceRegistrar): EventService.Send
-// dispatches to bus and answers once the listeners returned. The server's
-// chain (and its error mapping: 400 → InvalidArgument, 404 → NotFound) runs
-// around it.
-func RegisterService(s grpc.ServiceRegistrar, bus *Bus) {
-	eventpb.RegisterEventServiceServer(s, &service{bus: bus})
-}
-
-type service struct {
-	eventpb.UnimplementedEventServiceServer
-	bus *Bus
-}
-
-func (s *service) Send(ctx context.Context, in *eventpb.CloudEvent) (*emptypb.Empty, error) {
-	e, err := FromProto(in)
-	if err == nil {
-		err = s.bus.Dispatch(ctx, e)
-	}
-	if err != nil {
-		return nil, asError(err)
-	}
-	return &emptypb.Empty{}, nil
-}
-
-// GRPCSender sends events to a peer's EventService, synchronously.
-type GRPCSender struct{ c eventpb.EventServiceClient }
-
-// NewGRPCSender sends over conn (from transport/grpc Dial: the client chain
-// and deadline propagation apply).
-func NewGRPCSender(conn grpc.ClientConnInterface) *GRPCSender {
-	return &GRPCSender{c: eventpb.NewEventServiceClient(conn)}
-}
-
-// Send implements Sender.
-func (s *GRPCSender) Send(ctx context.Context, e Event) error {
-	if err := e.Validate(); err != nil {
-		return err
-	}
-	if _, err := s.c.Send(ctx, ToProto(e)); err != nil {
-		return fmt.Errorf("event %s (%s): send over gRPC: %w", e.Type, e.ID, err)
-	}
-	return nil
-}
-
-// ToProto is e in the CloudEvents Protobuf format: data that can travel
-// inline in the JSON format (see MarshalJSON) as text_data, anything else as
+// ToProto is e in the CloudEvents Protobuf format: data that travels as
+// text (see event.Event.InlineData) as text_data, anything else as
 // binary_data.
-func ToProto(e Event) *eventpb.CloudEvent {
+func ToProto(e event.Event) *eventpb.CloudEvent {
 	pb := &eventpb.CloudEvent{Id: e.ID, Source: e.Source, SpecVersion: e.SpecVersion, Type: e.Type,
 		Attributes: map[string]*eventpb.CloudEvent_CloudEventAttributeValue{}}
 	str := func(v string) *eventpb.CloudEvent_CloudEventAttributeValue {
@@ -85,7 +36,7 @@ func ToProto(e Event) *eventpb.CloudEvent {
 		pb.Attributes[k] = str(v)
 	}
 	if len(e.Data) > 0 {
-		if inline(e) {
+		if e.InlineData() {
 			pb.Data = &eventpb.CloudEvent_TextData{TextData: string(e.Data)}
 		} else {
 			pb.Data = &eventpb.CloudEvent_BinaryData{BinaryData: e.Data}
@@ -98,14 +49,14 @@ func ToProto(e Event) *eventpb.CloudEvent {
 // validates it. proto_data is refused: gox events carry bytes. An attribute
 // with no value is absent; binary_data sets DataBase64 where the data could
 // have travelled as text.
-func FromProto(pb *eventpb.CloudEvent) (Event, error) {
-	e := Event{ID: pb.GetId(), Source: pb.GetSource(), SpecVersion: pb.GetSpecVersion(), Type: pb.GetType()}
+func FromProto(pb *eventpb.CloudEvent) (event.Event, error) {
+	e := event.Event{ID: pb.GetId(), Source: pb.GetSource(), SpecVersion: pb.GetSpecVersion(), Type: pb.GetType()}
 	for k, a := range pb.GetAttributes() {
 		switch k {
 		case "subject", "datacontenttype", "dataschema", "time":
 		default:
-			if err := checkName(k); err != nil {
-				return Event{}, err
+			if err := event.ValidateExtensionName(k); err != nil {
+				return event.Event{}, err
 			}
 		}
 		var v string
@@ -141,7 +92,7 @@ func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 		case "time":
 			t, err := time.Parse(time.RFC3339Nano, v)
 			if err != nil {
-				return Event{}, &ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", v)}
+				return event.Event{}, &event.ValidationError{Attribute: "time", Reason: fmt.Sprintf("%q is not an RFC 3339 timestamp", v)}
 			}
 			e.Time = t
 		default:
@@ -156,15 +107,15 @@ func FromProto(pb *eventpb.CloudEvent) (Event, error) {
 		e.Data = []byte(d.TextData)
 	case *eventpb.CloudEvent_BinaryData:
 		e.Data = d.BinaryData
-		e.DataBase64 = inline(e)
+		e.DataBase64 = e.InlineData()
 	case *eventpb.CloudEvent_ProtoData:
-		return Event{}, &ValidationError{Attribute: "data", Reason: "proto_data is not supported; send binary_data or text_data"}
+		return event.Event{}, &event.ValidationError{Attribute: "data", Reason: "proto_data is not supported; send binary_data or text_data"}
 	}
 	if len(e.Data) == 0 {
 		e.Data, e.DataBase64 = nil, false
 	}
 	if err := e.Validate(); err != nil {
-		return Event{}, err
+		return event.Event{}, err
 	}
 	return e, nil
 }
