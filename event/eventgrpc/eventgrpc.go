@@ -20,8 +20,6 @@ import (
 	"github.com/goxkit/gox/event/eventpb"
 )
 
-//go:generate protoc -I ../eventpb -I /usr/include --go_out=../eventpb --go_opt=paths=source_relative --go-grpc_out=../eventpb --go-grpc_opt=paths=source_relative event.proto
-
 // Register serves the event bus on a gRPC server (a gox transport/grpc
 // Server is a grpc.ServiceRegistrar): EventService.Send dispatches to bus and
 // answers once the listeners returned. The server's chain (and its error

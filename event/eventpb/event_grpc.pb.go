@@ -1,5 +1,5 @@
 // The event bus over gRPC: EventService, which every gox gRPC server can
-// serve (event.RegisterService), and CloudEvent, the CloudEvents 1.0
+// serve (eventgrpc.Register), and CloudEvent, the CloudEvents 1.0
 // Protobuf format (wire-compatible with io.cloudevents.v1.CloudEvent: same
 // fields and numbers, in gox's package so that both can be linked into one
 // binary).
