@@ -21,7 +21,7 @@ func (h Header) Get(key string) string { return http.Header(h).Get(key) }
 // Set replaces the values of key.
 func (h Header) Set(key, value string) { http.Header(h).Set(key, value) }
 
-// SetValues implements transport.HeaderValuesSetter.
+// SetValues sets key to vs, keeping the slice as gox's transports do.
 func (h Header) SetValues(key string, vs []string) { h[http.CanonicalHeaderKey(key)] = vs }
 
 // Add appends a value to key.
@@ -33,7 +33,7 @@ func (h Header) Values(key string) []string { return http.Header(h).Values(key) 
 // Keys returns the header names.
 func (h Header) Keys() []string { return slices.Collect(maps.Keys(h)) }
 
-// Map implements transport.HeaderMap.
+// Map returns the header's map, read in place by the metadata middleware.
 func (h Header) Map() map[string][]string { return h }
 
 // Transport is a transport.Transporter for tests.
@@ -47,7 +47,8 @@ type Transport struct {
 	TIdempotent bool
 }
 
-// Idempotent implements transport.Idempotent.
+// Idempotent answers TIdempotent: the retry middleware retries only
+// idempotent calls.
 func (t *Transport) Idempotent() bool { return t.TIdempotent }
 
 var _ transport.Transporter = (*Transport)(nil)

@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"sync"
 	"sync/atomic"
-
-	"github.com/goxkit/gox/transport"
 )
 
 // Once is a listener bound on first use.
@@ -57,7 +55,7 @@ func (o *Once) Bind() (net.Listener, *url.URL, error) {
 	if o.tls != nil {
 		o.lis = tls.NewListener(o.lis, o.tls)
 	}
-	u := &url.URL{Scheme: o.scheme, Host: transport.AdvertiseAddr(o.lis.Addr())}
+	u := &url.URL{Scheme: o.scheme, Host: advertiseAddr(o.lis.Addr())}
 	o.url.Store(u)
 	return o.lis, u, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -35,7 +36,7 @@ func access(logger *slog.Logger, msg string, from func(context.Context) (transpo
 			tr, ok := from(ctx)
 			var start time.Time
 			if ok {
-				start = transport.StartTime(tr)
+				start = transportx.StartTime(tr)
 			} else {
 				start = time.Now()
 			}
@@ -53,7 +54,7 @@ func write(ctx context.Context, logger *slog.Logger, msg string, tr transport.Tr
 	var kind, op string
 	var code int
 	if ok {
-		kind, op, code = string(tr.Kind()), tr.Operation(), transport.Code(tr, err)
+		kind, op, code = string(tr.Kind()), tr.Operation(), transportx.Code(tr, err)
 	} else {
 		code = errors.Code(err)
 	}
@@ -69,7 +70,7 @@ func write(ctx context.Context, logger *slog.Logger, msg string, tr transport.Tr
 	// drops it when the level is disabled.
 	var end time.Time
 	if ok {
-		end = transport.EndTime(tr)
+		end = transportx.EndTime(tr)
 	} else {
 		end = time.Now()
 	}

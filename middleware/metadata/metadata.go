@@ -8,6 +8,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/metadata"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -29,7 +30,7 @@ func Server(prefix string) middleware.Middleware {
 				return next(ctx, req)
 			}
 			var md metadata.MD
-			if m, ok := tr.RequestHeader().(transport.HeaderMap); ok {
+			if m, ok := tr.RequestHeader().(transportx.HeaderMap); ok {
 				for k, v := range m.Map() { // in place: no closure, no allocation per request
 					md = collect(md, prefix, k, v)
 				}
@@ -57,7 +58,7 @@ func collect(md metadata.MD, prefix, k string, v []string) metadata.MD {
 
 // collectAll is collect over a header that is not a map.
 func collectAll(h transport.Header, prefix string) (md metadata.MD) {
-	transport.RangeHeader(h, func(k string, v []string) bool { md = collect(md, prefix, k, v); return true })
+	transportx.RangeHeader(h, func(k string, v []string) bool { md = collect(md, prefix, k, v); return true })
 	return md
 }
 

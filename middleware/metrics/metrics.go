@@ -1,7 +1,7 @@
 // Package metrics records every request in the shared gox series (see the core
 // metrics package): a count by kind, operation and code, a latency histogram
-// and an in-flight gauge. Latency runs from the request's arrival
-// (transport.StartTime) to its handler's return (transport.EndTime), the
+// and an in-flight gauge. Latency runs from the request's arrival at the
+// route to its handler's return, both as the transport recorded them, the
 // figure the access log records too. The Recorder comes from
 // contrib/prometheus or any other implementation.
 package metrics
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/goxkit/gox/internal/transportx"
 	gm "github.com/goxkit/gox/metrics"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -52,7 +53,7 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 					b = be.Bound
 				}
 			}
-			start := transport.StartTime(tr)
+			start := transportx.StartTime(tr)
 			// Recorded on the way out, so that a handler's panic, on its way
 			// to the recovery middleware (which answers 500), leaves the
 			// in-flight gauge and is counted as that 500.
@@ -61,17 +62,17 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 				b.InFlight(1)
 				defer func() {
 					b.InFlight(-1)
-					b.Observe(CodeString(code), transport.EndTime(tr).Sub(start).Seconds())
+					b.Observe(CodeString(code), transportx.EndTime(tr).Sub(start).Seconds())
 				}()
 			} else {
 				r.InFlight(kind, 1)
 				defer func() {
 					r.InFlight(kind, -1)
-					r.Observe(kind, op, CodeString(code), transport.EndTime(tr).Sub(start).Seconds())
+					r.Observe(kind, op, CodeString(code), transportx.EndTime(tr).Sub(start).Seconds())
 				}()
 			}
 			reply, err := next(ctx, req)
-			code = transport.Code(tr, err)
+			code = transportx.Code(tr, err)
 			return reply, err
 		}
 	}

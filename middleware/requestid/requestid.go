@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"unsafe"
 
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
@@ -20,7 +21,7 @@ import (
 const Header = "X-Request-Id"
 
 // key is Header prepared for the transports' header maps.
-var key = transport.NewKey(Header)
+var key = transportx.NewKey(Header)
 
 // attrKey is the log attribute, and the only place the id is stored.
 const attrKey = "request_id"
@@ -56,13 +57,13 @@ func Server() middleware.Middleware {
 			// One allocation holds the context node, the id and the reply
 			// header's value.
 			n := &node{}
-			id := transport.GetKey(tr.RequestHeader(), key)
+			id := transportx.GetKey(tr.RequestHeader(), key)
 			if id == "" || len(id) > maxLen {
 				fill(&n.id)
 				id = unsafe.String(&n.id[0], len(n.id)) // n.id is never written again
 			}
 			n.hv[0] = id
-			transport.SetKey(tr.ReplyHeader(), key, n.hv[:])
+			transportx.SetKey(tr.ReplyHeader(), key, n.hv[:])
 			n.Init(ctx, slog.String(attrKey, id))
 			return next(n, req)
 		}
@@ -75,7 +76,7 @@ func Client() middleware.Middleware {
 		return func(ctx context.Context, req any) (any, error) {
 			if tr, ok := transport.FromClientContext(ctx); ok {
 				if id := FromContext(ctx); id != "" {
-					transport.SetKey(tr.RequestHeader(), key, []string{id})
+					transportx.SetKey(tr.RequestHeader(), key, []string{id})
 				}
 			}
 			return next(ctx, req)

@@ -5,7 +5,7 @@
 // retries cannot multiply the load on a service that is already failing.
 //
 // A call is repeated when it is idempotent: the transport says so
-// (transport.Idempotent: HTTP GET, HEAD, OPTIONS, PUT, DELETE; gRPC methods
+// (its Transporter has an Idempotent() bool method: HTTP GET, HEAD, OPTIONS, PUT, DELETE; gRPC methods
 // with the idempotency_level option or listed with WithIdempotent), or the
 // caller marked it with Idempotent(ctx). Each attempt goes through the
 // selector again, which sends it to an instance the earlier attempts did not
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/selector"
 	"github.com/goxkit/gox/transport"
@@ -121,7 +122,7 @@ func idempotent(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	i, ok := tr.(transport.Idempotent)
+	i, ok := tr.(transportx.Idempotent)
 	return ok && i.Idempotent()
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -20,7 +21,7 @@ import (
 // 997 ms when it made the call that timed out". Only logged, never trusted.
 const BudgetHeader = "X-Gox-Budget"
 
-var budgetKey = transport.NewKey(BudgetHeader)
+var budgetKey = transportx.NewKey(BudgetHeader)
 
 // maxBudgetLen bounds the header a caller may send on.
 const maxBudgetLen = 512
@@ -68,7 +69,7 @@ func Client(d time.Duration, opts ...ClientOption) middleware.Middleware {
 				defer cancel()
 			}
 			path := hopBudget(ctx, o.service, start)
-			transport.SetKey(tr.RequestHeader(), budgetKey, []string{path})
+			transportx.SetKey(tr.RequestHeader(), budgetKey, []string{path})
 			reply, err := next(ctx, req)
 			if err != nil && deadlineError(ctx, err) {
 				logger := o.logger
@@ -94,11 +95,15 @@ func hopBudget(ctx context.Context, service string, now time.Time) string {
 	var b strings.Builder
 	arrived := now
 	if tr, ok := transport.FromServerContext(ctx); ok {
-		if in := transport.GetKey(tr.RequestHeader(), budgetKey); in != "" && len(in) <= maxBudgetLen {
+		if in := transportx.GetKey(tr.RequestHeader(), budgetKey); in != "" && len(in) <= maxBudgetLen {
 			b.WriteString(in)
 			b.WriteByte(',')
 		}
-		arrived = transport.StartTime(tr)
+		// Only a recorded start: the clock read now would come after now,
+		// making this hop's share negative.
+		if st, ok := tr.(transportx.Started); ok && !st.Start().IsZero() {
+			arrived = st.Start()
+		}
 	}
 	b.WriteString(service)
 	b.WriteByte('=')

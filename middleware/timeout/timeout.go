@@ -8,20 +8,21 @@ import (
 	"context"
 	"time"
 
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
 
-// HeaderTimeout carries an HTTP caller's remaining time to the callee, as a
-// Go duration ("850ms"): what gRPC's grpc-timeout does for gRPC. The gox HTTP
-// client sends it whenever the call's context has a deadline; Timeout on the
+// HeaderTimeout, "X-Gox-Timeout", carries an HTTP caller's remaining time to
+// the callee, as a Go duration ("850ms"): what gRPC's grpc-timeout does for
+// gRPC. The gox HTTP client sends it whenever the call's context has a deadline; Timeout on the
 // server applies it when it is sooner than its own bound.
-const HeaderTimeout = "X-Gox-Timeout"
+const HeaderTimeout = transportx.HeaderTimeout
 
-var timeoutKey = transport.NewKey(HeaderTimeout)
+var timeoutKey = transportx.NewKey(HeaderTimeout)
 
 // Timeout gives each request at most d, counted from when the request arrived
-// (transport.StartTime) on a server, from the call on a client. A deadline
+// (as the transport recorded it) on a server, from the call on a client. A deadline
 // already on the context (sent by the caller over gRPC, say) is kept when it
 // is sooner, and so is an HTTP caller's HeaderTimeout. d <= 0 disables it.
 func Timeout(d time.Duration) middleware.Middleware {
@@ -34,11 +35,11 @@ func Timeout(d time.Duration) middleware.Middleware {
 			if _, client := transport.FromClientContext(ctx); client {
 				deadline = time.Now().Add(d)
 			} else if tr, ok := transport.FromServerContext(ctx); ok {
-				start := transport.StartTime(tr) // no second clock read per request
+				start := transportx.StartTime(tr) // no second clock read per request
 				deadline = start.Add(d)
 				if tr.Kind() == transport.KindHTTP {
 					// the gox HTTP client sends the caller's remaining time
-					if v := transport.GetKey(tr.RequestHeader(), timeoutKey); v != "" {
+					if v := transportx.GetKey(tr.RequestHeader(), timeoutKey); v != "" {
 						if cd, err := time.ParseDuration(v); err == nil && cd > 0 && cd < d {
 							deadline = start.Add(cd)
 						}

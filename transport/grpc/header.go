@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/metadata"
 
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -26,28 +27,28 @@ func (h headerCarrier) Get(key string) string {
 func (h headerCarrier) Set(key, value string) { metadata.MD(h).Set(key, value) }
 func (h headerCarrier) Add(key, value string) { metadata.MD(h).Append(key, value) }
 
-// SetValues implements transport.HeaderValuesSetter.
+// SetValues implements transportx.HeaderValuesSetter.
 func (h headerCarrier) SetValues(key string, vs []string) { metadata.MD(h).Set(key, vs...) }
 
-// GetKey implements transport.KeyHeader: metadata keys are lower case.
-func (h headerCarrier) GetKey(k transport.Key) string {
+// GetKey implements transportx.KeyHeader: metadata keys are lower case.
+func (h headerCarrier) GetKey(k transportx.Key) string {
 	if v := h[k.Lower()]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
-// SetKey implements transport.KeyHeader.
-func (h headerCarrier) SetKey(k transport.Key, vs []string) { h[k.Lower()] = vs }
+// SetKey implements transportx.KeyHeader.
+func (h headerCarrier) SetKey(k transportx.Key, vs []string) { h[k.Lower()] = vs }
 
 func (h headerCarrier) Values(key string) []string { return metadata.MD(h).Get(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
-// Map implements transport.HeaderMap.
+// Map implements transportx.HeaderMap.
 func (h headerCarrier) Map() map[string][]string { return h }
 
-// Range implements transport.HeaderRanger.
-func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
+// Range implements transportx.HeaderRanger.
+func (h headerCarrier) Range(f func(key string, values []string) bool) { transportx.RangeValues(h, f) }
 
 // Transport is the transport.Transporter of a gRPC call, server or client side.
 type Transport struct {
@@ -137,8 +138,8 @@ func (h incoming) Get(key string) string {
 	return ""
 }
 
-// GetKey implements transport.KeyHeader.
-func (h incoming) GetKey(k transport.Key) string {
+// GetKey implements transportx.KeyHeader.
+func (h incoming) GetKey(k transportx.Key) string {
 	if h.t.request != nil {
 		return headerCarrier(h.t.request).GetKey(k)
 	}
@@ -148,8 +149,8 @@ func (h incoming) GetKey(k transport.Key) string {
 	return ""
 }
 
-// SetKey implements transport.KeyHeader.
-func (h incoming) SetKey(k transport.Key, vs []string) { h.md().SetKey(k, vs) }
+// SetKey implements transportx.KeyHeader.
+func (h incoming) SetKey(k transportx.Key, vs []string) { h.md().SetKey(k, vs) }
 
 func (h incoming) md() headerCarrier {
 	if h.t.request == nil {
@@ -165,9 +166,9 @@ func (h incoming) Add(key, value string)      { h.md().Add(key, value) }
 func (h incoming) Values(key string) []string { return h.md().Values(key) }
 func (h incoming) Keys() []string             { return h.md().Keys() }
 
-// Range implements transport.HeaderRanger (on a copy: grpc-go hands out
+// Range implements transportx.HeaderRanger (on a copy: grpc-go hands out
 // incoming metadata only as one).
-// Map implements transport.HeaderMap (a copy, as Range).
+// Map implements transportx.HeaderMap (a copy, as Range).
 func (h incoming) Map() map[string][]string { return h.md() }
 
 func (h incoming) Range(f func(key string, values []string) bool) { h.md().Range(f) }
@@ -181,6 +182,6 @@ func Service(fullMethod string) string {
 	return s
 }
 
-// Idempotent implements transport.Idempotent: for a unary client call,
+// Idempotent implements transportx.Idempotent: for a unary client call,
 // whether its method may be repeated; streams never are.
 func (t *Transport) Idempotent() bool { return t.idempotent }

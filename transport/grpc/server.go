@@ -29,6 +29,7 @@ import (
 	"github.com/goxkit/gox/health"
 	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/listen"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -212,13 +213,13 @@ func (s *Server) Stop(ctx context.Context) error {
 // serverState holds a call's transport and the context node carrying it in
 // one allocation.
 type serverState struct {
-	transport.ServerContext
+	transportx.ServerContext
 	t Transport
 }
 
 func (s *Server) newState(ctx context.Context, method string) *serverState {
 	st := &serverState{t: Transport{operation: method, endpoint: s.bind.Host(), in: ctx, start: clock.Now()}}
-	st.ServerContext = transport.ServerContext{Context: ctx, Transporter: &st.t}
+	st.ServerContext = transportx.ServerContext{Context: ctx, Transporter: &st.t}
 	return st
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/health"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/middleware/requestid"
@@ -110,12 +111,12 @@ func (r *opRecorder) mw(next middleware.Handler) middleware.Handler {
 		r.ops = append(r.ops, tr.Operation())
 		r.mu.Unlock()
 		reply, err := next(ctx, req)
-		end := transport.EndTime(tr)
-		if again := transport.EndTime(tr); !again.Equal(end) {
+		end := transportx.EndTime(tr)
+		if again := transportx.EndTime(tr); !again.Equal(end) {
 			err = errors.Internal("", "EndTime read the clock: the handler's return was not recorded")
 		}
 		r.mu.Lock()
-		r.took = append(r.took, end.Sub(transport.StartTime(tr)))
+		r.took = append(r.took, end.Sub(transportx.StartTime(tr)))
 		r.mu.Unlock()
 		return reply, err
 	}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
-	"github.com/goxkit/gox/middleware/timeout"
 	"github.com/goxkit/gox/registry"
 	"github.com/goxkit/gox/selector"
 	"github.com/goxkit/gox/transport"
@@ -222,7 +222,7 @@ func (c *Client) Do(req *http.Request) (*http.Response, error) {
 			}
 		}
 		if dl, ok := ctx.Deadline(); ok {
-			r.Header.Set(timeout.HeaderTimeout, time.Until(dl).Round(time.Millisecond).String())
+			r.Header.Set(transportx.HeaderTimeout, time.Until(dl).Round(time.Millisecond).String())
 		}
 		done := func(context.Context, selector.DoneInfo) {}
 		if c.sel != nil {
@@ -281,7 +281,7 @@ type clientTransport struct {
 	operation string
 }
 
-// Idempotent implements transport.Idempotent by method (RFC 9110 §9.2.2).
+// Idempotent implements transportx.Idempotent by method (RFC 9110 §9.2.2).
 func (t *clientTransport) Idempotent() bool {
 	switch t.req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:

@@ -26,17 +26,6 @@ import (
 // what the middleware chain added (request id, deadline, trace).
 type Context struct {
 	*gin.Context
-	ctx context.Context // the chain's context, set before the handler runs
-}
-
-// chainContext is the context the middleware chain passed on: what
-// c.Request.Context() returns in a handler, without needing the request copy
-// that puts it there.
-func (c *Context) chainContext() context.Context {
-	if c.ctx != nil {
-		return c.ctx
-	}
-	return c.Request.Context()
 }
 
 // HandlerFunc handles a request. It writes its reply with the gin methods
@@ -148,7 +137,7 @@ func Validate(v any) error {
 //
 //	s.POST("/users", http.JSON(svc.CreateUser)) // func(ctx, *CreateUserReq) (*User, error)
 func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) HandlerFunc {
-	return takesContext(func(c *Context) error {
+	return func(c *Context) error {
 		req := new(Req)
 		// Parameters are mapped without gin's validation (ShouldBindUri
 		// and ShouldBindQuery validate the struct before the body is
@@ -176,13 +165,14 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		if err := Validate(req); err != nil {
 			return err
 		}
-		resp, err := fn(c.chainContext(), req)
+		resp, err := fn(c.Request.Context(), req)
 		if err != nil {
 			return err
 		}
 		c.JSON(http.StatusOK, resp)
 		return nil
-	})
+	}
+
 }
 
 // paramError is the 400 for a path or query parameter that does not fit its

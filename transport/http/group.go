@@ -4,14 +4,13 @@ import (
 	"context"
 	"net/http"
 	"path"
-	"reflect"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/goxkit/gox/internal/clock"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -55,16 +54,16 @@ func (g *RouteGroup) DELETE(p string, h HandlerFunc) { g.Handle(http.MethodDelet
 
 // adapt turns h into a gin handler that runs the chain, built once per route.
 // A handler reads the chain's context from c.Request.Context(), so the request
-// is copied to carry it (what kratos does too) — except for handlers that take
-// it from the Context instead (JSON's, /ping), which skip that copy.
+// is copied to carry it (what kratos does too). The copy is made into the
+// request's own state: WithContext's copy, inlined, stays on the stack, so
+// carrying the context costs no allocation.
 func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gin.HandlerFunc {
-	own := ownsContext(h)
 	final := chain(func(ctx context.Context, _ any) (any, error) {
 		tr, _ := transport.FromServerContext(ctx)
 		t := tr.(*Transport)
-		t.ctx.ctx = ctx
-		if !own && ctx != t.ctx.Request.Context() {
-			t.ctx.Request = t.ctx.Request.WithContext(ctx)
+		if ctx != t.ctx.Request.Context() {
+			t.req = *t.ctx.Request.WithContext(ctx)
+			t.ctx.Request = &t.req
 		}
 		err := h(&t.ctx)
 		// start plus the monotonic time since: one clock read, where
@@ -75,7 +74,7 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 	return func(gc *gin.Context) {
 		// One allocation holds the transport and the context node carrying it.
 		st := &serverState{t: Transport{ctx: Context{Context: gc}, srv: s, operation: op, start: clock.Now()}}
-		st.ServerContext = transport.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
+		st.ServerContext = transportx.ServerContext{Context: gc.Request.Context(), Transporter: &st.t}
 		// The Date header: the second the request arrived, from a string
 		// made once a second, so that net/http does not read the clock and
 		// format the date for every response. A handler may replace it, or
@@ -88,27 +87,8 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 	}
 }
 
-// takesContext marks h as a handler that reads the chain's context from
-// Context.chainContext, never from c.Request.Context(), so adapt need not
-// copy the request for it. Handlers are recognized by their code pointer:
-// every closure of one function literal (one per generic shape) shares it and
-// no other function has it, so a handler written elsewhere is never taken for
-// a marked one; a handler wrapping a marked one is not marked, and is copied
-// for as usual.
-func takesContext(h HandlerFunc) HandlerFunc {
-	ownContext.Store(reflect.ValueOf(h).Pointer(), true)
-	return h
-}
-
-var ownContext sync.Map // code pointer → true
-
-func ownsContext(h HandlerFunc) bool {
-	_, ok := ownContext.Load(reflect.ValueOf(h).Pointer())
-	return ok
-}
-
 type serverState struct {
-	transport.ServerContext
+	transportx.ServerContext
 	t    Transport
 	date [1]string // the Date header's value slice, the response's own
 }

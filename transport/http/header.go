@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/transport"
 )
 
@@ -47,7 +48,7 @@ func canonical(key string) bool {
 	return key != ""
 }
 
-// SetValues implements transport.HeaderValuesSetter.
+// SetValues implements transportx.HeaderValuesSetter.
 func (h headerCarrier) SetValues(key string, vs []string) {
 	if !canonical(key) {
 		key = http.CanonicalHeaderKey(key)
@@ -55,26 +56,26 @@ func (h headerCarrier) SetValues(key string, vs []string) {
 	h[key] = vs
 }
 
-// GetKey implements transport.KeyHeader: HTTP keys are canonical.
-func (h headerCarrier) GetKey(k transport.Key) string {
+// GetKey implements transportx.KeyHeader: HTTP keys are canonical.
+func (h headerCarrier) GetKey(k transportx.Key) string {
 	if v := h[k.Canonical()]; len(v) > 0 {
 		return v[0]
 	}
 	return ""
 }
 
-// SetKey implements transport.KeyHeader.
-func (h headerCarrier) SetKey(k transport.Key, vs []string) { h[k.Canonical()] = vs }
+// SetKey implements transportx.KeyHeader.
+func (h headerCarrier) SetKey(k transportx.Key, vs []string) { h[k.Canonical()] = vs }
 
 func (h headerCarrier) Add(key, value string)      { http.Header(h).Add(key, value) }
 func (h headerCarrier) Values(key string) []string { return http.Header(h).Values(key) }
 func (h headerCarrier) Keys() []string             { return slices.Collect(maps.Keys(h)) }
 
-// Map implements transport.HeaderMap.
+// Map implements transportx.HeaderMap.
 func (h headerCarrier) Map() map[string][]string { return h }
 
-// Range implements transport.HeaderRanger.
-func (h headerCarrier) Range(f func(key string, values []string) bool) { transport.RangeValues(h, f) }
+// Range implements transportx.HeaderRanger.
+func (h headerCarrier) Range(f func(key string, values []string) bool) { transportx.RangeValues(h, f) }
 
 // Transport is the server side transport.Transporter of an HTTP request. It
 // carries the request's Context, so the route adapter finds it again after the
@@ -84,13 +85,14 @@ type Transport struct {
 	srv        *Server
 	operation  string
 	start, end time.Time
+	req        http.Request // the request carrying the chain's context, when it differs
 }
 
 var (
-	_ transport.Transporter = (*Transport)(nil)
-	_ transport.StatusCoder = (*Transport)(nil)
-	_ transport.Started     = (*Transport)(nil)
-	_ transport.Ended       = (*Transport)(nil)
+	_ transport.Transporter  = (*Transport)(nil)
+	_ transportx.StatusCoder = (*Transport)(nil)
+	_ transportx.Started     = (*Transport)(nil)
+	_ transportx.Ended       = (*Transport)(nil)
 )
 
 // Start is when the request reached the route.

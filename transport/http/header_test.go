@@ -5,7 +5,7 @@ import (
 	"net/textproto"
 	"testing"
 
-	"github.com/goxkit/gox/transport"
+	"github.com/goxkit/gox/internal/transportx"
 )
 
 func TestCanonicalMatchesTextproto(t *testing.T) {
@@ -37,18 +37,18 @@ func TestSetValuesKeepsTheSlice(t *testing.T) {
 // The HTTP carrier stores a Key under its canonical name and finds what
 // net/http canonicalized on the way in, keeping the caller's slice.
 func TestHeaderKeys(t *testing.T) {
-	k := transport.NewKey("x-request-id")
+	k := transportx.NewKey("x-request-id")
 	in := http.Header{}
 	in.Set("x-request-id", "from-client") // net/http canonicalizes incoming names
-	if got := transport.GetKey(headerCarrier(in), k); got != "from-client" {
+	if got := transportx.GetKey(headerCarrier(in), k); got != "from-client" {
 		t.Errorf("GetKey: %q", got)
 	}
-	if got := transport.GetKey(headerCarrier(http.Header{}), k); got != "" {
+	if got := transportx.GetKey(headerCarrier(http.Header{}), k); got != "" {
 		t.Errorf("GetKey of an absent key: %q", got)
 	}
 	out := http.Header{}
 	vs := []string{"id-1"}
-	transport.SetKey(headerCarrier(out), k, vs)
+	transportx.SetKey(headerCarrier(out), k, vs)
 	if got := out["X-Request-Id"]; len(got) != 1 || &got[0] != &vs[0] || out.Get("x-request-id") != "id-1" {
 		t.Errorf("SetKey: header %v", out)
 	}

@@ -27,12 +27,11 @@ var (
 	errMethodNotAllowed = errors.New(http.StatusMethodNotAllowed, errors.ReasonMethodNotAllow, "the route does not accept this method")
 )
 
-// pong answers /ping; it reads no context, so the server skips the request
-// copy that would carry the chain's.
-var pong = takesContext(func(c *Context) error {
+// pong answers /ping.
+func pong(c *Context) error {
 	c.String(http.StatusOK, "pong")
 	return nil
-})
+}
 
 // guardMetrics puts h behind the credentials Config.Metrics names, if any:
 // a scrape without them gets a 401 in the server's error format. The

@@ -1,14 +1,14 @@
-package transport
+package listen
 
 import (
 	"net"
 	"strconv"
 )
 
-// AdvertiseAddr returns host:port to reach a listener at addr from elsewhere:
+// advertiseAddr returns host:port to reach a listener at addr from elsewhere:
 // an unspecified host (":8080", "0.0.0.0") is replaced by the first private
 // non-loopback IPv4 address of this machine, or 127.0.0.1 when it has none.
-func AdvertiseAddr(addr net.Addr) string {
+func advertiseAddr(addr net.Addr) string {
 	tcp, ok := addr.(*net.TCPAddr)
 	if !ok {
 		return addr.String()
