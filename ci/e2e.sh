@@ -39,6 +39,12 @@ done
 sed -i 's/addr: ":8080"/addr: "127.0.0.1:18180"/' "$W/shop/config.yaml"
 sed -i 's/addr: ":8080"/addr: "127.0.0.1:18280"/; s/addr: ":9090"/addr: "127.0.0.1:18290"/' "$W/user/config.yaml"
 
+step "db migrate: the tables of the example's repository"
+for p in shop user; do
+  out=$(cd "$W/$p" && ./$p db migrate 2>&1) || fail "$p db migrate: $out"
+  expect_has "$out" 'migrated model *model.Greeting' "$p db migrate"
+done
+
 step "run the api service"
 ( cd "$W/shop" && exec ./shop ) >"$W/shop.log" 2>&1 &
 SHOP=$!
@@ -48,7 +54,9 @@ expect_eq "$(curl -s http://127.0.0.1:18180/ping)" "pong" "/ping"
 expect_has "$(curl -s http://127.0.0.1:18180/healthz)" '"status":"ok"' "/healthz"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:18180/readyz)" "200" "/readyz"
 expect_has "$(curl -s http://127.0.0.1:18180/readyz)" 'db.default' "/readyz lists the database check"
-expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"message":"hello, ann"' "hello"
+# handler → service → repository → SQLite: the second greeting is counted on top of the first
+expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"message":"hello, ann","count":1' "hello"
+expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"count":2' "hello again, counted in the database"
 expect_has "$(curl -s -X POST -d '{"text":' http://127.0.0.1:18180/v1/echo)" '"reason":"MALFORMED_JSON"' "malformed JSON"
 expect_has "$(curl -s http://127.0.0.1:18180/nope)" '"code":404' "unknown route"
 expect_has "$(curl -s http://127.0.0.1:18180/metrics)" 'gox_server_requests_total{code="200",kind="http",operation="GET /ping"}' "/metrics"
@@ -86,6 +94,7 @@ G=127.0.0.1:18290
 expect_has "$(grpcurl -plaintext $G grpc.health.v1.Health/Check)" '"status": "SERVING"' "grpc health"
 expect_has "$(grpcurl -plaintext $G list)" "greeter.v1.Greeter" "reflection list"
 expect_has "$(grpcurl -plaintext -d '{"name":"ann"}' $G greeter.v1.Greeter/SayHello)" '"message": "hello, ann"' "SayHello"
+expect_has "$(grpcurl -plaintext -d '{"name":"ann"}' $G greeter.v1.Greeter/SayHello)" 'greeted 2 times' "SayHello again, counted in the database"
 out=$(grpcurl -plaintext -d '{"name":"nobody"}' $G greeter.v1.Greeter/SayHello 2>&1) && fail "SayHello(nobody) succeeded"
 expect_has "$out" "NotFound" "SayHello(nobody) status"
 expect_has "$out" "NOBODY" "SayHello(nobody) reason detail"
