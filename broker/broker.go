@@ -2,13 +2,13 @@
 // Kafka, RabbitMQ and NATS in contrib/broker) publishes messages and hands
 // them out to consumer groups; a Consumer runs a Handler over them as a
 // transport.Server, through the middleware chain, with a per-message
-// timeout, retries with backoff, and dead letters after the last attempt —
-// the seed's Queue, Job, Sleep, Retry and Timeout. Delivery is at least once:
-// a message is settled only after its handler returned.
+// timeout, retries with a doubling backoff, and dead letters after the last
+// attempt (ConsumerOptions: Group, Timeout, Retry, Sleep). Delivery is at
+// least once: a message is settled only after its handler returned.
 //
 //	b := broker.NewMemory()
 //	_ = b.Publish(ctx, "orders", &broker.Message{Key: "order-7", Body: body}, broker.WithDelay(time.Minute))
-//	c := broker.NewConsumer(b, "orders", handle, broker.ConsumerOptions{Group: "billing", Retry: 3})
+//	c, err := broker.NewConsumer(b, "orders", handle, broker.ConsumerOptions{Group: "billing", Retry: 3})
 //	app := gox.New(gox.WithServer(c))
 package broker
 
@@ -57,7 +57,7 @@ type PublishOptions struct {
 // PublishOption configures one Publish.
 type PublishOption func(*PublishOptions)
 
-// WithDelay delays delivery by d (the seed's producer delay).
+// WithDelay holds the message back: consumers get it d after Publish.
 func WithDelay(d time.Duration) PublishOption { return func(o *PublishOptions) { o.Delay = d } }
 
 // Publisher publishes messages. Publish returns once the backend holds the
@@ -111,8 +111,9 @@ type DeadLetter struct {
 	At       time.Time
 }
 
-// DeadLetters is implemented by backends that keep dead letters themselves
-// (the seed's failed-jobs table); `queue retry` replays them.
+// DeadLetters is implemented by backends that keep dead letters where they
+// can be read back (Memory in memory, the database backend in a table, Kafka
+// in a topic ...); a scaffolded service's `queue retry` command replays them.
 type DeadLetters interface {
 	// ListDeadLetters returns up to limit dead letters of topic and group.
 	ListDeadLetters(ctx context.Context, topic, group string, limit int) ([]DeadLetter, error)

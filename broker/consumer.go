@@ -17,26 +17,32 @@ import (
 // last attempt moves it to the dead letters.
 type Handler func(ctx context.Context, msg *Message) error
 
-// ConsumerOptions are the seed's consumer settings, and the chain.
+// ConsumerOptions configure a Consumer: its group, how many messages it
+// handles at once, and what happens to a message whose handler fails.
 type ConsumerOptions struct {
-	// Group is the consumer group (the seed's Queue): every group gets every
-	// message, consumers of one group share them. Required.
+	// Group is the consumer group: every group gets every message, the
+	// consumers of one group share them, and dead letters are kept per
+	// group. Required.
 	Group string
 	// Concurrency is how many messages are handled at once (default 1).
 	Concurrency int
-	// Timeout bounds each handling (the seed's Timeout); 0: none.
+	// Timeout bounds each handling: the handler's context ends after it,
+	// and a handler that returns later counts as failed; 0: none.
 	Timeout time.Duration
-	// Retry is how many times a failed message is handled again (the
-	// seed's Retry); then it is dead-lettered.
+	// Retry is how many times a failed message is handled again; after the
+	// last retry it is dead-lettered. 0: dead-lettered at the first failure.
 	Retry int
-	// Sleep is the delay before the first retry (the seed's Sleep); it
-	// doubles with each further retry, up to MaxSleep (default 5 min).
-	Sleep    time.Duration
+	// Sleep is the delay before the first retry; it doubles with each
+	// further retry, up to MaxSleep.
+	Sleep time.Duration
+	// MaxSleep caps the delay between retries (default 5 min).
 	MaxSleep time.Duration
 	// Middleware runs around the handler, outermost first: the server chain
 	// (recovery, logging, metrics, tracing continued from the producer).
 	Middleware []middleware.Middleware
-	Logger     *slog.Logger
+	// Logger logs starts, receive failures and dead letters (default
+	// slog.Default()).
+	Logger *slog.Logger
 }
 
 // Consumer consumes one topic for one group. It is a transport.Server: Start
@@ -64,15 +70,18 @@ type tracked struct {
 
 var errReleased = errors.New("broker: consumer stopped before the handler finished")
 
-// NewConsumer returns a Consumer of topic for o.Group running h.
+// NewConsumer returns a Consumer of topic for o.Group running h. Run several
+// Consumers (one per group) for several kinds of work on one topic.
 func NewConsumer(b Backend, topic string, h Handler, o ConsumerOptions) (*Consumer, error) {
 	switch {
 	case topic == "":
 		return nil, errors.New("broker: consumer: topic is empty")
 	case o.Group == "":
-		return nil, fmt.Errorf("broker: consumer of %s: group is empty (the seed's Queue)", topic)
-	case o.Retry < 0 || o.Concurrency < 0 || o.Timeout < 0 || o.Sleep < 0:
-		return nil, fmt.Errorf("broker: consumer of %s: retry, concurrency, timeout and sleep must not be negative", topic)
+		return nil, fmt.Errorf("broker: consumer of %s: ConsumerOptions.Group is empty: name the consumer group", topic)
+	case h == nil:
+		return nil, fmt.Errorf("broker: consumer of %s/%s: handler is nil", topic, o.Group)
+	case o.Retry < 0 || o.Concurrency < 0 || o.Timeout < 0 || o.Sleep < 0 || o.MaxSleep < 0:
+		return nil, fmt.Errorf("broker: consumer of %s/%s: Retry, Concurrency, Timeout, Sleep and MaxSleep must not be negative", topic, o.Group)
 	}
 	if o.Concurrency == 0 {
 		o.Concurrency = 1
@@ -265,5 +274,3 @@ func (t *Transport) ReplyHeader() transport.Header {
 
 // Message is the message being handled.
 func (t *Transport) Message() *Message { return t.msg }
-
-// mapHeader adapts message headers to transport.Header.

@@ -12,7 +12,7 @@ import (
 
 // Memory is an in-process Backend for tests and single-process services. It
 // is honest about what it is: messages live in this process's memory and are
-// gone when it stops. Use the database backend (contrib/broker/dbbroker) for
+// gone when it stops. Use the database backend (contrib/broker/database) for
 // durability without a broker server.
 type Memory struct {
 	mu       sync.Mutex
@@ -54,12 +54,24 @@ var _ interface {
 	DeadLetters
 } = (*Memory)(nil)
 
-// NewMemory returns an empty in-process broker; messages over maxBytes (1 MiB
-// when <= 0) are refused.
-func NewMemory(maxBytes ...int) *Memory {
+// MemoryOption configures NewMemory.
+type MemoryOption func(*Memory)
+
+// WithMaxBytes makes Publish refuse a message whose body is over n bytes
+// (default 1 MiB; n <= 0 keeps the default).
+func WithMaxBytes(n int) MemoryOption {
+	return func(m *Memory) {
+		if n > 0 {
+			m.maxBytes = n
+		}
+	}
+}
+
+// NewMemory returns an empty in-process broker.
+func NewMemory(opts ...MemoryOption) *Memory {
 	m := &Memory{topics: map[string]*memTopic{}, dead: map[[2]string][]DeadLetter{}, maxBytes: 1 << 20}
-	if len(maxBytes) > 0 && maxBytes[0] > 0 {
-		m.maxBytes = maxBytes[0]
+	for _, o := range opts {
+		o(m)
 	}
 	return m
 }

@@ -30,7 +30,7 @@ func TestMemoryContract(t *testing.T) {
 var shared = map[*testing.T]*broker.Memory{}
 
 func TestMemoryRefusesOversizeAndClosed(t *testing.T) {
-	b := broker.NewMemory(10)
+	b := broker.NewMemory(broker.WithMaxBytes(10))
 	err := b.Publish(context.Background(), "t", &broker.Message{ID: "big", Body: make([]byte, 11)})
 	if err == nil || !strings.Contains(err.Error(), "message big is 11 bytes, over the limit of 10") {
 		t.Fatalf("oversize: %v", err)
@@ -61,17 +61,20 @@ func TestMemoryKeepsMessagesPublishedBeforeAnyConsumer(t *testing.T) {
 
 func TestConsumerOptionsAreChecked(t *testing.T) {
 	b := broker.NewMemory()
-	h := func(context.Context, *broker.Message) error { return nil }
+	ok := func(context.Context, *broker.Message) error { return nil }
 	for _, tc := range []struct {
 		topic string
+		h     broker.Handler
 		o     broker.ConsumerOptions
 		want  string
 	}{
-		{"", broker.ConsumerOptions{Group: "g"}, "topic is empty"},
-		{"t", broker.ConsumerOptions{}, "group is empty"},
-		{"t", broker.ConsumerOptions{Group: "g", Retry: -1}, "must not be negative"},
+		{"", ok, broker.ConsumerOptions{Group: "g"}, "topic is empty"},
+		{"t", ok, broker.ConsumerOptions{}, "consumer of t: ConsumerOptions.Group is empty"},
+		{"t", nil, broker.ConsumerOptions{Group: "g"}, "consumer of t/g: handler is nil"},
+		{"t", ok, broker.ConsumerOptions{Group: "g", Retry: -1}, "must not be negative"},
+		{"t", ok, broker.ConsumerOptions{Group: "g", MaxSleep: -time.Second}, "must not be negative"},
 	} {
-		if _, err := broker.NewConsumer(b, tc.topic, h, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := broker.NewConsumer(b, tc.topic, tc.h, tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: %v, want %q", tc, err, tc.want)
 		}
 	}
@@ -103,45 +106,35 @@ func TestRequestIDCrossesTheQueue(t *testing.T) {
 	}
 }
 
-type countJob struct{ n chan string }
-
-func (j countJob) Handle(_ context.Context, m *broker.Message) error {
-	j.n <- string(m.Body)
-	return nil
-}
-
-// The seed's shapes: producer Send(topic, key, body, delay) and a consumer
-// list of {Queue, Job, Sleep, Retry, Timeout}.
-func TestSeedShapes(t *testing.T) {
+// Every group of a topic gets every message: two kinds of work on one
+// topic are two Consumers, each with its own group and settings.
+func TestEachGroupGetsEveryMessage(t *testing.T) {
 	b := broker.NewMemory()
-	billing, audit := countJob{make(chan string, 1)}, countJob{make(chan string, 1)}
-	cs, err := broker.NewConsumers(b, "example-topic", []broker.Subscription{
-		{Queue: "example-queue", Job: billing, Retry: 1},
-		{Queue: "audit-queue", Job: audit, Timeout: time.Second},
-	})
-	if err != nil || len(cs) != 2 {
-		t.Fatalf("%d consumers, %v", len(cs), err)
-	}
-	for _, c := range cs {
+	got := map[string]chan string{"billing": make(chan string, 1), "audit": make(chan string, 1)}
+	for group, ch := range got {
+		c, err := broker.NewConsumer(b, "orders", func(_ context.Context, m *broker.Message) error {
+			ch <- string(m.Body)
+			return nil
+		}, broker.ConsumerOptions{Group: group, Retry: 1, Timeout: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
 		go func() { _ = c.Start(context.Background()) }()
 		defer c.Stop(context.Background())
 	}
 	time.Sleep(50 * time.Millisecond) // both groups join before the message
-	if err := broker.NewProducer(b).Send(context.Background(), "example-topic", "", []byte("hello"), 0); err != nil {
+	if err := broker.NewProducer(b).Send(context.Background(), "orders", "", []byte("hello"), 0); err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range []countJob{billing, audit} {
+	for group, ch := range got {
 		select {
-		case body := <-j.n:
+		case body := <-ch:
 			if body != "hello" {
-				t.Fatalf("job got %q", body)
+				t.Fatalf("%s got %q", group, body)
 			}
 		case <-time.After(5 * time.Second):
-			t.Fatal("a subscription did not get the message")
+			t.Fatalf("group %s did not get the message", group)
 		}
-	}
-	if _, err := broker.NewConsumers(b, "t", []broker.Subscription{{Queue: "q"}}); err == nil || !strings.Contains(err.Error(), `subscription 0 ("q") has no Job`) {
-		t.Fatalf("missing Job: %v", err)
 	}
 }
 

@@ -46,8 +46,8 @@ func (p *Producer) Publish(ctx context.Context, topic string, msg *Message, opts
 	return err
 }
 
-// Send is the seed's producer call, NewProducer(topic, key, body, delay),
-// in context-first form.
+// Send publishes body to topic with an ordering key and a delay (0: none):
+// Publish for the common case.
 func (p *Producer) Send(ctx context.Context, topic, key string, body []byte, delay time.Duration) error {
 	return p.Publish(ctx, topic, &Message{Key: key, Body: body}, WithDelay(delay))
 }

@@ -4,8 +4,8 @@
 // default TTL with jitter, a value size limit, negative caching and GetOrLoad,
 // where concurrent misses on one key call the loader once.
 //
-// The API follows the seed's (Contains, Delete, Fetch, FetchMulti, Flush,
-// Save), context first:
+// A Store's methods (Contains, Delete, Fetch, FetchMulti, Flush, Save) take
+// a context first:
 //
 //	store, _ := cache.NewMemory(cache.DefaultMemoryConfig())
 //	users := cache.New[User](store,

@@ -1,5 +1,5 @@
 // Package config loads a service's typed configuration from three layers, each
-// overriding the one before (the seed's order: config.yaml > env > default):
+// overriding the one before (config file > environment > defaults):
 //
 //  1. defaults: the values already in the struct passed to Load;
 //  2. environment: PREFIX_SECTION_KEY for every leaf key, e.g. SHOP_HTTP_ADDR
@@ -38,8 +38,9 @@ func WithFile(path string) Option { return func(l *loader) { l.file = path } }
 // WithEnvPrefix sets the prefix of environment variables ("SHOP" reads SHOP_HTTP_ADDR).
 func WithEnvPrefix(prefix string) Option { return func(l *loader) { l.envPrefix = prefix } }
 
-// WithoutEnv ignores the environment.
-func WithoutEnv() Option { return func(l *loader) { l.noEnv = true } }
+// WithNoEnv ignores the environment: only the defaults and the file count
+// (a test that must not see the developer's variables).
+func WithNoEnv() Option { return func(l *loader) { l.noEnv = true } }
 
 // Validator is implemented by config structs that check themselves after loading.
 type Validator interface{ Validate() error }

@@ -81,7 +81,7 @@ db:
     dsn: "postgres://${DB_HOST}/reports"
 `)
 	c := defaults()
-	if err := config.Load(&c, config.WithFile(p), config.WithoutEnv()); err != nil {
+	if err := config.Load(&c, config.WithFile(p), config.WithNoEnv()); err != nil {
 		t.Fatal(err)
 	}
 	if c.HTTP.Addr != ":9000" || c.HTTP.ReadTimeout != 250*time.Millisecond {
@@ -228,7 +228,7 @@ func TestWatcherSeesConfigMapSwap(t *testing.T) {
 
 	eventually(t, "no callback after the ConfigMap swap", func() bool { return n.Load() == 1 })
 	var c appConfig
-	must(t, config.Load(&c, config.WithFile(path), config.WithoutEnv()))
+	must(t, config.Load(&c, config.WithFile(path), config.WithNoEnv()))
 	if c.Log.Level != "debug" {
 		t.Fatalf("reloaded level %q", c.Log.Level)
 	}
@@ -262,7 +262,7 @@ func TestDefaultAppliesToEmptyVariables(t *testing.T) {
 	t.Setenv("GOX_EMPTY", "")
 	var c cfg
 	p := write(t, "a: ${GOX_EMPTY:-fallback}\nb: x${GOX_EMPTY}y\n")
-	if err := config.Load(&c, config.WithFile(p), config.WithoutEnv()); err != nil || c.A != "fallback" || c.B != "xy" {
+	if err := config.Load(&c, config.WithFile(p), config.WithNoEnv()); err != nil || c.A != "fallback" || c.B != "xy" {
 		t.Fatalf("%+v %v; want a=fallback (empty takes the default, as in the shell), b=xy", c, err)
 	}
 }
@@ -293,7 +293,7 @@ func TestInlineUnexportedEmbedded(t *testing.T) {
 		logConfig `yaml:",inline"`
 		Name      string `yaml:"name"`
 	}
-	if err := config.Load(&c, config.WithFile(write(t, "level: debug\nname: x\n")), config.WithoutEnv()); err != nil || c.Level != "debug" {
+	if err := config.Load(&c, config.WithFile(write(t, "level: debug\nname: x\n")), config.WithNoEnv()); err != nil || c.Level != "debug" {
 		t.Fatalf("%+v, %v", c, err)
 	}
 }

@@ -139,7 +139,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		c := fuzzDefaults()
-		err := config.Load(&c, config.WithFile(path), config.WithoutEnv())
+		err := config.Load(&c, config.WithFile(path), config.WithNoEnv())
 		if err != nil {
 			if !strings.Contains(err.Error(), path) {
 				t.Fatalf("error %q does not name the file", err)
@@ -161,7 +161,7 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal(err)
 		}
 		again := fuzzDefaults()
-		if err := config.Load(&again, config.WithFile(path), config.WithoutEnv()); err != nil {
+		if err := config.Load(&again, config.WithFile(path), config.WithNoEnv()); err != nil {
 			t.Fatalf("the accepted config written out is refused: %v\n%s", err, out)
 		}
 		if out2 := marshal(t, again); !bytes.Equal(out, out2) {

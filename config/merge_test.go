@@ -51,7 +51,7 @@ labels:
   owner: me
 `)
 	c := mergeConfig{Replica: conn{Tags: map[string]string{"default": "kept"}}}
-	if err := config.Load(&c, config.WithFile(p), config.WithoutEnv()); err != nil {
+	if err := config.Load(&c, config.WithFile(p), config.WithNoEnv()); err != nil {
 		t.Fatal(err)
 	}
 	if c.Primary.Host != "10.0.0.7" || c.Primary.Port != 5433 {
@@ -86,7 +86,7 @@ func TestMergeErrorsNameTheKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var c mergeConfig
-			err := config.Load(&c, config.WithFile(write(t, tt.yaml)), config.WithoutEnv())
+			err := config.Load(&c, config.WithFile(write(t, tt.yaml)), config.WithNoEnv())
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tt.want)
 			}

@@ -195,7 +195,8 @@ func TestHelpHasNoStrayPlaceholders(t *testing.T) {
 	})
 }
 
-// The seed's flag values are accepted as aliases, and the help says so.
+// Flag values of gox's first design are accepted as aliases, and the help
+// says so.
 func TestHelpListsAliases(t *testing.T) {
 	out, err := run("new", "api", "--help")
 	if err != nil {
@@ -230,10 +231,11 @@ func requireEnv(t *testing.T, name string) string {
 	return v
 }
 
-// gctl new api --trace jaeger --queue local --cache sync: the seed's flag
-// values. The service exports its spans to Jaeger from the start (no
-// TRACE_EXPORTER needed; OTEL_EXPORTER_OTLP_ENDPOINT moves it off
-// localhost:4317) and serve runs the in-process queue's consumers.
+// gctl new api --trace jaeger --queue local --cache sync: flag values of
+// gox's first design (aliases). The service exports its spans to Jaeger
+// from the start (no TRACE_EXPORTER needed; OTEL_EXPORTER_OTLP_ENDPOINT
+// moves it off localhost:4317) and serve runs the in-process queue's
+// consumers.
 func TestTraceJaegerAndLocalQueue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs a project")

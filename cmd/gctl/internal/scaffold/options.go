@@ -65,7 +65,8 @@ var Aliases = map[string]map[string]string{
 // defaults are what a flag left out means: a service that needs no server.
 var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory"} // queue: database when there is a database
 
-// planned are values the seed names that later gox releases add.
+// planned are values gctl does not accept yet but a later gox release adds;
+// the error for one says so.
 var planned = map[string]string{
 	"err": "sentry",
 }
@@ -180,15 +181,6 @@ func (o Options) QueueAddr() string {
 // QueuePkg is the Go package name of the queue's backend.
 func (o Options) QueuePkg() string {
 	return map[string]string{"database": "dbbroker", "kafka": "kafka", "rabbitmq": "rabbitmq", "nats": "natsq"}[o.Queue]
-}
-
-// QueueModule is the directory of the queue's backend module under
-// contrib/broker.
-func (o Options) QueueModule() string {
-	if o.Queue == "database" {
-		return "dbbroker"
-	}
-	return o.Queue
 }
 
 // QueueField is the field of configs.Queue holding the backend's config.

@@ -55,7 +55,7 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 	}
 }
 
-// The seed's flag values are accepted as aliases of today's.
+// Flag values of gox's first design are accepted as aliases of today's.
 func TestValidateAcceptsAliases(t *testing.T) {
 	o := scaffold.Options{Kind: "api", Name: "shop", DB: "postgre", Cache: "sync", Queue: "local", Metric: "prom", Trace: "jaeger"}
 	if err := o.Validate(); err != nil {
@@ -149,7 +149,7 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka"},
 		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
 		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip"},
-		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom"}, // the seed's names
+		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom"}, // aliases
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
