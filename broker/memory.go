@@ -12,7 +12,7 @@ import (
 
 // Memory is an in-process Backend for tests and single-process services. It
 // is honest about what it is: messages live in this process's memory and are
-// gone when it stops. Use the database backend (contrib/broker/database) for
+// gone when it stops. Use the database backend (contrib/broker/dbbroker) for
 // durability without a broker server.
 type Memory struct {
 	mu       sync.Mutex

@@ -3,10 +3,11 @@
 // stack where it was made.
 //
 // Every transport renders the same *Error: HTTP as gox's JSON envelope
-// {"code","reason","message","data"} or RFC 9457 problem+json, gRPC as a status with
-// details, and each client turns the wire form back into an *Error, so
-// errors.Is(err, ErrUserNotFound) holds on both sides of a call. This package imports no transport; the encoders live in
-// transport/http and transport/grpc.
+// {"code","reason","message","data"} or RFC 9457 problem+json, gRPC as a
+// status with details, and each client turns the wire form back into an
+// *Error, so errors.Is(err, ErrUserNotFound) holds on both sides of a call.
+// This package imports no transport; the encoders live in transport/http and
+// transport/grpc.
 package errors
 
 import (

@@ -183,6 +183,15 @@ func (o Options) QueuePkg() string {
 	return map[string]string{"database": "dbbroker", "kafka": "kafka", "rabbitmq": "rabbitmq", "nats": "natsq"}[o.Queue]
 }
 
+// QueueModule is the directory of the queue's backend module under
+// contrib/broker.
+func (o Options) QueueModule() string {
+	if o.Queue == "database" {
+		return "dbbroker"
+	}
+	return o.Queue
+}
+
 // QueueField is the field of configs.Queue holding the backend's config.
 func (o Options) QueueField() string {
 	return map[string]string{"database": "Database", "kafka": "Kafka", "rabbitmq": "RabbitMQ", "nats": "NATS"}[o.Queue]
