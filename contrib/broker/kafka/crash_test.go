@@ -80,7 +80,7 @@ func TestKafkaWorker(t *testing.T) {
 		t.Skip("run by TestSIGKILLMidHandler as its worker process")
 	}
 	dir := os.Getenv("GOX_KAFKA_DIR")
-	b, err := kafka.New(context.Background(), config(strings.Split(os.Getenv("GOX_KAFKA_BROKERS"), ",")))
+	b, err := kafka.Open(context.Background(), config(strings.Split(os.Getenv("GOX_KAFKA_BROKERS"), ",")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/broker/brokertest"
@@ -50,7 +51,7 @@ func config(brokers []string) kafka.Config {
 
 func newBroker(t *testing.T, c kafka.Config) *kafka.Broker {
 	t.Helper()
-	b, err := kafka.New(context.Background(), c)
+	b, err := kafka.Open(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +206,8 @@ func TestErrors(t *testing.T) {
 	ctx := context.Background()
 	c := config([]string{"127.0.0.1:1"})
 	c.DialTimeout = 500 * time.Millisecond
-	if _, err := kafka.New(ctx, c); err == nil || !strings.Contains(err.Error(), "brokers 127.0.0.1:1 unreachable") {
-		t.Fatalf("New with no broker: %v", err)
+	if _, err := kafka.Open(ctx, c); err == nil || !strings.Contains(err.Error(), "brokers 127.0.0.1:1 unreachable") {
+		t.Fatalf("Open with no broker: %v", err)
 	}
 	for _, bad := range []func(*kafka.Config){
 		func(c *kafka.Config) { c.Brokers = nil },
@@ -215,7 +216,7 @@ func TestErrors(t *testing.T) {
 	} {
 		c := config([]string{"127.0.0.1:9092"})
 		bad(&c)
-		if _, err := kafka.New(ctx, c); err == nil {
+		if _, err := kafka.Open(ctx, c); err == nil {
 			t.Fatalf("config %+v accepted", c)
 		}
 	}
@@ -261,3 +262,40 @@ func TestPublishFailsWhenTheBrokerIsGone(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// New takes a client the caller made and owns: the backend publishes and
+// consumes through it, and Close leaves it open.
+func TestNewOnTheCallersClient(t *testing.T) {
+	brokers := cluster(t)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.AllowAutoTopicCreation(), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if _, err := kafka.New(nil); err == nil || !strings.Contains(err.Error(), "client is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the client", err)
+	}
+	b, err := kafka.New(cl, kafka.WithConfig(config(brokers)), kafka.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Subscribe(ctx, "own", "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, "own", &broker.Message{ID: "m1", Body: []byte("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.Receive(ctx, "own", "g")
+	if err != nil || d.Message().ID != "m1" || string(d.Message().Body) != "hi" {
+		t.Fatalf("Receive = %v, %v; want m1", d, err)
+	}
+	_ = d.Ack(ctx)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.Ping(ctx); err != nil {
+		t.Fatalf("the caller's client after Close: %v; want it still open", err)
+	}
+}
