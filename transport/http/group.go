@@ -54,15 +54,14 @@ func (g *RouteGroup) DELETE(p string, h HandlerFunc) { g.Handle(http.MethodDelet
 
 // adapt turns h into a gin handler that runs the chain, built once per route.
 // A handler reads the chain's context from c.Request.Context(), so the request
-// is copied to carry it (what kratos does too). The copy is made into the
-// request's own state: WithContext's copy, inlined, stays on the stack, so
-// carrying the context costs no allocation.
+// is copied to carry it (what kratos does too), into the request's own state,
+// so that carrying the context costs no allocation.
 func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gin.HandlerFunc {
 	final := chain(func(ctx context.Context, _ any) (any, error) {
 		tr, _ := transport.FromServerContext(ctx)
 		t := tr.(*Transport)
 		if ctx != t.ctx.Request.Context() {
-			t.req = *t.ctx.Request.WithContext(ctx)
+			copyWithContext(&t.req, t.ctx.Request, ctx)
 			t.ctx.Request = &t.req
 		}
 		err := h(&t.ctx)
@@ -85,6 +84,16 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 			s.renderError(gc, err)
 		}
 	}
+}
+
+// copyWithContext sets *dst to a copy of r carrying ctx, without the
+// allocation r.WithContext makes: inlined here, its copy does not escape. It
+// is not inlined itself, because inlined into a closure WithContext may not
+// be, and then its copy is on the heap.
+//
+//go:noinline
+func copyWithContext(dst, r *http.Request, ctx context.Context) {
+	*dst = *r.WithContext(ctx)
 }
 
 type serverState struct {
