@@ -3,8 +3,12 @@ package nats_test
 import (
 	"context"
 	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/broker/brokertest"
@@ -20,7 +24,7 @@ func config(t *testing.T) gnats.Config {
 
 func newBroker(t *testing.T, c gnats.Config) *gnats.Broker {
 	t.Helper()
-	b, err := gnats.New(context.Background(), c, gnats.WithLogger(quiet()))
+	b, err := gnats.Open(context.Background(), c, gnats.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,3 +39,40 @@ func TestContract(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// New takes a connection the caller made and owns: the backend publishes
+// and consumes through it, and Close leaves it open.
+func TestNewOnTheCallersConnection(t *testing.T) {
+	nc, err := nats.Connect(config(t).URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if _, err := gnats.New(nil); err == nil || !strings.Contains(err.Error(), "connection is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the connection", err)
+	}
+	b, err := gnats.New(nc, gnats.WithConfig(config(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	topic := "own." + strconv.FormatInt(time.Now().UnixNano(), 10)
+	if err := b.Subscribe(ctx, topic, "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Publish(ctx, topic, &broker.Message{ID: "m1", Body: []byte("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.Receive(ctx, topic, "g")
+	if err != nil || d.Message().ID != "m1" || string(d.Message().Body) != "hi" {
+		t.Fatalf("Receive = %v, %v; want m1", d, err)
+	}
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close()
+	if nc.IsClosed() {
+		t.Fatal("Close closed the caller's connection")
+	}
+}

@@ -46,8 +46,8 @@ func TestErrors(t *testing.T) {
 	c := gnats.DefaultConfig()
 	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", goxtest.FreePort(t))
 	c.DialTimeout = 500 * time.Millisecond
-	if _, err := gnats.New(ctx, c); err == nil || !strings.Contains(err.Error(), "nats: server "+c.URL+" unreachable") {
-		t.Fatalf("New with no server: %v", err)
+	if _, err := gnats.Open(ctx, c); err == nil || !strings.Contains(err.Error(), "nats: server "+c.URL+" unreachable") {
+		t.Fatalf("Open with no server: %v", err)
 	}
 	// a server without JetStream
 	port := goxtest.FreePort(t)
@@ -58,7 +58,7 @@ func TestErrors(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	c.URL = fmt.Sprintf("nats://127.0.0.1:%d", port)
 	goxtest.Eventually(t, 10*time.Second, func() bool {
-		_, err := gnats.New(ctx, c)
+		_, err := gnats.Open(ctx, c)
 		return err != nil && strings.Contains(err.Error(), "JetStream at "+c.URL+" does not answer (is the server started with -js?)")
 	})
 
@@ -69,7 +69,7 @@ func TestErrors(t *testing.T) {
 		t.Fatalf("oversized: %v", err)
 	}
 	c.URL = ""
-	if _, err := gnats.New(ctx, c); err == nil || !strings.Contains(err.Error(), "url is empty") {
+	if _, err := gnats.Open(ctx, c); err == nil || !strings.Contains(err.Error(), "url is empty") {
 		t.Fatalf("empty url: %v", err)
 	}
 }
