@@ -3,7 +3,8 @@
 // errors and run the gox middleware chain, one error format for every failure
 // (404 and 405 included), and the built-in routes /ping, /healthz, /readyz,
 // /metrics and, when enabled, /debug/pprof. It is the only gox package that
-// imports gin.
+// imports gin, and it leaves gin's process-wide settings (its mode, its debug
+// output) to the application.
 package http
 
 import (
@@ -97,9 +98,12 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if (c.Metrics.Username == "") != (c.Metrics.Password == "") {
 		return nil, fmt.Errorf("http: metrics.username and metrics.password go together (got only one)")
 	}
-	if gin.Mode() == gin.DebugMode {
-		gin.SetMode(gin.ReleaseMode) // debug mode prints every route to stdout; gox logs instead
-	}
+	// gin's mode is process-wide, so it is the application's to set, not
+	// gox's: in gin's default debug mode, gin prints a warning and each
+	// route to stdout as they are registered, and nothing else changes for
+	// gox's routes (GIN_MODE=release or gin.SetMode in main silences it).
+	// gin has no per-engine switch for those lines: DebugPrintRouteFunc and
+	// DebugPrintFunc are process-wide too.
 	engine := gin.New()
 	engine.HandleMethodNotAllowed = true
 	engine.ContextWithFallback = true
