@@ -29,7 +29,7 @@ func BenchmarkSelectorPick(b *testing.B) {
 	} {
 		s := selector.New("svc", bc.b)
 		s.Apply(nodes)
-		ctx := selector.WithHashKey(context.Background(), "user-42")
+		ctx := selector.NewHashKeyContext(context.Background(), "user-42")
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

@@ -89,7 +89,7 @@ func ClientChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middle
 		mdmw.Client(""),
 		metrics.Client(m.Client()),
 		logging.Client(logger),
-		timeout.Client(10*time.Second, timeout.Service("bench"), timeout.Logger(logger)),
+		timeout.Client(10*time.Second, timeout.WithService("bench"), timeout.WithLogger(logger)),
 		retry.Client(),
 	}
 }

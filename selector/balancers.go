@@ -81,10 +81,10 @@ func (w *WeightedRoundRobin) Pick(_ context.Context, nodes []*Node) (*Node, Done
 // hashKey carries the consistent-hash key.
 type hashKey struct{}
 
-// WithHashKey returns ctx whose calls ConsistentHash sends to the node key
+// NewHashKeyContext returns ctx whose calls ConsistentHash sends to the node key
 // maps to (a user id, a tenant: the same key, the same instance while the
 // instances stay the same).
-func WithHashKey(ctx context.Context, key string) context.Context {
+func NewHashKeyContext(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, hashKey{}, key)
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/goxkit/gox/errors"
 )
 
-// Health is how a selector guards the instances of its service:
+// InstanceHealth is how a selector guards the instances of its service:
 //
 //   - a circuit breaker per instance (breaker.SRE, Google SRE adaptive
 //     throttling): a pick whose instance's breaker rejects the call goes to
@@ -26,7 +26,7 @@ import (
 //     ejected they are all used again rather than none.
 //
 // Failures are what Failed says: by default ServerFailure.
-type Health struct {
+type InstanceHealth struct {
 	// Disabled turns both off.
 	Disabled bool
 	// Breaker makes the breaker of one instance (default breaker.New()).
@@ -70,7 +70,7 @@ func ServerFailure(err error) bool {
 	return false
 }
 
-func (h Health) withDefaults() Health {
+func (h InstanceHealth) withDefaults() InstanceHealth {
 	if h.Breaker == nil {
 		h.Breaker = func() *breaker.SRE { return breaker.New() }
 	}
@@ -103,13 +103,13 @@ type nodeHealth struct {
 
 // guard holds the nodes' health for one selector.
 type guard struct {
-	h   Health
+	h   InstanceHealth
 	now func() time.Time
 	mu  sync.Mutex
 	by  map[string]*nodeHealth
 }
 
-func newGuard(h Health) *guard {
+func newGuard(h InstanceHealth) *guard {
 	return &guard{h: h.withDefaults(), now: time.Now, by: map[string]*nodeHealth{}}
 }
 
@@ -201,11 +201,11 @@ type attempts struct {
 
 type attemptsKey struct{}
 
-// WithAttempts returns ctx in which the picks of one logical call remember
+// NewAttemptsContext returns ctx in which the picks of one logical call remember
 // the instances they chose: a retry made with it avoids the instances the
 // earlier attempts went to while others are left. The retry middleware
 // calls it.
-func WithAttempts(ctx context.Context) context.Context {
+func NewAttemptsContext(ctx context.Context) context.Context {
 	if _, ok := ctx.Value(attemptsKey{}).(*attempts); ok {
 		return ctx
 	}

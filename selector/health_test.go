@@ -38,7 +38,7 @@ var down = errors.Unavailable("", "connection refused")
 
 func TestFailingInstanceIsEjectedThenTriedAgain(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	s := New("svc", NewRoundRobin()).SetHealth(Health{Breaker: func() *breaker.SRE { return breaker.New(breaker.WithMinRequests(1 << 30)) }})
+	s := New("svc", NewRoundRobin()).SetInstanceHealth(InstanceHealth{Breaker: func() *breaker.SRE { return breaker.New(breaker.WithMinRequests(1 << 30)) }})
 	s.guard.now = func() time.Time { return now }
 	ns := testNodes(3)
 	s.Apply(ns)
@@ -85,7 +85,7 @@ func TestFailingInstanceIsEjectedThenTriedAgain(t *testing.T) {
 }
 
 func TestNeverMoreThanHalfEjected(t *testing.T) {
-	s := New("svc", NewRoundRobin()).SetHealth(Health{Breaker: func() *breaker.SRE { return breaker.New(breaker.WithMinRequests(1 << 30)) }})
+	s := New("svc", NewRoundRobin()).SetInstanceHealth(InstanceHealth{Breaker: func() *breaker.SRE { return breaker.New(breaker.WithMinRequests(1 << 30)) }})
 	ns := testNodes(2)
 	s.Apply(ns)
 	for range 40 {
@@ -105,7 +105,7 @@ func TestNeverMoreThanHalfEjected(t *testing.T) {
 }
 
 func TestEveryBreakerOpenFailsAtOnceNamingTheService(t *testing.T) {
-	s := New("billing", NewP2C()).SetHealth(Health{ConsecutiveFailures: -1})
+	s := New("billing", NewP2C()).SetInstanceHealth(InstanceHealth{ConsecutiveFailures: -1})
 	s.Apply(testNodes(2))
 	var err error
 	for range 2000 {
@@ -126,7 +126,7 @@ func TestRetryGoesToAnotherInstance(t *testing.T) {
 	s := New("svc", NewRoundRobin())
 	s.Apply(testNodes(3))
 	for range 20 {
-		ctx := WithAttempts(context.Background())
+		ctx := NewAttemptsContext(context.Background())
 		seen := map[string]bool{}
 		for range 3 {
 			n, done, err := s.Pick(ctx)

@@ -6,7 +6,7 @@
 // Balancers: RoundRobin, WeightedRoundRobin (smooth, as nginx's), Random,
 // P2C (power of two choices over an EWMA of latency and the calls in
 // flight; the default) and ConsistentHash (on a key the caller puts in the
-// context with WithHashKey).
+// context with NewHashKeyContext).
 package selector
 
 import (
@@ -106,23 +106,23 @@ type Selector struct {
 	balancer Balancer
 	filters  []Filter
 	nodes    atomic.Pointer[[]*Node]
-	guard    *guard // nil: Health disabled
+	guard    *guard // nil: InstanceHealth disabled
 }
 
 // New returns a selector for service using b (P2C when nil), guarding the
-// instances with the default Health (a breaker per instance, ejection).
+// instances with the default InstanceHealth (a breaker per instance, ejection).
 func New(service string, b Balancer, filters ...Filter) *Selector {
 	if b == nil {
 		b = NewP2C()
 	}
-	s := &Selector{service: service, balancer: b, filters: filters, guard: newGuard(Health{})}
+	s := &Selector{service: service, balancer: b, filters: filters, guard: newGuard(InstanceHealth{})}
 	s.nodes.Store(&[]*Node{})
 	return s
 }
 
-// SetHealth replaces how instances are guarded; call it before the first
+// SetInstanceHealth replaces how instances are guarded; call it before the first
 // Apply.
-func (s *Selector) SetHealth(h Health) *Selector {
+func (s *Selector) SetInstanceHealth(h InstanceHealth) *Selector {
 	s.guard = nil
 	if !h.Disabled {
 		s.guard = newGuard(h)

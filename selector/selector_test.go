@@ -142,9 +142,9 @@ func TestConsistentHash(t *testing.T) {
 	owner := map[string]string{}
 	for i := range 2000 {
 		key := fmt.Sprint("user-", i)
-		n, _, _ := s.Pick(selector.WithHashKey(context.Background(), key))
+		n, _, _ := s.Pick(selector.NewHashKeyContext(context.Background(), key))
 		owner[key] = n.Address
-		again, _, _ := s.Pick(selector.WithHashKey(context.Background(), key))
+		again, _, _ := s.Pick(selector.NewHashKeyContext(context.Background(), key))
 		if again.Address != n.Address {
 			t.Fatalf("key %s went to %s then %s", key, n.Address, again.Address)
 		}
@@ -161,7 +161,7 @@ func TestConsistentHash(t *testing.T) {
 	s.Apply(ns[:3]) // node 4 leaves
 	moved := 0
 	for key, was := range owner {
-		n, _, _ := s.Pick(selector.WithHashKey(context.Background(), key))
+		n, _, _ := s.Pick(selector.NewHashKeyContext(context.Background(), key))
 		if n.Address != was {
 			moved++
 			if was != ns[3].Address {

@@ -45,21 +45,21 @@ type options struct {
 	sleep     func(context.Context, time.Duration) bool
 }
 
-// Attempts sets how many times a call may be tried in all (default 3).
-func Attempts(n int) Option { return func(o *options) { o.attempts = max(n, 1) } }
+// WithAttempts sets how many times a call may be tried in all (default 3).
+func WithAttempts(n int) Option { return func(o *options) { o.attempts = max(n, 1) } }
 
-// Backoff sets the first retry's backoff bound and the cap; the n-th retry
+// WithBackoff sets the first retry's backoff bound and the cap; the n-th retry
 // waits a random time up to min(cap, base·2ⁿ⁻¹) (default 25 ms and 1 s).
-func Backoff(base, cap time.Duration) Option {
+func WithBackoff(base, cap time.Duration) Option {
 	return func(o *options) { o.base, o.cap = base, cap }
 }
 
 // WithBudget shares a budget between clients (default: one per Client).
 func WithBudget(b *Budget) Option { return func(o *options) { o.budget = b } }
 
-// Retryable replaces the test of which errors are worth another attempt
+// WithRetryable replaces the test of which errors are worth another attempt
 // (default Transient).
-func Retryable(f func(error) bool) Option { return func(o *options) { o.retryable = f } }
+func WithRetryable(f func(error) bool) Option { return func(o *options) { o.retryable = f } }
 
 // Transient says whether err is worth another attempt, on another instance:
 // unavailable (503: refused, reset, draining) except when no instance exists
@@ -91,7 +91,7 @@ func Client(opts ...Option) middleware.Middleware {
 			if o.attempts <= 1 || !idempotent(ctx) {
 				return next(ctx, req)
 			}
-			ctx = selector.WithAttempts(ctx)
+			ctx = selector.NewAttemptsContext(ctx)
 			var reply any
 			var err error
 			for attempt := 1; ; attempt++ {

@@ -19,7 +19,7 @@ func calls(ctx context.Context, idempotent bool, errs []error, opts ...retry.Opt
 	tr := goxtest.NewTransport(transport.KindHTTP, "GET /users/1")
 	tr.TIdempotent = idempotent
 	n := 0
-	h := retry.Client(append([]retry.Option{retry.Backoff(time.Millisecond, 2*time.Millisecond)}, opts...)...)(
+	h := retry.Client(append([]retry.Option{retry.WithBackoff(time.Millisecond, 2*time.Millisecond)}, opts...)...)(
 		func(context.Context, any) (any, error) {
 			n++
 			if n <= len(errs) {
@@ -82,7 +82,7 @@ func TestNoRetryPastTheDeadline(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		start := time.Now()
 		_, err := calls(ctx, true, []error{refused, refused, refused, refused, refused, refused, refused, refused, refused, refused},
-			retry.Attempts(10), retry.Backoff(time.Second, time.Second))
+			retry.WithAttempts(10), retry.WithBackoff(time.Second, time.Second))
 		cancel()
 		if d := time.Since(start); d > 45*time.Millisecond {
 			t.Fatalf("the call took %v with a 30ms deadline", d)

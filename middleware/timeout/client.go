@@ -34,11 +34,11 @@ type clientOptions struct {
 	logger  *slog.Logger
 }
 
-// Service names this hop in the budget header (default "-").
-func Service(name string) ClientOption { return func(o *clientOptions) { o.service = name } }
+// WithService names this hop in the budget header (default "-").
+func WithService(name string) ClientOption { return func(o *clientOptions) { o.service = name } }
 
-// Logger is where an expired call is logged (default slog.Default()).
-func Logger(l *slog.Logger) ClientOption { return func(o *clientOptions) { o.logger = l } }
+// WithLogger is where an expired call is logged (default slog.Default()).
+func WithLogger(l *slog.Logger) ClientOption { return func(o *clientOptions) { o.logger = l } }
 
 // Client bounds each outgoing call, all its retries included, to d (d <= 0:
 // no bound of its own; the caller's deadline still applies, and a sooner one

@@ -23,7 +23,7 @@ func callFrom(t *testing.T, ctx context.Context, budget string, d time.Duration,
 	out := goxtest.NewTransport(transport.KindHTTP, "GET /users/1")
 	ctx = transport.NewClientContext(transport.NewServerContext(ctx, in), out)
 	var left time.Duration
-	_, _ = timeout.Client(d, timeout.Service(service))(func(ctx context.Context, _ any) (any, error) {
+	_, _ = timeout.Client(d, timeout.WithService(service))(func(ctx context.Context, _ any) (any, error) {
 		if dl, ok := ctx.Deadline(); ok {
 			left = time.Until(dl)
 		}

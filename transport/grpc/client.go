@@ -27,7 +27,7 @@ type clientOptions struct {
 	tls        *tls.Config
 	dialOpts   []grpc.DialOption
 	discovery  *resolverBuilder
-	health     *selector.Health
+	health     *selector.InstanceHealth
 	logger     *slog.Logger
 	idempotent map[string]bool
 }

@@ -33,7 +33,7 @@ func init() {
 // WithDiscovery resolves "discovery:///<service>" targets through d and
 // spreads calls over the instances' grpc:// endpoints with b (P2C when
 // nil), keeping only the instances the filters pass. Each instance has a
-// circuit breaker and is ejected when it keeps failing (selector.Health;
+// circuit breaker and is ejected when it keeps failing (selector.InstanceHealth;
 // tune it with WithInstanceHealth). A call for a service with no instance fails at
 // once with Unavailable naming the service.
 func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selector.Filter) ClientOption {
@@ -43,8 +43,8 @@ func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selecto
 }
 
 // WithInstanceHealth sets how a discovery client guards the instances (the default
-// is selector.Health's).
-func WithInstanceHealth(h selector.Health) ClientOption {
+// is selector.InstanceHealth's).
+func WithInstanceHealth(h selector.InstanceHealth) ClientOption {
 	return func(o *clientOptions) { o.health = &h }
 }
 
@@ -56,7 +56,7 @@ type resolverBuilder struct {
 	d       registry.Discovery
 	b       selector.Balancer
 	filters []selector.Filter
-	health  *selector.Health
+	health  *selector.InstanceHealth
 	logger  *slog.Logger
 }
 
@@ -78,7 +78,7 @@ func (rb *resolverBuilder) Build(target resolver.Target, cc resolver.ClientConn,
 	}
 	sel := selector.New(name, rb.b, rb.filters...)
 	if rb.health != nil {
-		sel.SetHealth(*rb.health)
+		sel.SetInstanceHealth(*rb.health)
 	}
 	r := &discoveryResolver{name: name, cc: cc, w: w, ctx: ctx, cancel: cancel, sel: sel, logger: rb.logger}
 	r.wg.Go(r.watch)

@@ -208,7 +208,7 @@ func TestDiscoveryAllBreakersOpenFailsFast(t *testing.T) {
 	reg := registry.NewMemory()
 	echoInstance(t, reg, "echo", "a", "v1")
 	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, nil),
-		xgrpc.WithInstanceHealth(selector.Health{ConsecutiveFailures: -1,
+		xgrpc.WithInstanceHealth(selector.InstanceHealth{ConsecutiveFailures: -1,
 			Failed: func(err error) bool { return true }})) // every call counts as a failure
 	if err != nil {
 		t.Fatal(err)

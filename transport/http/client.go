@@ -32,7 +32,7 @@ type Client struct {
 	discovery registry.Discovery
 	balancer  selector.Balancer
 	filters   []selector.Filter
-	health    *selector.Health
+	health    *selector.InstanceHealth
 	logger    *slog.Logger
 	sel       *selector.Selector
 	watcher   registry.Watcher
@@ -56,7 +56,7 @@ func WithHTTPClient(hc *http.Client) ClientOption { return func(c *Client) { c.h
 // attempt, under the retry middleware) goes to one of the instances'
 // http:// or https:// endpoints chosen by b (P2C when nil) among those the
 // filters pass. Each instance has a circuit breaker and is ejected when it
-// keeps failing (selector.Health; tune it with WithInstanceHealth). A call
+// keeps failing (selector.InstanceHealth; tune it with WithInstanceHealth). A call
 // for a service with no instance fails at once with Unavailable naming the
 // service. Close stops following the registry.
 func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selector.Filter) ClientOption {
@@ -64,7 +64,9 @@ func WithDiscovery(d registry.Discovery, b selector.Balancer, filters ...selecto
 }
 
 // WithInstanceHealth sets how a discovery client guards the instances.
-func WithInstanceHealth(h selector.Health) ClientOption { return func(c *Client) { c.health = &h } }
+func WithInstanceHealth(h selector.InstanceHealth) ClientOption {
+	return func(c *Client) { c.health = &h }
+}
 
 // WithClientLogger is where the client logs what it ignores (a peer's
 // malformed endpoint, a failed registry read); default slog.Default().
@@ -108,7 +110,7 @@ const schemeDiscovery = "discovery"
 func (c *Client) follow(service string) error {
 	c.sel = selector.New(service, c.balancer, c.filters...)
 	if c.health != nil {
-		c.sel.SetHealth(*c.health)
+		c.sel.SetInstanceHealth(*c.health)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	w, err := c.discovery.Watch(ctx, service)

@@ -146,7 +146,7 @@ func TestClientStatusDecidesTheClass(t *testing.T) {
 	defer base.Close()
 	rec := &codes{}
 	cl, err := xhttp.NewClient(base.URL, xhttp.WithClientMiddleware(
-		retry.Client(retry.Attempts(2), retry.Backoff(time.Microsecond, time.Microsecond)), mmw.Client(rec)))
+		retry.Client(retry.WithAttempts(2), retry.WithBackoff(time.Microsecond, time.Microsecond)), mmw.Client(rec)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestBreakerCountsA503WhateverItsBody(t *testing.T) {
 		}
 	}
 	cl, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(reg, selector.NewRoundRobin()),
-		xhttp.WithInstanceHealth(selector.Health{ConsecutiveFailures: 1, Ejection: time.Hour}))
+		xhttp.WithInstanceHealth(selector.InstanceHealth{ConsecutiveFailures: 1, Ejection: time.Hour}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func discoveryClient(t *testing.T, reg registry.Discovery, service string, opts 
 	t.Helper()
 	c, err := xhttp.NewClient("discovery:///"+service, append([]xhttp.ClientOption{
 		xhttp.WithDiscovery(reg, selector.NewRoundRobin()),
-		xhttp.WithClientMiddleware(timeout.Client(5*time.Second), retry.Client(retry.Attempts(3))),
+		xhttp.WithClientMiddleware(timeout.Client(5*time.Second), retry.Client(retry.WithAttempts(3))),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestExpiredCallLogsTheBudgetPerHop(t *testing.T) {
 	var logs syncWriter
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	toB, err := xhttp.NewClient("discovery:///b", xhttp.WithDiscovery(reg, nil),
-		xhttp.WithClientMiddleware(timeout.Client(0, timeout.Service("a"), timeout.Logger(logger))))
+		xhttp.WithClientMiddleware(timeout.Client(0, timeout.WithService("a"), timeout.WithLogger(logger))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestExpiredCallLogsTheBudgetPerHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	toA, err := xhttp.NewClient("discovery:///a", xhttp.WithDiscovery(reg, nil),
-		xhttp.WithClientMiddleware(timeout.Client(300*time.Millisecond, timeout.Service("edge"), timeout.Logger(logger))))
+		xhttp.WithClientMiddleware(timeout.Client(300*time.Millisecond, timeout.WithService("edge"), timeout.WithLogger(logger))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestThreeProcessesOneKilled(t *testing.T) {
 	}
 	defer me.Close()
 	client, err := xhttp.NewClient("discovery:///who", xhttp.WithDiscovery(me, nil),
-		xhttp.WithClientMiddleware(timeout.Client(2*time.Second), retry.Client(retry.Attempts(3))))
+		xhttp.WithClientMiddleware(timeout.Client(2*time.Second), retry.Client(retry.WithAttempts(3))))
 	if err != nil {
 		t.Fatal(err)
 	}
