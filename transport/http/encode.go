@@ -16,8 +16,8 @@ import (
 // and the text of errors that did not come from the errors package.
 type ErrorEncoder func(w http.ResponseWriter, r *http.Request, err error, production bool)
 
-// Envelope is the seed's error body: {"code","reason","message","data"}, with
-// the metadata as data. In development it also carries the cause and, for
+// Envelope is gox's default error body: {"code","reason","message","data"},
+// with the metadata as data. In development it also carries the cause and, for
 // server errors, the stack.
 type Envelope struct {
 	Code    int               `json:"code"`

@@ -69,7 +69,7 @@ func digest(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
 func equal(a, b [sha256.Size]byte) int { return subtle.ConstantTimeCompare(a[:], b[:]) }
 
 // routes mounts the built-in routes and the 404 and 405 handlers. /ping runs
-// the middleware chain like any route (it is what load balancers and the seed's
+// the middleware chain like any route (it is what load balancers and smoke
 // tests call); probes, /metrics and pprof do not, so they neither flood the
 // access log nor count as traffic. With Config.Metrics.Addr set, /metrics is
 // served by a listener of its own instead.
