@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/goxkit/gox/contrib/registry/etcd"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/registry"
@@ -19,7 +21,7 @@ const hint = "source ci/lib.sh; source ci/etcd.sh; start_etcd"
 
 func newRegistry(t *testing.T, c etcd.Config, opts ...etcd.Option) *etcd.Registry {
 	t.Helper()
-	r, err := etcd.New(c, opts...)
+	r, err := etcd.Open(c, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +130,8 @@ func TestBadConfig(t *testing.T) {
 		{etcd.Config{Endpoints: []string{"127.0.0.1:1", " "}}, "empty entry"},
 		{etcd.Config{Endpoints: []string{"127.0.0.1:1"}, TTL: time.Second}, "ttl 1s is below"},
 	} {
-		if _, err := etcd.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("New(%+v) = %v; want an error containing %q", tc.c, err, tc.want)
+		if _, err := etcd.Open(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v) = %v; want an error containing %q", tc.c, err, tc.want)
 		}
 	}
 	r := newRegistry(t, etcd.Config{Endpoints: []string{"127.0.0.1:1"}})
@@ -248,4 +250,35 @@ func TestUnreachableAtStart(t *testing.T) {
 		set, err := d.GetService(ctx, "orders")
 		return err == nil && registrytest.IDs(set) == "a"
 	})
+}
+
+// New takes a client the caller made: the registry works through it, and
+// Close leaves it open.
+func TestNewOnTheCallersClient(t *testing.T) {
+	ep := goxtest.RequireEnv(t, "ETCD_ENDPOINTS", hint)
+	cli, err := clientv3.New(clientv3.Config{Endpoints: strings.Split(ep, ","), DialTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if _, err := etcd.New(nil); err == nil || !strings.Contains(err.Error(), "client is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the client", err)
+	}
+	r, err := etcd.New(cli, etcd.WithConfig(etcd.Config{Prefix: prefix(t)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Register(ctx, instance("users", "u1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := r.GetService(ctx, "users"); err != nil || registrytest.IDs(set) != "u1" {
+		t.Fatalf("GetService = [%s], %v; want u1", registrytest.IDs(set), err)
+	}
+	_ = r.Deregister(ctx, instance("users", "u1", 1))
+	_ = r.Close()
+	if _, err := cli.Get(ctx, "/"); err != nil {
+		t.Fatalf("the caller's client after Close: %v; want it still open", err)
+	}
 }
