@@ -15,6 +15,8 @@ import (
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/contrib/broker/dbbroker"
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 )
 
 // BenchmarkQueue publishes b.N messages and consumes them with one consumer

@@ -1,5 +1,6 @@
 // Package dbbroker is a durable broker.Backend on the service's own database
-// (SQLite by default, MySQL/MariaDB, PostgreSQL) through xgorm: no broker
+// (SQLite by default, MySQL/MariaDB, PostgreSQL: the program imports the
+// xgorm driver sub-package of its database) through xgorm: no broker
 // server, nothing lost when a process dies, and a transactional outbox for
 // free — Publish writes through xgorm's Conn(ctx), so inside a
 // db.Transaction the message is stored if and only if the business write
@@ -8,8 +9,9 @@
 // Messages wait in gox_queue_jobs, one row per consumer group. A consumer
 // claims a row for a visibility timeout; if it dies before settling, the row
 // becomes claimable again when the timeout runs out and is delivered again
-// with the next attempt number. Dead letters go to gox_queue_failed (the
-// seed's failed-jobs table), from where Replay (`queue retry`) sends them back.
+// with the next attempt number. Dead letters go to gox_queue_failed, the
+// failed-jobs table, with the error that failed them last; Replay (`queue
+// retry`) sends them back.
 package dbbroker
 
 import (

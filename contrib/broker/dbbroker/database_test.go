@@ -13,6 +13,9 @@ import (
 	"github.com/goxkit/gox/broker/brokertest"
 	"github.com/goxkit/gox/contrib/broker/dbbroker"
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/mysql"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 )
 

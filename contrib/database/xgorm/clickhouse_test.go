@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/clickhouse"
 	"github.com/goxkit/gox/goxtest"
 )
 

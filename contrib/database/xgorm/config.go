@@ -25,7 +25,9 @@ import (
 	"time"
 )
 
-// Drivers gox supports.
+// Drivers gox supports, by the name Config.Driver gives. Each registers from
+// its sub-package, which the program imports: xgorm/sqlite, xgorm/mysql,
+// xgorm/postgres, xgorm/clickhouse.
 const (
 	SQLite     = "sqlite"
 	MySQL      = "mysql"
@@ -38,7 +40,9 @@ const DefaultName = "default"
 
 // Config is one connection.
 type Config struct {
-	// Driver is sqlite, mysql (MariaDB too), postgres or clickhouse.
+	// Driver is sqlite, mysql (MariaDB too), postgres or clickhouse, or the
+	// name of a driver the program registered. Open needs the driver's
+	// sub-package imported (import _ ".../contrib/database/xgorm/postgres").
 	Driver string `yaml:"driver"`
 	// DSN in the driver's own form. SQLite: a file path (its directory is
 	// created), WAL, a busy timeout and foreign keys are switched on.
@@ -72,13 +76,13 @@ type Config struct {
 	Synchronous string `yaml:"synchronous"`
 }
 
-// maxOpenConns is the pool bound Open applies.
-func (c Config) maxOpenConns() int {
+// maxOpenConns is the pool bound Open applies with driver d.
+func (c Config) maxOpenConns(d Driver) int {
 	switch {
 	case c.MaxOpenConns > 0:
 		return c.MaxOpenConns
-	case c.Driver == SQLite:
-		return 1
+	case d.MaxOpenConns > 0:
+		return d.MaxOpenConns
 	}
 	return 20
 }
@@ -111,11 +115,10 @@ func (cs Configs) Validate() error {
 }
 
 func (c Config) validate() error {
-	switch c.Driver {
-	case SQLite, MySQL, Postgres, ClickHouse:
-	case "":
+	switch {
+	case c.Driver == "":
 		return fmt.Errorf("driver is empty; one of sqlite, mysql, postgres, clickhouse")
-	default:
+	case !known(c.Driver):
 		return fmt.Errorf("driver %q is not one of sqlite, mysql, postgres, clickhouse", c.Driver)
 	}
 	if strings.TrimSpace(c.DSN) == "" {

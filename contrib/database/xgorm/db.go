@@ -5,17 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/glebarez/sqlite"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/trace"
-	"gorm.io/driver/clickhouse"
-	"gorm.io/driver/mysql"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 
 	"github.com/goxkit/gox/health"
@@ -47,12 +41,19 @@ func WithTracerProvider(tp trace.TracerProvider) Option { return func(o *options
 // WithLogger logs slow and failed queries to l instead of slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// Open opens and pings every connection. On any failure it closes what it
-// opened and returns an error naming the connection and its host, never the
-// password.
+// Open opens and pings every connection. Each connection's driver must be
+// linked into the program by importing its sub-package (see Driver); the
+// error for one that is not names the import to add. On any failure Open
+// closes what it opened and returns an error naming the connection and its
+// host, never the password.
 func Open(ctx context.Context, cfgs Configs, opts ...Option) (*DB, error) {
 	if err := cfgs.Validate(); err != nil {
 		return nil, err
+	}
+	for name, c := range cfgs {
+		if _, err := driver(c.Driver); err != nil {
+			return nil, fmt.Errorf("database.%s: %w", name, err)
+		}
 	}
 	o := options{tracer: otel.GetTracerProvider(), logger: slog.Default()}
 	for _, f := range opts {
@@ -79,17 +80,16 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 	fail := func(what string, err error) error {
 		return fmt.Errorf("database.%s (%s at %s): %s: %s", name, c.Driver, host(c), what, Redact(err.Error()))
 	}
-	dial, err := dialector(c)
+	drv, err := driver(c.Driver)
+	if err != nil {
+		return nil, fmt.Errorf("database.%s: %w", name, err)
+	}
+	dial, err := drv.Dialector(c)
 	if err != nil {
 		return nil, fail("invalid dsn", err)
 	}
-	if path := sqlitePath(c.DSN); c.Driver == SQLite && path != "" {
-		// Two processes switching one new file to WAL at the same moment
-		// both hold a shared lock and want the exclusive one: SQLite fails
-		// one of them at once with SQLITE_BUSY, without waiting the busy
-		// timeout. The first connection is made under the file's migration
-		// lock; later ones find the file in WAL already.
-		unlock, err := sqliteLock(ctx, path+".migrate-lock")
+	if drv.LockOpen && drv.Lock != nil {
+		unlock, err := drv.Lock(ctx, c)
 		if err != nil {
 			return nil, fail("lock", err)
 		}
@@ -104,7 +104,7 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 	if err != nil {
 		return nil, fail("open", err)
 	}
-	sqlDB.SetMaxOpenConns(c.maxOpenConns())
+	sqlDB.SetMaxOpenConns(c.maxOpenConns(drv))
 	sqlDB.SetMaxIdleConns(c.MaxIdleConns)
 	sqlDB.SetConnMaxLifetime(c.ConnMaxLifetime)
 	sqlDB.SetConnMaxIdleTime(c.ConnMaxIdleTime)
@@ -124,77 +124,6 @@ func open(ctx context.Context, name string, c Config, o options) (*gorm.DB, erro
 	return db, nil
 }
 
-func dialector(c Config) (gorm.Dialector, error) {
-	switch c.Driver {
-	case SQLite:
-		return sqlite.Open(sqliteDSN(c)), mkdirFor(c.DSN)
-	case MySQL:
-		return mysql.Open(c.DSN), nil
-	case Postgres:
-		return postgres.Open(c.DSN), nil
-	case ClickHouse:
-		return clickhouse.Open(c.DSN), nil
-	}
-	return nil, fmt.Errorf("driver %q is not supported", c.Driver)
-}
-
-// sqliteDSN adds the busy timeout, WAL, foreign keys, the synchronous level
-// and IMMEDIATE write transactions to a SQLite path. A DSN that sets pragmas
-// itself keeps them, with the busy timeout added unless it sets one. The
-// driver runs the pragmas in order on every new connection: the busy timeout
-// goes first, so that switching a new file to WAL, which needs the file's
-// exclusive lock, waits for another process starting at the same moment
-// instead of failing with SQLITE_BUSY.
-func sqliteDSN(c Config) string {
-	if isMemory(c.DSN) {
-		return c.DSN
-	}
-	path, query, _ := strings.Cut(c.DSN, "?")
-	busy := c.BusyTimeout
-	if busy <= 0 {
-		busy = DefaultConfig().BusyTimeout
-	}
-	pragmas := []string{fmt.Sprintf("_pragma=busy_timeout(%d)", busy.Milliseconds())}
-	var rest []string
-	custom := false
-	for _, p := range strings.Split(query, "&") {
-		switch name := strings.ToLower(p); {
-		case p == "":
-		case strings.HasPrefix(name, "_pragma=busy_timeout"):
-			pragmas[0] = p // the DSN's own, still first
-		case strings.HasPrefix(name, "_pragma="):
-			custom = true
-			rest = append(rest, p)
-		default:
-			rest = append(rest, p)
-		}
-	}
-	if !custom {
-		sync := strings.ToUpper(c.Synchronous)
-		if sync == "" {
-			sync = "NORMAL"
-		}
-		pragmas = append(pragmas, "_pragma=journal_mode(WAL)", "_pragma=foreign_keys(1)", "_pragma=synchronous("+sync+")")
-		if !strings.Contains(query, "_txlock=") {
-			pragmas = append(pragmas, "_txlock=immediate")
-		}
-	}
-	return path + "?" + strings.Join(append(pragmas, rest...), "&")
-}
-
-func mkdirFor(dsn string) error {
-	p := sqlitePath(dsn)
-	if p == "" {
-		return nil
-	}
-	if dir := filepath.Dir(p); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create the directory of %s: %w", p, err)
-		}
-	}
-	return nil
-}
-
 // Names returns the connection names, sorted.
 func (d *DB) Names() []string {
 	names := make([]string, 0, len(d.conns))
@@ -205,8 +134,8 @@ func (d *DB) Names() []string {
 	return names
 }
 
-// Get returns the connection named name (the seed's db.GetConnect), or an
-// error naming the connections that exist.
+// Get returns the connection named name, or an error naming the
+// connections that exist.
 func (d *DB) Get(name string) (*gorm.DB, error) {
 	if db, ok := d.conns[name]; ok {
 		return db, nil
@@ -214,7 +143,7 @@ func (d *DB) Get(name string) (*gorm.DB, error) {
 	return nil, fmt.Errorf("database: no connection named %q (configured: %s)", name, strings.Join(d.Names(), ", "))
 }
 
-// Default returns the default connection (the seed's db.Orm).
+// Default returns the connection named default, or nil when there is none.
 func (d *DB) Default() *gorm.DB { return d.conns[DefaultName] }
 
 type txKey struct{ name string }

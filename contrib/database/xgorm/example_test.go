@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 )
 
 type Order struct {

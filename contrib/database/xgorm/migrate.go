@@ -64,17 +64,11 @@ func (d *DB) provider(m Migrations) (*goose.Provider, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dialect goose.Dialect
-	switch d.cfgs[name].Driver {
-	case SQLite:
-		dialect = goose.DialectSQLite3
-	case MySQL:
-		dialect = goose.DialectMySQL
-	case Postgres:
-		dialect = goose.DialectPostgres
-	case ClickHouse:
-		dialect = goose.DialectClickHouse
+	drv, err := driver(d.cfgs[name].Driver)
+	if err != nil {
+		return nil, fmt.Errorf("database.%s: %w", name, err)
 	}
+	dialect := drv.Dialect
 	p, err := goose.NewProvider(dialect, sqlDB, m.SQL, goose.WithTableName(MigrationTable),
 		goose.WithDisableGlobalRegistry(true), goose.WithSlog(slog.New(slog.DiscardHandler)),
 		// ClickHouse has no transactions: its version table is made outside one

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/mysql"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
 	"github.com/goxkit/gox/goxtest"
 )
@@ -346,5 +350,33 @@ func TestRedact(t *testing.T) {
 		if got := xgorm.Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The drivers this test binary imports are registered by name, and a
+// second registration of a name, or one without a dialector, is refused.
+func TestRegister(t *testing.T) {
+	if got := strings.Join(xgorm.Drivers(), ","); got != "clickhouse,mysql,postgres,sqlite" {
+		t.Fatalf("registered drivers %s; want the four this test imports", got)
+	}
+	for _, tc := range []struct {
+		name string
+		d    xgorm.Driver
+		want string
+	}{
+		{xgorm.SQLite, xgorm.Driver{Dialector: func(xgorm.Config) (gorm.Dialector, error) { return nil, nil }}, `xgorm: Register "sqlite": registered twice`},
+		{"oracle", xgorm.Driver{}, `xgorm: Register "oracle": the driver has no Dialector`},
+	} {
+		func() {
+			defer func() {
+				if got := fmt.Sprint(recover()); got != tc.want {
+					t.Errorf("Register(%q) panicked with %q; want %q", tc.name, got, tc.want)
+				}
+			}()
+			xgorm.Register(tc.name, tc.d)
+		}()
+	}
+	if strings.Contains(strings.Join(xgorm.Drivers(), ","), "oracle") {
+		t.Error("a refused driver was registered")
 	}
 }

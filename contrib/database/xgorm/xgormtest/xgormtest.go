@@ -11,6 +11,12 @@
 //
 // Postgres and MySQL skip the test when their variable is unset, and fail it
 // when CI is set, so a CI run never passes by skipping.
+//
+// xgormtest links no database driver: the test imports the xgorm driver
+// sub-package of each database it uses, as the service does, or Fresh and
+// Open fail naming the import to add:
+//
+//	import _ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
 package xgormtest
 
 import (

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/goxkit/gox/contrib/database/xgorm"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/mysql"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
+	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 	"github.com/goxkit/gox/goxtest"
 )
 
