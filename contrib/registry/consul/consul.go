@@ -17,7 +17,8 @@
 // backoff; watches are blocking queries, which return the whole set each
 // time and start over when the agent's index goes backwards.
 //
-//	reg, err := consul.New(consul.Config{Address: "127.0.0.1:8500"})
+//	reg, err := consul.New(client, consul.WithConfig(consul.Config{Check: "http"})) // your api.Client
+//	reg, err := consul.Open(consul.Config{Address: "127.0.0.1:8500"})                 // or one from config
 //	defer reg.Close()
 //	app := gox.New(gox.WithRegistrar(registry.NewKeeper(reg, registry.KeeperOptions{})), ...)
 //	users, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(reg, nil))
@@ -28,11 +29,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
-	"reflect"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,46 +41,12 @@ import (
 	"github.com/goxkit/gox/registry"
 )
 
-// Config is the Consul registry's configuration.
-type Config struct {
-	// Address of the Consul agent's HTTP API (default 127.0.0.1:8500, or
-	// CONSUL_HTTP_ADDR when set).
-	Address string `yaml:"address"`
-	// Scheme is http or https (default http).
-	Scheme string `yaml:"scheme"`
-	// Token is the ACL token, if ACLs are enabled.
-	Token string `yaml:"token"`
-	// Datacenter to register in and discover from (default: the agent's).
-	Datacenter string `yaml:"datacenter"`
-	// Check is how Consul decides an instance is healthy: "ttl" (default),
-	// "http" or "grpc" (see the package doc).
-	Check string `yaml:"check"`
-	// CheckTTL is the TTL of a "ttl" check (default 10 s, at least 1 s).
-	CheckTTL time.Duration `yaml:"check_ttl"`
-	// CheckInterval is how often the agent probes an "http" or "grpc" check
-	// (default 10 s); each probe times out after half of it.
-	CheckInterval time.Duration `yaml:"check_interval"`
-	// HTTPCheckPath is the path an "http" check requests (default /readyz).
-	HTTPCheckPath string `yaml:"http_check_path"`
-	// DeregisterCriticalAfter removes an instance whose check has been
-	// failing this long (default 1 m, Consul's minimum).
-	DeregisterCriticalAfter time.Duration `yaml:"deregister_critical_after"`
-	// WaitTime bounds one blocking query of a watch (default 1 m).
-	WaitTime time.Duration `yaml:"wait_time"`
-}
-
-// DefaultConfig is the configuration whose zero values New fills in, spelt
-// out (with the agent at 127.0.0.1:8500).
-func DefaultConfig() Config {
-	return Config{Address: "127.0.0.1:8500", Scheme: "http", Check: "ttl", CheckTTL: 10 * time.Second,
-		CheckInterval: 10 * time.Second, HTTPCheckPath: "/readyz", DeregisterCriticalAfter: time.Minute, WaitTime: time.Minute}
-}
-
 // Registry is a registry.Registry on Consul; safe for concurrent use.
 type Registry struct {
 	cfg    Config
 	cli    *api.Client
-	idle   func() // closes the client's idle connections
+	agent  string // the agent's address, for errors and logs
+	idle   func() // closes the idle connections of a client Open made
 	logger *slog.Logger
 
 	ctx    context.Context // ends at Close
@@ -101,67 +65,6 @@ type entry struct {
 
 var _ registry.Registry = (*Registry)(nil)
 
-// Option tunes New.
-type Option func(*Registry)
-
-// WithLogger is where the registry logs re-registrations and malformed
-// services (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(r *Registry) { r.logger = l } }
-
-// New makes a registry talking to the agent at c.Address. It does not
-// connect: an unreachable agent is an error of the first Register or
-// GetService, which registry.Keeper turns into a degraded or a failed start.
-func New(c Config, opts ...Option) (*Registry, error) {
-	if c.Check == "" {
-		c.Check = "ttl"
-	}
-	switch c.Check {
-	case "ttl", "http", "grpc":
-	default:
-		return nil, fmt.Errorf("consul registry: check %q: want ttl, http or grpc", c.Check)
-	}
-	if c.CheckTTL == 0 {
-		c.CheckTTL = 10 * time.Second
-	}
-	if c.CheckTTL < time.Second {
-		return nil, fmt.Errorf("consul registry: check_ttl %v is below the 1s minimum", c.CheckTTL)
-	}
-	if c.CheckInterval <= 0 {
-		c.CheckInterval = 10 * time.Second
-	}
-	if c.HTTPCheckPath == "" {
-		c.HTTPCheckPath = "/readyz"
-	}
-	if c.DeregisterCriticalAfter <= 0 {
-		c.DeregisterCriticalAfter = time.Minute
-	}
-	if c.WaitTime <= 0 {
-		c.WaitTime = time.Minute
-	}
-	ac := api.DefaultConfig()
-	if c.Address != "" {
-		ac.Address = c.Address
-	}
-	if c.Scheme != "" {
-		ac.Scheme = c.Scheme
-	}
-	if c.Token != "" {
-		ac.Token = c.Token
-	}
-	ac.Datacenter = c.Datacenter
-	cli, err := api.NewClient(ac)
-	if err != nil {
-		return nil, fmt.Errorf("consul registry: client for %s: %w", ac.Address, err)
-	}
-	c.Address = ac.Address
-	r := &Registry{cfg: c, cli: cli, idle: ac.Transport.CloseIdleConnections, logger: slog.Default(), local: map[string]*entry{}}
-	for _, o := range opts {
-		o(r)
-	}
-	r.ctx, r.cancel = context.WithCancel(context.Background())
-	return r, nil
-}
-
 // Client is the Consul API client the registry uses.
 func (r *Registry) Client() *api.Client { return r.cli }
 
@@ -171,7 +74,9 @@ func (r *Registry) Client() *api.Client { return r.cli }
 func (r *Registry) Close() error {
 	r.cancel()
 	r.wg.Wait()
-	r.idle()
+	if r.idle != nil {
+		r.idle()
+	}
 	return nil
 }
 
@@ -269,7 +174,7 @@ func (r *Registry) Register(ctx context.Context, ins *registry.ServiceInstance) 
 		return errors.New("consul registry: closed")
 	}
 	if err := r.cli.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{}.WithContext(ctx)); err != nil {
-		return fmt.Errorf("consul registry: registering %s with the agent at %s: %w", ins.ID, r.cfg.Address, err)
+		return fmt.Errorf("consul registry: registering %s with the agent at %s: %w", ins.ID, r.agent, err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -312,7 +217,7 @@ func (r *Registry) keep(ctx context.Context, e *entry) {
 		err := r.touch(cctx, reg)
 		if errors.Is(err, errUnknown) {
 			if !lost {
-				r.logger.Warn("consul registry: the agent lost the instance; registering again", "service", reg.Name, "id", reg.ID, "agent", r.cfg.Address)
+				r.logger.Warn("consul registry: the agent lost the instance; registering again", "service", reg.Name, "id", reg.ID, "agent", r.agent)
 			}
 			err = r.cli.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{}.WithContext(cctx))
 			if err == nil {
@@ -380,165 +285,7 @@ func (r *Registry) Deregister(ctx context.Context, ins *registry.ServiceInstance
 	}
 	err := r.cli.Agent().ServiceDeregisterOpts(ins.ID, (&api.QueryOptions{}).WithContext(ctx))
 	if err != nil && !notFound(err) {
-		return fmt.Errorf("consul registry: deregistering %s at %s: %w", ins.ID, r.cfg.Address, err)
+		return fmt.Errorf("consul registry: deregistering %s at %s: %w", ins.ID, r.agent, err)
 	}
 	return nil
-}
-
-// GetService returns name's instances whose checks pass.
-func (r *Registry) GetService(ctx context.Context, name string) ([]*registry.ServiceInstance, error) {
-	set, _, err := r.query(ctx, name, 0)
-	return set, err
-}
-
-// ListServices implements registry.Lister: the services of the catalog
-// with at least one passing instance, except Consul's own.
-func (r *Registry) ListServices(ctx context.Context) ([]string, error) {
-	checks, _, err := r.cli.Health().State(api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("consul registry: listing services at %s: %w", r.cfg.Address, err)
-	}
-	seen := map[string]bool{}
-	for _, c := range checks {
-		if c.ServiceName != "" && c.ServiceName != "consul" {
-			seen[c.ServiceName] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for name := range seen {
-		out = append(out, name)
-	}
-	slices.Sort(out)
-	return out, nil
-}
-
-// query reads name's passing instances; with index > 0 it blocks until the
-// set changes after index or WaitTime passes.
-func (r *Registry) query(ctx context.Context, name string, index uint64) ([]*registry.ServiceInstance, uint64, error) {
-	q := (&api.QueryOptions{WaitIndex: index, WaitTime: r.cfg.WaitTime}).WithContext(ctx)
-	entries, meta, err := r.cli.Health().Service(name, "", true, q)
-	if err != nil {
-		return nil, 0, fmt.Errorf("consul registry: reading %s at %s: %w", name, r.cfg.Address, err)
-	}
-	set := make([]*registry.ServiceInstance, 0, len(entries))
-	for _, e := range entries {
-		if ins := r.decode(e.Service); ins != nil {
-			set = append(set, ins)
-		}
-	}
-	slices.SortFunc(set, func(a, b *registry.ServiceInstance) int { return strings.Compare(a.ID, b.ID) })
-	return set, meta.LastIndex, nil
-}
-
-// decode turns a Consul service into an instance: endpoints from the tagged
-// addresses (a full URL, as gox and kratos write them, or a host with the
-// scheme as key), else http://address:port. One with no usable address is
-// logged and skipped.
-func (r *Registry) decode(s *api.AgentService) *registry.ServiceInstance {
-	ins := &registry.ServiceInstance{ID: s.ID, Name: s.Service, Metadata: map[string]string{}}
-	for _, t := range s.Tags {
-		if v, ok := strings.CutPrefix(t, versionTag); ok {
-			ins.Version = v
-		}
-	}
-	for k, v := range s.Meta {
-		ins.Metadata[k] = v
-	}
-	var bad []string
-	keys := make([]string, 0, len(s.TaggedAddresses))
-	for k := range s.TaggedAddresses {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, scheme := range keys {
-		a := s.TaggedAddresses[scheme]
-		if isConsulAddressKey(scheme) {
-			continue
-		}
-		if u, err := url.Parse(a.Address); err == nil && u.Scheme == scheme && u.Host != "" {
-			ins.Endpoints = append(ins.Endpoints, a.Address)
-			continue
-		}
-		e, ok := endpoint(scheme, a.Address, a.Port)
-		if !ok {
-			bad = append(bad, scheme+"="+a.Address)
-			continue
-		}
-		ins.Endpoints = append(ins.Endpoints, e)
-	}
-	if len(ins.Endpoints) == 0 {
-		if e, ok := endpoint("http", s.Address, s.Port); ok {
-			ins.Endpoints = []string{e}
-		}
-	}
-	if len(bad) > 0 || ins.Validate() != nil {
-		r.logger.Warn("consul registry: ignoring a malformed service", "service", s.Service, "id", s.ID,
-			"bad_tagged_addresses", bad, "address", s.Address, "port", s.Port)
-		if len(ins.Endpoints) == 0 || ins.Validate() != nil {
-			return nil
-		}
-	}
-	return ins
-}
-
-// endpoint is scheme://host:port, if that is a URL a client can dial: a
-// peer's scheme key or host may be anything.
-func endpoint(scheme, host string, port int) (string, bool) {
-	if host == "" || port <= 0 || port > 65535 || strings.Contains(host, "/") {
-		return "", false
-	}
-	e := scheme + "://" + net.JoinHostPort(host, strconv.Itoa(port))
-	if u, err := url.Parse(e); err != nil || u.Scheme != scheme || u.Hostname() != host {
-		return "", false
-	}
-	return e, true
-}
-
-// Watch follows name's passing instances with blocking queries.
-func (r *Registry) Watch(ctx context.Context, name string) (registry.Watcher, error) {
-	set, index, err := r.query(ctx, name, 0)
-	if err != nil {
-		return nil, err
-	}
-	w := registry.NewLatest(ctx, set)
-	stopOnClose := context.AfterFunc(r.ctx, func() { _ = w.Stop() })
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		defer stopOnClose()
-		r.follow(w, name, set, index)
-	}()
-	return w, nil
-}
-
-// follow runs blocking queries for name until w ends, publishing each
-// changed set.
-func (r *Registry) follow(w *registry.Latest, name string, set []*registry.ServiceInstance, index uint64) {
-	ctx := w.Context()
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		fresh, next, err := r.query(ctx, name, max(index, 1))
-		if err != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 5*time.Second)
-			// after a lost connection the agent may have restarted with a
-			// smaller index: a query at the old one would block for WaitTime
-			// on a set that has already changed. Read it all again.
-			index = 0
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		if next < index { // the agent's state started over: read it all again
-			next = 0
-		}
-		index = next
-		if !reflect.DeepEqual(set, fresh) {
-			set = fresh
-			w.Publish(fresh)
-		}
-	}
 }

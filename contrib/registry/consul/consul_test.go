@@ -28,7 +28,7 @@ const hint = "build tools/consul (ci/tools.sh build_tools), then: source ci/lib.
 
 func newRegistry(t *testing.T, c consul.Config, opts ...consul.Option) *consul.Registry {
 	t.Helper()
-	r, err := consul.New(c, opts...)
+	r, err := consul.Open(c, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +176,8 @@ func TestBadInput(t *testing.T) {
 		{consul.Config{Check: "tcp"}, `check "tcp": want ttl, http or grpc`},
 		{consul.Config{CheckTTL: 500 * time.Millisecond}, "below the 1s minimum"},
 	} {
-		if _, err := consul.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("New(%+v) = %v; want %q", tc.c, err, tc.want)
+		if _, err := consul.Open(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v) = %v; want %q", tc.c, err, tc.want)
 		}
 	}
 	r := newRegistry(t, consul.Config{Address: "127.0.0.1:1"})
@@ -295,4 +295,38 @@ func TestUnreachableAtStart(t *testing.T) {
 	consulAgent(t, port)
 	goxtest.Eventually(t, 10*time.Second, k.Healthy)
 	eventuallyIDs(t, newRegistry(t, c), "orders", "a", 5*time.Second)
+}
+
+// New takes an API client the caller made: the registry works through it,
+// and Close leaves it usable.
+func TestNewOnTheCallersClient(t *testing.T) {
+	ac := api.DefaultConfig()
+	ac.Address = agent(t)
+	cli, err := api.NewClient(ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ac.Transport.CloseIdleConnections() // the caller's to close
+	if _, err := consul.New(nil); err == nil || !strings.Contains(err.Error(), "client is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the client", err)
+	}
+	r, err := consul.New(cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	svc := svcName(t)
+	ins := instance(svc, "own-1", "http://127.0.0.1:8080")
+	if err := r.Register(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := r.GetService(ctx, svc); err != nil || registrytest.IDs(set) != "own-1" {
+		t.Fatalf("GetService = [%s], %v; want own-1", registrytest.IDs(set), err)
+	}
+	_ = r.Deregister(ctx, ins)
+	_ = r.Close()
+	if _, err := cli.Agent().Self(); err != nil {
+		t.Fatalf("the caller's client after Close: %v; want it usable", err)
+	}
 }
