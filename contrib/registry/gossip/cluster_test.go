@@ -48,7 +48,7 @@ func TestServiceProcess(t *testing.T) {
 	}
 	c := clusterConfig(seeds...)
 	c.Name = name
-	reg, err := gossip.New(c, gossip.WithLogger(slog.New(slog.DiscardHandler)))
+	reg, err := gossip.Open(c, gossip.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestThreeProcessesOneKilled(t *testing.T) {
 	a := startChild(t, "a", "")
 	startChild(t, "b", a.gossip)
 	c := startChild(t, "c", a.gossip)
-	me, err := gossip.New(clusterConfig(a.gossip), gossip.WithLogger(slog.New(slog.DiscardHandler)))
+	me, err := gossip.Open(clusterConfig(a.gossip), gossip.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestRegistryPageInChromium(t *testing.T) {
 	a := startChild(t, "a", "")
 	startChild(t, "b", a.gossip)
 	startChild(t, "c", a.gossip)
-	me, err := gossip.New(clusterConfig(a.gossip), gossip.WithLogger(slog.New(slog.DiscardHandler)))
+	me, err := gossip.Open(clusterConfig(a.gossip), gossip.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

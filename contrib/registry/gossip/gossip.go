@@ -9,7 +9,7 @@
 // then declared dead and dropped from every view within DeadTimeout; one
 // that leaves cleanly (Close) is dropped at once.
 //
-//	reg, err := gossip.New(gossip.Config{Seeds: []string{"10.0.0.7:7946"}, Port: 7946})
+//	reg, err := gossip.Open(gossip.Config{Seeds: []string{"10.0.0.7:7946"}, Port: 7946})
 //	defer reg.Close()
 //	app := gox.New(gox.WithRegistrar(reg), ...)
 //	users, err := xhttp.NewClient("discovery:///users", xhttp.WithDiscovery(reg, nil))
@@ -17,14 +17,10 @@ package gossip
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"log/slog"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,58 +31,6 @@ import (
 
 	"github.com/goxkit/gox/registry"
 )
-
-// Config is the gossip registry's configuration; zero values take the
-// defaults documented on each field (go-doudou's GDD_MEM_* settings in
-// brackets).
-type Config struct {
-	// Seeds are members to join, as host:port [GDD_MEM_SEED]. Empty: this
-	// node starts a new cluster.
-	Seeds []string `yaml:"seeds"`
-	// Name is this member's name, unique in the cluster [GDD_MEM_NAME].
-	// Default: the hostname and the port.
-	Name string `yaml:"name"`
-	// BindAddr is the address gossip listens on (default 0.0.0.0).
-	BindAddr string `yaml:"bind_addr"`
-	// Port is the gossip port, UDP and TCP [GDD_MEM_PORT] (default 7946;
-	// -1: a free port, for tests and laptops).
-	Port int `yaml:"port"`
-	// AdvertiseHost is the address the others reach this member at
-	// [GDD_MEM_HOST]: an IP or a name that resolves. A value starting with a
-	// dot is a suffix to the hostname, the form a StatefulSet behind a
-	// headless service needs: ".seed-svc-headless.default.svc.cluster.local"
-	// on pod seed-2 advertises seed-2.seed-svc-headless.default.svc.cluster.local.
-	// Default: the bind address, or this host's first private IP.
-	AdvertiseHost string `yaml:"advertise_host"`
-	// AdvertisePort is the port the others reach this member at (default: Port).
-	AdvertisePort int `yaml:"advertise_port"`
-	// DeadTimeout bounds how long a member that stopped answering stays in
-	// the others' view [GDD_MEM_DEAD_TIMEOUT] (default 10 s). The probe
-	// interval and the suspicion timeout are derived from it, for clusters
-	// of up to 10 members; larger ones take up to log10(n) times longer.
-	DeadTimeout time.Duration `yaml:"dead_timeout"`
-	// SyncInterval is how often a member syncs its whole state with a
-	// random other member [GDD_MEM_SYNC_INTERVAL] (default 5 s).
-	SyncInterval time.Duration `yaml:"sync_interval"`
-	// ReclaimTimeout is how long after a member died its name may be taken by
-	// a member at another address — a restarted pod with a new IP
-	// [GDD_MEM_RECLAIM_TIMEOUT] (default 3 s).
-	ReclaimTimeout time.Duration `yaml:"reclaim_timeout"`
-	// SecretKey, when set, encrypts gossip: base64 of 16, 24 or 32 bytes,
-	// the same on every member.
-	SecretKey string `yaml:"secret_key"`
-	// RequireSeed makes New fail when no seed can be joined. Otherwise the
-	// node starts as a cluster of one, says so in the log, and keeps trying
-	// to join the seeds in the background.
-	RequireSeed bool `yaml:"require_seed"`
-}
-
-// DefaultConfig is the configuration whose zero values New fills in, spelt
-// out: a member on port 7946 of all interfaces that starts a new cluster.
-func DefaultConfig() Config {
-	return Config{Seeds: []string{}, BindAddr: "0.0.0.0", Port: 7946, DeadTimeout: 10 * time.Second,
-		SyncInterval: 5 * time.Second, ReclaimTimeout: 3 * time.Second}
-}
 
 // Registry is a gossip registry member; safe for concurrent use.
 type Registry struct {
@@ -110,151 +54,6 @@ type nodeState struct {
 }
 
 var _ registry.Registry = (*Registry)(nil)
-
-// Option tunes New.
-type Option func(*Registry)
-
-// WithLogger is where the registry logs (default slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(r *Registry) { r.logger = l } }
-
-// New starts a member and joins the seeds.
-func New(c Config, opts ...Option) (*Registry, error) {
-	r := &Registry{logger: slog.Default(), view: registry.NewMemory(), nodes: map[string]nodeState{},
-		stop: make(chan struct{}), done: make(chan struct{})}
-	for _, o := range opts {
-		o(r)
-	}
-	mc, err := r.memberlistConfig(&c)
-	if err != nil {
-		return nil, err
-	}
-	r.cfg = c
-	r.meta = []byte("[]")
-	ml, err := memberlist.Create(mc)
-	if err != nil {
-		return nil, fmt.Errorf("gossip: start member %s on %s:%d: %w", mc.Name, mc.BindAddr, mc.BindPort, err)
-	}
-	r.ml = ml
-	joined := len(c.Seeds) == 0 || r.join() == nil
-	if !joined && c.RequireSeed {
-		_ = ml.Shutdown()
-		return nil, fmt.Errorf("gossip: member %s could not join any seed of %v (require_seed is set)", mc.Name, c.Seeds)
-	}
-	if len(c.Seeds) == 0 {
-		r.logger.Info("gossip: no seeds: this member starts a new cluster", "member", mc.Name, "addr", r.Addr())
-	}
-	go r.rejoin(!joined)
-	return r, nil
-}
-
-// memberlistConfig checks c, fills its defaults, and derives memberlist's.
-func (r *Registry) memberlistConfig(c *Config) (*memberlist.Config, error) {
-	if c.DeadTimeout <= 0 {
-		c.DeadTimeout = 10 * time.Second
-	}
-	if c.SyncInterval <= 0 {
-		c.SyncInterval = 5 * time.Second
-	}
-	if c.ReclaimTimeout <= 0 {
-		c.ReclaimTimeout = 3 * time.Second
-	}
-	if c.BindAddr == "" {
-		c.BindAddr = "0.0.0.0"
-	}
-	switch {
-	case c.Port == 0:
-		c.Port = 7946
-	case c.Port < 0:
-		p, err := freePort(c.BindAddr)
-		if err != nil {
-			return nil, fmt.Errorf("gossip: finding a free port on %s: %w", c.BindAddr, err)
-		}
-		c.Port = p
-	}
-	for _, s := range c.Seeds {
-		if _, _, err := net.SplitHostPort(s); err != nil {
-			return nil, fmt.Errorf("gossip: seed %q must be host:port: %w", s, err)
-		}
-	}
-	mc := memberlist.DefaultLANConfig()
-	host, _ := os.Hostname()
-	mc.Name = c.Name
-	if mc.Name == "" {
-		mc.Name = host + ":" + strconv.Itoa(c.Port)
-	}
-	mc.BindAddr, mc.BindPort = c.BindAddr, c.Port
-	adv, err := advertise(c.AdvertiseHost, host, c.BindAddr)
-	if err != nil {
-		return nil, err
-	}
-	mc.AdvertiseAddr = adv
-	mc.AdvertisePort = c.Port
-	if c.AdvertisePort > 0 {
-		mc.AdvertisePort = c.AdvertisePort
-	}
-	// time to drop a silent member: up to two probe intervals until one of
-	// the others probes it and fails (direct, then indirect), then the
-	// suspicion timeout — SuspicionMult × ProbeInterval below 10 members,
-	// fixed by SuspicionMaxTimeoutMult = 1 — then the gossip of its death:
-	// 2 + 4 intervals of 8, a quarter of DeadTimeout left for the news.
-	mc.ProbeInterval = max(c.DeadTimeout/8, 50*time.Millisecond)
-	mc.ProbeTimeout = mc.ProbeInterval / 2
-	mc.SuspicionMult = 4
-	mc.SuspicionMaxTimeoutMult = 1
-	mc.GossipInterval = min(mc.GossipInterval, mc.ProbeInterval/2)
-	mc.GossipToTheDeadTime = c.DeadTimeout
-	mc.PushPullInterval = c.SyncInterval
-	mc.DeadNodeReclaimTime = c.ReclaimTimeout
-	if c.SecretKey != "" {
-		key, err := base64.StdEncoding.DecodeString(c.SecretKey)
-		if err == nil {
-			err = memberlist.ValidateKey(key)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("gossip: secret_key must be base64 of 16, 24 or 32 bytes: %w", err)
-		}
-		mc.SecretKey = key
-	}
-	mc.Delegate = (*delegate)(r)
-	mc.Events = (*events)(r)
-	mc.Logger = log.New(io.Discard, "", 0)
-	if r.logger.Enabled(context.Background(), slog.LevelDebug) {
-		mc.Logger = slog.NewLogLogger(r.logger.Handler(), slog.LevelDebug)
-	}
-	return mc, nil
-}
-
-// advertise resolves the address to advertise: memberlist needs an IP.
-func advertise(h, hostname, bind string) (string, error) {
-	switch {
-	case h == "" && bind != "0.0.0.0" && bind != "::":
-		return bind, nil
-	case h == "":
-		return "", nil // memberlist picks this host's private IP
-	case strings.HasPrefix(h, "."):
-		h = hostname + h
-	}
-	if ip := net.ParseIP(h); ip != nil {
-		return h, nil
-	}
-	ips, err := lookupIP(h)
-	if err != nil || len(ips) == 0 {
-		return "", fmt.Errorf("gossip: advertise host %q does not resolve: %v", h, err)
-	}
-	return ips[0].String(), nil
-}
-
-// lookupIP is net.LookupIP; tests resolve names of their own.
-var lookupIP = net.LookupIP
-
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // join tries every seed; an unresolvable or silent seed is named in the log.
 func (r *Registry) join() error {

@@ -26,7 +26,7 @@ func testConfig(seeds ...string) Config {
 
 func member(t *testing.T, c Config, opts ...Option) *Registry {
 	t.Helper()
-	r, err := New(c, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
+	r, err := Open(c, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func (rawMeta) MergeRemoteState([]byte, bool)   {}
 func TestUnresolvableSeed(t *testing.T) {
 	c := testConfig("no-such-seed.invalid:7946")
 	c.RequireSeed = true
-	_, err := New(c, WithLogger(slog.New(slog.DiscardHandler)))
+	_, err := Open(c, WithLogger(slog.New(slog.DiscardHandler)))
 	if err == nil || !strings.Contains(err.Error(), "no-such-seed.invalid:7946") {
 		t.Fatalf("err = %v; want an error naming the seed", err)
 	}
@@ -159,7 +159,7 @@ func TestBadConfig(t *testing.T) {
 		{Config{SecretKey: "short", Port: -1}, "secret_key must be base64 of 16, 24 or 32 bytes"},
 		{Config{AdvertiseHost: ".invalid", Port: -1}, `advertise host "`},
 	} {
-		_, err := New(c.cfg, WithLogger(slog.New(slog.DiscardHandler)))
+		_, err := Open(c.cfg, WithLogger(slog.New(slog.DiscardHandler)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%+v: err = %v; want %q", c.cfg, err, c.want)
 		}
@@ -197,4 +197,29 @@ func TestMetadataLimit(t *testing.T) {
 	if set, _ := r.GetService(context.Background(), "users"); len(set) != 0 {
 		t.Fatal("a refused instance is in the view")
 	}
+}
+
+// New takes the caller's memberlist config: the member it starts joins the
+// seeds of WithConfig and gossips its instances to the others.
+func TestNewOnTheCallersMemberlistConfig(t *testing.T) {
+	a := member(t, testConfig())
+	if _, err := New(nil); err == nil || !strings.Contains(err.Error(), "memberlist config is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the config", err)
+	}
+	mc := memberlist.DefaultLocalConfig()
+	mc.Name, mc.BindAddr, mc.BindPort, mc.AdvertisePort = "own", "127.0.0.1", 0, 0
+	b, err := New(mc, WithConfig(Config{Seeds: []string{a.Addr()}}), WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := context.Background()
+	ins := &registry.ServiceInstance{ID: "own-1", Name: "users", Endpoints: []string{"http://127.0.0.1:8080"}}
+	if err := b.Register(ctx, ins); err != nil {
+		t.Fatal(err)
+	}
+	goxtest.Eventually(t, 10*time.Second, func() bool {
+		set, _ := a.GetService(ctx, "users")
+		return len(set) == 1 && set[0].ID == "own-1"
+	})
 }
