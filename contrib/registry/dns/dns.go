@@ -17,7 +17,7 @@
 //
 // DNS has no push: a watch looks the name up again every Refresh.
 //
-//	d, err := dns.New(dns.Config{Domain: "default.svc.cluster.local", Ports: map[string]int{"grpc": 9090}})
+//	d, err := dns.Open(dns.Config{Domain: "default.svc.cluster.local", Ports: map[string]int{"grpc": 9090}})
 //	users, err := xgrpc.Dial(ctx, "discovery:///users", xgrpc.WithDiscovery(d, nil))
 package dns
 
@@ -36,7 +36,9 @@ import (
 	"github.com/goxkit/gox/registry"
 )
 
-// Config is the DNS discovery's configuration.
+// Config is the DNS discovery's configuration. Server is Open's, for the
+// resolver it makes; the rest tunes the discovery, whichever way it got its
+// resolver (WithConfig).
 type Config struct {
 	// Domain is appended to a service name to make the name looked up:
 	// "default.svc.cluster.local" turns users into
@@ -74,15 +76,35 @@ type Discovery struct {
 
 var _ registry.Discovery = (*Discovery)(nil)
 
-// Option tunes New.
-type Option func(*Discovery)
+// Option tunes New and Open.
+type Option func(*options)
+
+type options struct {
+	c      Config
+	logger *slog.Logger
+}
+
+// WithConfig tunes the discovery with c (default DefaultConfig(); zero
+// fields take their defaults); New leaves out Server, which only Open
+// makes a resolver for.
+func WithConfig(c Config) Option { return func(o *options) { o.c = c } }
 
 // WithLogger is where the discovery logs unusable records (default
 // slog.Default()).
-func WithLogger(l *slog.Logger) Option { return func(d *Discovery) { d.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// New checks c and makes a Discovery.
-func New(c Config, opts ...Option) (*Discovery, error) {
+// New returns a discovery that looks names up with res, the caller's
+// resolver (net.DefaultResolver, or one of its own with a Dial to its DNS
+// server).
+func New(res *net.Resolver, opts ...Option) (*Discovery, error) {
+	if res == nil {
+		return nil, errors.New("dns discovery: New: resolver is nil")
+	}
+	o := options{logger: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	c := o.c
 	if len(c.Schemes) == 0 {
 		c.Schemes = []string{"http", "grpc"}
 	}
@@ -106,20 +128,23 @@ func New(c Config, opts ...Option) (*Discovery, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 2 * time.Second
 	}
-	d := &Discovery{cfg: c, res: net.DefaultResolver, logger: slog.Default()}
+	return &Discovery{cfg: c, res: res, logger: o.logger}, nil
+}
+
+// Open returns New on a resolver for c.Server (the system's when empty),
+// tuned by c.
+func Open(c Config, opts ...Option) (*Discovery, error) {
+	res := net.DefaultResolver
 	if c.Server != "" {
 		if _, _, err := net.SplitHostPort(c.Server); err != nil {
 			return nil, fmt.Errorf("dns discovery: server %q must be host:port: %w", c.Server, err)
 		}
-		d.res = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		res = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			var nd net.Dialer
 			return nd.DialContext(ctx, network, c.Server)
 		}}
 	}
-	for _, o := range opts {
-		o(d)
-	}
-	return d, nil
+	return New(res, append([]Option{WithConfig(c)}, opts...)...)
 }
 
 func validLabel(s string) bool {

@@ -29,7 +29,7 @@ func newDiscovery(t *testing.T, z *zone, c dns.Config, opts ...dns.Option) *dns.
 	if c.Refresh == 0 {
 		c.Refresh = 50 * time.Millisecond
 	}
-	d, err := dns.New(c, opts...)
+	d, err := dns.Open(c, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestServerDownIsAnError(t *testing.T) {
 	}
 	addr := pc.LocalAddr().String()
 	_ = pc.Close()
-	d, err := dns.New(dns.Config{Server: addr, Domain: domain, Timeout: 300 * time.Millisecond})
+	d, err := dns.Open(dns.Config{Server: addr, Domain: domain, Timeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +142,11 @@ func TestBadInput(t *testing.T) {
 		{dns.Config{Ports: map[string]int{"http": 70000}}, "http port 70000 is out of range"},
 		{dns.Config{Server: "10.0.0.1"}, `server "10.0.0.1" must be host:port`},
 	} {
-		if _, err := dns.New(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("New(%+v) = %v; want %q", tc.c, err, tc.want)
+		if _, err := dns.Open(tc.c); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%+v) = %v; want %q", tc.c, err, tc.want)
 		}
 	}
-	d, _ := dns.New(dns.Config{})
+	d, _ := dns.Open(dns.Config{})
 	if _, err := d.GetService(context.Background(), "no such/name"); err == nil || !strings.Contains(err.Error(), "is not a DNS name") {
 		t.Fatalf("a service name that is not a DNS name: %v", err)
 	}
@@ -206,5 +206,26 @@ func TestHTTPClientByName(t *testing.T) {
 		if err != nil || got.Pod != "users-1" {
 			t.Fatalf("after users-0 left the records: %+v, %v", got, err)
 		}
+	}
+}
+
+// New looks names up with the caller's resolver.
+func TestNewOnTheCallersResolver(t *testing.T) {
+	z := newZone(t)
+	z.setA("users."+domain, "10.0.0.9")
+	if _, err := dns.New(nil); err == nil || !strings.Contains(err.Error(), "resolver is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the resolver", err)
+	}
+	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var nd net.Dialer
+		return nd.DialContext(ctx, network, z.addr())
+	}}
+	d, err := dns.New(res, dns.WithConfig(dns.Config{Domain: domain, Ports: map[string]int{"http": 8081}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := d.GetService(context.Background(), "users")
+	if err != nil || len(set) != 1 || strings.Join(set[0].Endpoints, ",") != "http://10.0.0.9:8081" {
+		t.Fatalf("GetService = %+v, %v; want one instance at 10.0.0.9:8081", set, err)
 	}
 }
