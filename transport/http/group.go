@@ -78,7 +78,7 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		// made once a second, so that net/http does not read the clock and
 		// format the date for every response. A handler may replace it, or
 		// set it to nil to send none.
-		st.date[0] = httpDate(st.t.start)
+		st.date[0] = s.date.format(st.t.start)
 		gc.Writer.Header()["Date"] = st.date[:]
 		if _, err := final(&st.ServerContext, gc.Request); err != nil {
 			s.renderError(gc, err)
@@ -108,18 +108,19 @@ type dateStamp struct {
 	value string
 }
 
-var lastDate atomic.Pointer[dateStamp]
+// dateCache keeps a server's last Date header.
+type dateCache struct{ last atomic.Pointer[dateStamp] }
 
-// httpDate returns t as a Date header value (http.TimeFormat, second
+// format returns t as a Date header value (http.TimeFormat, second
 // resolution), formatting it only when t is in another second than the last
 // call's.
-func httpDate(t time.Time) string {
+func (c *dateCache) format(t time.Time) string {
 	sec := t.Unix()
-	if d := lastDate.Load(); d != nil && d.sec == sec {
+	if d := c.last.Load(); d != nil && d.sec == sec {
 		return d.value
 	}
 	d := &dateStamp{sec: sec, value: t.UTC().Format(http.TimeFormat)}
-	lastDate.Store(d)
+	c.last.Store(d)
 	return d.value
 }
 

@@ -44,6 +44,7 @@ type Server struct {
 
 	lis  net.Listener // from WithListener
 	bind *listen.Once
+	date dateCache // the Date header of the current second
 
 	// /metrics on a listener of its own (Config.Metrics.Addr), else nil
 	metricsSrv  *http.Server
