@@ -119,10 +119,9 @@ type clientInterceptor struct {
 	target     string
 	chain      middleware.Handler
 	idempotent map[string]bool
+	// declared caches what the proto registry says of each method called.
+	declared sync.Map // full method → bool
 }
-
-// idempotentMethods caches what the proto registry says of each method.
-var idempotentMethods sync.Map // full method → bool
 
 // isIdempotent says whether method may be repeated: listed by the client,
 // or declared so in its proto definition (idempotency_level).
@@ -130,7 +129,7 @@ func (c *clientInterceptor) isIdempotent(method string) bool {
 	if c.idempotent[method] {
 		return true
 	}
-	if v, ok := idempotentMethods.Load(method); ok {
+	if v, ok := c.declared.Load(method); ok {
 		return v.(bool)
 	}
 	ok := false
@@ -143,7 +142,7 @@ func (c *clientInterceptor) isIdempotent(method string) bool {
 			}
 		}
 	}
-	idempotentMethods.Store(method, ok)
+	c.declared.Store(method, ok)
 	return ok
 }
 
