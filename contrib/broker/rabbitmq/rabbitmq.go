@@ -27,56 +27,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/internal/brokersub"
 )
-
-// Config configures the RabbitMQ backend.
-type Config struct {
-	// URL is the AMQP URL, amqp://user:password@host:5672/vhost.
-	URL string `yaml:"url"`
-	// Prefix starts every exchange and queue name (default "gox").
-	Prefix string `yaml:"prefix"`
-	// MaxBytes refuses larger message bodies (default 1 MiB).
-	MaxBytes int `yaml:"max_bytes"`
-	// Prefetch is how many unacknowledged messages a subscription holds
-	// (default 32).
-	Prefetch int `yaml:"prefetch"`
-	// PublishTimeout bounds a Publish: reconnecting, the broker's confirm
-	// (default 5 s).
-	PublishTimeout time.Duration `yaml:"publish_timeout"`
-	// DialTimeout bounds connecting (default 5 s).
-	DialTimeout time.Duration `yaml:"dial_timeout"`
-	// ReconnectWait is the first pause before reconnecting; it doubles up
-	// to 10 s (default 200 ms).
-	ReconnectWait time.Duration `yaml:"reconnect_wait"`
-}
-
-// DefaultConfig is a local broker with the guest account.
-func DefaultConfig() Config {
-	return Config{URL: "amqp://guest:guest@127.0.0.1:5672/", Prefix: "gox", MaxBytes: 1 << 20, Prefetch: 32,
-		PublishTimeout: 5 * time.Second, DialTimeout: 5 * time.Second, ReconnectWait: 200 * time.Millisecond}
-}
-
-func (c Config) validate() error {
-	if _, err := amqp.ParseURI(c.URL); err != nil {
-		return fmt.Errorf("rabbitmq: url: %w", err)
-	}
-	if c.Prefix == "" {
-		return errors.New("rabbitmq: prefix is empty")
-	}
-	if c.MaxBytes <= 0 || c.Prefetch <= 0 || c.PublishTimeout <= 0 || c.DialTimeout <= 0 || c.ReconnectWait <= 0 {
-		return errors.New("rabbitmq: max_bytes, prefetch, publish_timeout, dial_timeout and reconnect_wait must be positive")
-	}
-	return nil
-}
 
 // Headers gox adds besides the message's own.
 const (
@@ -84,21 +42,6 @@ const (
 	headerKey     = "gox-key"
 	headerTime    = "gox-time" // unix ns: the AMQP timestamp has whole seconds
 )
-
-// Option configures New.
-type Option func(*options)
-
-type options struct {
-	logger *slog.Logger
-	amqp   amqp.Config
-}
-
-// WithLogger logs connection losses and reconnections to l.
-func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
-
-// WithAMQPConfig sets the amqp091 connection config: TLS, SASL, heartbeat,
-// client properties. Its Dial is replaced when nil.
-func WithAMQPConfig(c amqp.Config) Option { return func(o *options) { o.amqp = c } }
 
 // Broker is the RabbitMQ Backend.
 type Broker struct {
@@ -109,18 +52,9 @@ type Broker struct {
 	mu      sync.Mutex
 	cur     *session      // nil while reconnecting
 	changed chan struct{} // closed when cur changes
-	subs    broker.Sessions[*sub]
+	subs    *brokersub.Subs[*sub]
 	closed  bool
 	done    chan struct{}
-}
-
-// session is one connection and its confirming publish channel.
-type session struct {
-	conn *amqp.Connection
-	pub  *amqp.Channel
-
-	mu       sync.Mutex
-	declared map[string]bool
 }
 
 var _ interface {
@@ -129,21 +63,31 @@ var _ interface {
 	broker.DeadLetters
 } = (*Broker)(nil)
 
-// New connects; an unreachable broker is an error naming it (never the
-// password). After that, a lost connection is re-established by itself.
-func New(_ context.Context, c Config, opts ...Option) (*Broker, error) {
-	if err := c.validate(); err != nil {
-		return nil, err
+// New returns a backend on conn, the caller's connection: Close leaves it
+// open. After a loss the backend connects again with WithRedial, with
+// backoff, and closes the connections it made; without WithRedial it
+// cannot (amqp091 keeps no credentials), and publishes fail with an error
+// saying so.
+func New(conn *amqp.Connection, opts ...Option) (*Broker, error) {
+	if conn == nil {
+		return nil, errors.New("rabbitmq: New: connection is nil")
 	}
-	o := options{logger: slog.Default()}
+	o := options{c: DefaultConfig(), logger: slog.Default()}
 	for _, f := range opts {
 		f(&o)
 	}
-	if o.amqp.Dial == nil {
-		o.amqp.Dial = amqp.DefaultDial(c.DialTimeout)
+	if err := o.c.validate(); err != nil {
+		return nil, err
 	}
-	b := &Broker{c: c, o: o, host: redact(c.URL), changed: make(chan struct{}), done: make(chan struct{})}
-	s, err := b.dial()
+	if o.host == "" {
+		o.host = conn.RemoteAddr().String()
+	}
+	if o.redial == nil {
+		o.redial = noRedial(o.host)
+	}
+	b := &Broker{c: o.c, o: o, host: o.host, changed: make(chan struct{}), done: make(chan struct{})}
+	b.subs = brokersub.New(b.consume, (*sub).close)
+	s, err := b.open(conn, o.owns)
 	if err != nil {
 		return nil, err
 	}
@@ -152,96 +96,11 @@ func New(_ context.Context, c Config, opts ...Option) (*Broker, error) {
 	return b, nil
 }
 
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return u.Redacted()
-}
-
-func (b *Broker) dial() (*session, error) {
-	conn, err := amqp.DialConfig(b.c.URL, b.o.amqp)
-	if err != nil {
-		return nil, fmt.Errorf("rabbitmq: broker %s unreachable: %s", b.host, strings.ReplaceAll(err.Error(), b.c.URL, b.host))
-	}
-	pub, err := conn.Channel()
-	if err == nil {
-		err = pub.Confirm(false)
-	}
-	if err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("rabbitmq: %s: publish channel: %w", b.host, err)
-	}
-	return &session{conn: conn, pub: pub, declared: map[string]bool{}}, nil
-}
-
-// keep re-establishes the connection whenever it is lost, with backoff.
-func (b *Broker) keep(s *session) {
-	for {
-		lost := s.conn.NotifyClose(make(chan *amqp.Error, 1))
-		publost := s.pub.NotifyClose(make(chan *amqp.Error, 1))
-		select {
-		case <-b.done:
-			return
-		case err := <-lost:
-			b.o.logger.Warn("rabbitmq connection lost; reconnecting", "broker", b.host, "error", fmt.Sprint(err))
-		case err := <-publost: // a channel error (a refused declaration): start afresh
-			b.o.logger.Warn("rabbitmq publish channel closed; reconnecting", "broker", b.host, "error", fmt.Sprint(err))
-			_ = s.conn.Close()
-		}
-		b.set(nil)
-		wait := b.c.ReconnectWait
-		for {
-			select {
-			case <-b.done:
-				return
-			case <-time.After(wait):
-			}
-			next, err := b.dial()
-			if err == nil {
-				s = next
-				b.set(s)
-				b.o.logger.Info("rabbitmq reconnected", "broker", b.host)
-				break
-			}
-			b.o.logger.Warn("rabbitmq reconnect failed", "broker", b.host, "error", err.Error(), "retry_in", wait)
-			wait = min(2*wait, 10*time.Second)
-		}
-	}
-}
-
-func (b *Broker) set(s *session) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed && s != nil {
-		_ = s.conn.Close()
-		return
-	}
-	b.cur = s
-	close(b.changed)
-	b.changed = make(chan struct{})
-}
-
-// session returns the connection, waiting while it is being re-established.
-func (b *Broker) session(ctx context.Context) (*session, error) {
-	for {
-		b.mu.Lock()
-		s, changed, closed := b.cur, b.changed, b.closed
-		b.mu.Unlock()
-		if closed {
-			return nil, broker.ErrClosed
-		}
-		if s != nil {
-			return s, nil
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("not connected to %s (reconnecting): %w", b.host, ctx.Err())
-		case <-changed:
-		case <-b.done:
-			return nil, broker.ErrClosed
-		}
+// noRedial is New's redial without WithRedial: amqp091 forgets a
+// connection's credentials once it is open, so there is nothing to dial with.
+func noRedial(host string) func() (*amqp.Connection, error) {
+	return func() (*amqp.Connection, error) {
+		return nil, fmt.Errorf("rabbitmq: the connection to %s given to New was lost, and no WithRedial says how to connect again", host)
 	}
 }
 
@@ -250,30 +109,6 @@ func (b *Broker) exchange(topic string) string         { return b.c.Prefix + "."
 func (b *Broker) backlog(topic string) string          { return b.c.Prefix + "." + topic + ".backlog" }
 func (b *Broker) queue(topic, group string) string     { return b.c.Prefix + "." + topic + "." + group }
 func (b *Broker) deadQueue(topic, group string) string { return b.queue(topic, group) + ".dlq" }
-
-// declare runs fn on a channel of its own once per session and name: a
-// refused declaration closes the channel it ran on, never the publish
-// channel.
-func (s *session) declare(name string, fn func(ch *amqp.Channel) error) error {
-	s.mu.Lock()
-	done := s.declared[name]
-	s.mu.Unlock()
-	if done {
-		return nil
-	}
-	ch, err := s.conn.Channel()
-	if err != nil {
-		return err
-	}
-	defer ch.Close()
-	if err := fn(ch); err != nil {
-		return fmt.Errorf("declare %s: %w", name, err)
-	}
-	s.mu.Lock()
-	s.declared[name] = true
-	s.mu.Unlock()
-	return nil
-}
 
 // declareTopic declares the topic's exchange and its backlog.
 func (b *Broker) declareTopic(s *session, topic string) error {
@@ -356,15 +191,9 @@ func (b *Broker) send(ctx context.Context, s *session, exchange, key string, p a
 // the persistent message, or an error after PublishTimeout (reconnection
 // included).
 func (b *Broker) Publish(ctx context.Context, topic string, msg *broker.Message, opts ...broker.PublishOption) error {
-	if err := broker.Prepare(topic, msg); err != nil {
+	o, err := brokersub.Prepare("rabbitmq", topic, msg, b.c.MaxBytes, opts)
+	if err != nil {
 		return err
-	}
-	if len(msg.Body) > b.c.MaxBytes {
-		return fmt.Errorf("rabbitmq: publish to %s: message %s is %d bytes, over the limit of %d", topic, msg.ID, len(msg.Body), b.c.MaxBytes)
-	}
-	var o broker.PublishOptions
-	for _, f := range opts {
-		f(&o)
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.c.PublishTimeout)
 	defer cancel()
@@ -404,11 +233,9 @@ func (b *Broker) Close() error {
 	close(b.done)
 	s := b.cur
 	b.mu.Unlock()
-	for _, sb := range b.subs.Close() {
-		sb.close()
-	}
+	b.subs.Close()
 	if s != nil {
-		return s.conn.Close()
+		s.close()
 	}
 	return nil
 }
@@ -441,9 +268,4 @@ func message(topic string, d *amqp.Delivery) *broker.Message {
 		m.ID = fmt.Sprintf("%s/%d", topic, d.DeliveryTag)
 	}
 	return m
-}
-
-func attemptsOf(h amqp.Table) int {
-	n, _ := strconv.Atoi(fmt.Sprint(h[broker.HeaderAttempts]))
-	return n
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/broker/brokertest"
 	"github.com/goxkit/gox/contrib/broker/rabbitmq"
@@ -25,7 +27,7 @@ func config(t *testing.T) rabbitmq.Config {
 
 func newBroker(t *testing.T, c rabbitmq.Config) *rabbitmq.Broker {
 	t.Helper()
-	b, err := rabbitmq.New(context.Background(), c, rabbitmq.WithLogger(quiet()))
+	b, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quiet()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,12 +97,12 @@ func TestErrors(t *testing.T) {
 	c := rabbitmq.DefaultConfig()
 	c.URL = "amqp://app:s3cret@127.0.0.1:1/"
 	c.DialTimeout = 500 * time.Millisecond
-	_, err := rabbitmq.New(ctx, c)
+	_, err := rabbitmq.Open(ctx, c)
 	if err == nil || !strings.Contains(err.Error(), "rabbitmq: broker amqp://app:xxxxx@127.0.0.1:1/ unreachable") || strings.Contains(err.Error(), "s3cret") {
-		t.Fatalf("New with no broker: %v", err)
+		t.Fatalf("Open with no broker: %v", err)
 	}
 	c.URL = "http://nope"
-	if _, err := rabbitmq.New(ctx, c); err == nil || !strings.Contains(err.Error(), "rabbitmq: url") {
+	if _, err := rabbitmq.Open(ctx, c); err == nil || !strings.Contains(err.Error(), "rabbitmq: url") {
 		t.Fatalf("bad url: %v", err)
 	}
 	c = config(t)
@@ -109,4 +111,64 @@ func TestErrors(t *testing.T) {
 	if err := b.Publish(ctx, "t", &broker.Message{ID: "big", Body: make([]byte, 11)}); err == nil || !strings.Contains(err.Error(), "message big is 11 bytes, over the limit of 10") {
 		t.Fatalf("oversized: %v", err)
 	}
+}
+
+// New takes a connection the caller made: Close leaves it open, and when it
+// is lost the backend connects again with WithRedial.
+func TestNewOnTheCallersConnection(t *testing.T) {
+	c := config(t)
+	conn, err := amqp.Dial(c.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := rabbitmq.New(nil); err == nil || !strings.Contains(err.Error(), "connection is nil") {
+		t.Fatalf("New(nil) = %v; want an error naming the connection", err)
+	}
+	b, err := rabbitmq.New(conn, rabbitmq.WithConfig(c), rabbitmq.WithLogger(quiet()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.Subscribe(ctx, "own", "g"); err != nil {
+		t.Fatal(err)
+	}
+	roundTrip := func(id string) {
+		t.Helper()
+		if err := b.Publish(ctx, "own", &broker.Message{ID: id, Body: []byte(id)}); err != nil {
+			t.Fatal(err)
+		}
+		d, err := b.Receive(ctx, "own", "g")
+		if err != nil || d.Message().ID != id {
+			t.Fatalf("Receive = %v, %v; want %s", d, err, id)
+		}
+		if err := d.Ack(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	roundTrip("before")
+	_ = b.Close()
+	if conn.IsClosed() {
+		t.Fatal("Close closed the caller's connection")
+	}
+
+	b, err = rabbitmq.New(conn, rabbitmq.WithConfig(c), rabbitmq.WithLogger(quiet()),
+		rabbitmq.WithRedial(func() (*amqp.Connection, error) { return amqp.Dial(c.URL) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := b.Subscribe(ctx, "own", "g"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.Close()                                    // lost: the backend dials the same broker again
+	goxtest.Eventually(t, 15*time.Second, func() bool { // publishes fail until it is back
+		return b.Publish(ctx, "own", &broker.Message{ID: "after", Body: []byte("after")}) == nil
+	})
+	d, err := b.Receive(ctx, "own", "g")
+	if err != nil || d.Message().ID != "after" {
+		t.Fatalf("Receive after the reconnection = %v, %v; want after", d, err)
+	}
+	_ = d.Ack(ctx)
 }

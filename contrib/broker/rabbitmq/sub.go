@@ -25,35 +25,30 @@ type sub struct {
 // starts consuming; the first declaration's error (broker unreachable,
 // refused) is returned.
 func (b *Broker) Subscribe(ctx context.Context, topic, group string) error {
-	_, err := b.subscription(ctx, topic, group, true)
-	return err
+	return b.subs.Subscribe(ctx, topic, group)
 }
 
 // Unsubscribe implements broker.Subscriber: the last one closes the
 // channel; the messages it held unacknowledged go back to the queue.
-func (b *Broker) Unsubscribe(_ context.Context, topic, group string) error {
-	if s, last := b.subs.Release(topic, group); last {
-		s.close()
-	}
-	return nil
+func (b *Broker) Unsubscribe(ctx context.Context, topic, group string) error {
+	return b.subs.Unsubscribe(ctx, topic, group)
 }
 
-func (b *Broker) subscription(ctx context.Context, topic, group string, hold bool) (*sub, error) {
-	return b.subs.Get(topic, group, hold, func() (*sub, error) {
-		ctx, cancel := context.WithTimeout(ctx, b.c.PublishTimeout)
-		defer cancel()
-		ses, err := b.session(ctx)
-		if err == nil {
-			err = b.declareGroup(ses, topic, group)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("rabbitmq: subscribe %s/%s: %w", topic, group, err)
-		}
-		rctx, rcancel := context.WithCancel(context.Background())
-		s := &sub{b: b, topic: topic, group: group, deliveries: make(chan amqp.Delivery), cancel: rcancel, done: make(chan struct{})}
-		go s.run(rctx)
-		return s, nil
-	}, func(s *sub) { s.close() })
+// consume declares the group's queue and starts consuming it.
+func (b *Broker) consume(ctx context.Context, topic, group string) (*sub, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.c.PublishTimeout)
+	defer cancel()
+	ses, err := b.session(ctx)
+	if err == nil {
+		err = b.declareGroup(ses, topic, group)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rabbitmq: subscribe %s/%s: %w", topic, group, err)
+	}
+	rctx, rcancel := context.WithCancel(context.Background())
+	s := &sub{b: b, topic: topic, group: group, deliveries: make(chan amqp.Delivery), cancel: rcancel, done: make(chan struct{})}
+	go s.run(rctx)
+	return s, nil
 }
 
 // run consumes on the current connection until it is lost, then again on
@@ -138,7 +133,7 @@ func (s *sub) close() {
 
 // Receive implements broker.Backend.
 func (b *Broker) Receive(ctx context.Context, topic, group string) (broker.Delivery, error) {
-	s, err := b.subscription(ctx, topic, group, false)
+	s, err := b.subs.Session(ctx, topic, group)
 	if err != nil {
 		return nil, err
 	}
@@ -192,30 +187,6 @@ func (d *delivery) Retry(ctx context.Context, delay time.Duration, _ error) erro
 	return nil
 }
 
-// DeadLetter publishes the message with why it failed to the group's
-// dead-letter queue, then acks the original; if the publish fails the
-// original is requeued.
-func (d *delivery) DeadLetter(ctx context.Context, cause error) error {
-	b, topic, group := d.s.b, d.s.topic, d.s.group
-	p := publishing(d.msg, 1)
-	if cause != nil {
-		p.Headers[broker.HeaderError] = cause.Error()
-	}
-	p.Headers[broker.HeaderAttempts] = strconv.Itoa(d.msg.Attempt)
-	p.Headers[broker.HeaderGroup] = group
-	err := d.republish(ctx, func(s *session) (string, string, error) {
-		q := b.deadQueue(topic, group)
-		return "", q, s.declare(q, func(ch *amqp.Channel) error {
-			_, err := ch.QueueDeclare(q, true, false, false, false, nil)
-			return err
-		})
-	}, p)
-	if err != nil {
-		return fmt.Errorf("rabbitmq: dead-letter %s: %w", d.msg.ID, err)
-	}
-	return nil
-}
-
 // republish sends p where route says, then acks the original; on failure
 // the original is requeued (nack).
 func (d *delivery) republish(ctx context.Context, route func(*session) (string, string, error), p amqp.Publishing) error {
@@ -238,95 +209,4 @@ func (d *delivery) republish(ctx context.Context, route func(*session) (string, 
 		return d.lost("ack", err) // the copy went out: a duplicate, never a loss
 	}
 	return nil
-}
-
-// ListDeadLetters implements broker.DeadLetters: it reads the group's
-// dead-letter queue without removing anything (the channel closes with the
-// messages unacknowledged, so they go back in order).
-func (b *Broker) ListDeadLetters(ctx context.Context, topic, group string, limit int) ([]broker.DeadLetter, error) {
-	var out []broker.DeadLetter
-	err := b.scanDead(ctx, topic, group, func(_ *amqp.Channel, d *amqp.Delivery) (bool, error) {
-		m := message(topic, d)
-		l := broker.DeadLetter{Group: group, Error: m.Headers[broker.HeaderError], Attempts: attemptsOf(d.Headers), At: d.Timestamp}
-		for _, k := range []string{broker.HeaderError, broker.HeaderAttempts, broker.HeaderGroup} {
-			delete(m.Headers, k)
-		}
-		m.Attempt = l.Attempts
-		l.Message = *m
-		out = append(out, l)
-		return limit > 0 && len(out) == limit, nil
-	})
-	return out, err
-}
-
-// scanDead gets every message of the group's dead-letter queue in order on
-// a channel of its own and hands it to fn until fn says stop; the channel's
-// close requeues what fn did not ack.
-func (b *Broker) scanDead(ctx context.Context, topic, group string, fn func(*amqp.Channel, *amqp.Delivery) (bool, error)) error {
-	q := b.deadQueue(topic, group)
-	fail := func(err error) error {
-		return fmt.Errorf("rabbitmq: dead letters of %s/%s in %s: %w", topic, group, q, err)
-	}
-	s, err := b.session(ctx)
-	if err != nil {
-		return fail(err)
-	}
-	ch, err := s.conn.Channel()
-	if err != nil {
-		return fail(err)
-	}
-	defer ch.Close()
-	if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
-		return fail(err)
-	}
-	for {
-		d, ok, err := ch.Get(q, false)
-		if err != nil {
-			return fail(err)
-		}
-		if !ok {
-			return nil
-		}
-		stop, err := fn(ch, &d)
-		if err != nil {
-			return fail(err)
-		}
-		if stop {
-			return nil
-		}
-	}
-}
-
-// Replay implements broker.DeadLetters: each dead letter is published to
-// the group's queue as a first attempt and, once confirmed, removed from
-// the dead-letter queue.
-func (b *Broker) Replay(ctx context.Context, topic, group string, ids ...string) (int, error) {
-	wanted := map[string]bool{}
-	for _, id := range ids {
-		wanted[id] = true
-	}
-	n := 0
-	err := b.scanDead(ctx, topic, group, func(_ *amqp.Channel, d *amqp.Delivery) (bool, error) {
-		m := message(topic, d)
-		if !wanted[m.ID] {
-			return false, nil
-		}
-		for _, k := range []string{broker.HeaderError, broker.HeaderAttempts, broker.HeaderGroup} {
-			delete(m.Headers, k)
-		}
-		s, err := b.session(ctx)
-		if err == nil {
-			err = b.send(ctx, s, "", b.queue(topic, group), publishing(m, 1))
-		}
-		if err != nil {
-			return true, fmt.Errorf("replay %s: %w", m.ID, err)
-		}
-		if err := d.Ack(false); err != nil {
-			return true, fmt.Errorf("replay %s: removing it from the dead letters: %w", m.ID, err)
-		}
-		n++
-		delete(wanted, m.ID)
-		return len(wanted) == 0, nil
-	})
-	return n, err
 }
