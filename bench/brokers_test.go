@@ -44,7 +44,7 @@ func kafkaBroker(b *testing.B, addrs []string) *kafka.Broker {
 	c := kafka.DefaultConfig()
 	c.Brokers = addrs
 	c.HeartbeatInterval = 100 * time.Millisecond
-	k, err := kafka.New(context.Background(), c, kafka.WithLogger(quietLogger()))
+	k, err := kafka.Open(context.Background(), c, kafka.WithLogger(quietLogger()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func BenchmarkQueueNATS(b *testing.B) {
 	b.Run("gox", func(b *testing.B) {
 		c := goxnats.DefaultConfig()
 		c.URL = url
-		n, err := goxnats.New(context.Background(), c, goxnats.WithLogger(quietLogger()))
+		n, err := goxnats.Open(context.Background(), c, goxnats.WithLogger(quietLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func BenchmarkQueueRabbitMQ(b *testing.B) {
 	b.Run("gox", func(b *testing.B) {
 		c := rabbitmq.DefaultConfig()
 		c.URL, c.Prefix = url, uniq("bench")
-		r, err := rabbitmq.New(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
+		r, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -197,7 +197,7 @@ func BenchmarkQueueLatencyServers(b *testing.B) {
 		}
 		c := goxnats.DefaultConfig()
 		c.URL = url
-		n, err := goxnats.New(context.Background(), c, goxnats.WithLogger(quietLogger()))
+		n, err := goxnats.Open(context.Background(), c, goxnats.WithLogger(quietLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -211,7 +211,7 @@ func BenchmarkQueueLatencyServers(b *testing.B) {
 		}
 		c := rabbitmq.DefaultConfig()
 		c.URL, c.Prefix = url, uniq("lat")
-		r, err := rabbitmq.New(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
+		r, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -63,7 +63,7 @@ func cluster(b *testing.B, n int) []*gossip.Registry {
 		if seed != "" {
 			c.Seeds = []string{seed}
 		}
-		m, err := gossip.New(c, gossip.WithLogger(slog.New(slog.DiscardHandler)))
+		m, err := gossip.Open(c, gossip.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			b.Fatal(err)
 		}
