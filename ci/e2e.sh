@@ -39,11 +39,9 @@ done
 sed -i 's/addr: ":8080"/addr: "127.0.0.1:18180"/' "$W/shop/config.yaml"
 sed -i 's/addr: ":8080"/addr: "127.0.0.1:18280"/; s/addr: ":9090"/addr: "127.0.0.1:18290"/' "$W/user/config.yaml"
 
-step "db migrate: the tables of the example's repository"
-for p in shop user; do
-  out=$(cd "$W/$p" && ./$p db migrate 2>&1) || fail "$p db migrate: $out"
-  expect_has "$out" 'migrated model *model.Greeting' "$p db migrate"
-done
+step "db migrate: the tables of the example's repository (user's serve migrates at start instead)"
+out=$(cd "$W/shop" && ./shop db migrate 2>&1) || fail "shop db migrate: $out"
+expect_has "$out" 'migrated model *model.Greeting' "shop db migrate"
 
 step "run the api service"
 ( cd "$W/shop" && exec ./shop ) >"$W/shop.log" 2>&1 &
@@ -90,6 +88,7 @@ step "run the rpc service"
 USER_PID=$!
 CLEANUP+=("stop_pid $USER_PID 5")
 wait_until 30 curl -sf http://127.0.0.1:18280/ping
+expect_has "$(cat "$W/user.log")" 'model *model.Greeting' "serve migrating at start (migrations.on_start)"
 G=127.0.0.1:18290
 expect_has "$(grpcurl -plaintext $G grpc.health.v1.Health/Check)" '"status": "SERVING"' "grpc health"
 expect_has "$(grpcurl -plaintext $G list)" "greeter.v1.Greeter" "reflection list"
