@@ -18,6 +18,14 @@ import (
 	"github.com/goxkit/gox/broker"
 )
 
+// Backend is what each contrib broker implements: the broker contract,
+// explicit subscriptions and dead letters.
+type Backend interface {
+	broker.Backend
+	broker.Subscriber
+	broker.DeadLetters
+}
+
 // Subs keeps a backend's subscription sessions of type S. It is safe for
 // concurrent use.
 type Subs[S any] struct {
@@ -125,4 +133,26 @@ func Letter(m *broker.Message, group string, at time.Time) broker.DeadLetter {
 	m.Attempt = l.Attempts
 	l.Message = *m
 	return l
+}
+
+// Replay hands send each of letters whose id (as id reads it) is among
+// ids, in the order of letters and each id once, and stops at the first
+// error; it returns how many were sent.
+func Replay[L any](letters []L, ids []string, id func(L) string, send func(L) error) (int, error) {
+	wanted := make(map[string]bool, len(ids))
+	for _, i := range ids {
+		wanted[i] = true
+	}
+	n := 0
+	for _, l := range letters {
+		if !wanted[id(l)] {
+			continue
+		}
+		if err := send(l); err != nil {
+			return n, err
+		}
+		n++
+		delete(wanted, id(l))
+	}
+	return n, nil
 }

@@ -105,3 +105,21 @@ func TestLetterReadsDeadLetterHeadersBack(t *testing.T) {
 		t.Fatal("DeadLetterHeaders(nil cause) has an error header")
 	}
 }
+
+func TestReplaySendsTheWantedOnceInOrder(t *testing.T) {
+	var sent []string
+	id := func(s string) string { return s }
+	n, err := Replay([]string{"a", "b", "a", "c"}, []string{"c", "a"}, id, func(s string) error { sent = append(sent, s); return nil })
+	if err != nil || n != 2 || strings.Join(sent, ",") != "a,c" {
+		t.Fatalf("Replay = %d, %v, sent %v; want a then c, once each", n, err, sent)
+	}
+	n, err = Replay([]string{"a", "b"}, []string{"a", "b"}, id, func(s string) error {
+		if s == "b" {
+			return errors.New("down")
+		}
+		return nil
+	})
+	if n != 1 || err == nil {
+		t.Fatalf("Replay with a failing send = %d, %v; want 1 and the error", n, err)
+	}
+}

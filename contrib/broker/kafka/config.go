@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Config configures the Kafka backend. Brokers, ClientID and
@@ -131,10 +133,7 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	var o options
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{}, opts)
 	conn := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.DialTimeout(c.DialTimeout)}
 	if c.ClientID != "" {
 		conn = append(conn, kgo.ClientID(c.ClientID))

@@ -123,28 +123,18 @@ func (b *Broker) Replay(ctx context.Context, topic, group string, ids ...string)
 	if err != nil {
 		return 0, err
 	}
-	wanted := map[string]bool{}
-	for _, id := range ids {
-		wanted[id] = true
-	}
-	n := 0
-	for _, l := range letters {
-		if !wanted[l.Message.ID] {
-			continue
-		}
+	return brokersub.Replay(letters, ids, func(l deadLetter) string { return l.Message.ID }, func(l deadLetter) error {
 		m := l.Message
 		rec := record(topic, &m)
 		rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: headerForGroup, Value: []byte(group)})
 		mark := &kgo.Record{Topic: b.deadLetterTopic(topic), Key: l.key, Headers: []kgo.RecordHeader{
 			{Key: headerReplayed, Value: []byte(m.ID)}, {Key: broker.HeaderGroup, Value: []byte(group)}}}
 		if err := b.produce(ctx, rec); err != nil {
-			return n, fmt.Errorf("kafka: replay %s to %s: %w", m.ID, topic, err)
+			return fmt.Errorf("kafka: replay %s to %s: %w", m.ID, topic, err)
 		}
 		if err := b.produce(ctx, mark); err != nil {
-			return n, fmt.Errorf("kafka: replay %s: marking it replayed in %s: %w", m.ID, mark.Topic, err)
+			return fmt.Errorf("kafka: replay %s: marking it replayed in %s: %w", m.ID, mark.Topic, err)
 		}
-		n++
-		delete(wanted, m.ID)
-	}
-	return n, nil
+		return nil
+	})
 }

@@ -37,6 +37,7 @@ import (
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/internal/brokersub"
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Headers gox adds to the records it produces, besides the message's own.
@@ -58,11 +59,7 @@ type Broker struct {
 	subs    *brokersub.Subs[*sub]
 }
 
-var _ interface {
-	broker.Backend
-	broker.Subscriber
-	broker.DeadLetters
-} = (*Broker)(nil)
+var _ brokersub.Backend = (*Broker)(nil)
 
 // New returns a backend on client, which is its producer and the base of
 // the consumer group members it makes: each is a client of its own, made of
@@ -73,10 +70,7 @@ func New(client *kgo.Client, opts ...Option) (*Broker, error) {
 	if client == nil {
 		return nil, errors.New("kafka: New: client is nil")
 	}
-	o := options{c: DefaultConfig(), logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{c: DefaultConfig(), logger: slog.Default()}, opts)
 	if err := o.c.validate(); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Config configures the NATS backend. URL, Name, DialTimeout and
@@ -97,10 +99,7 @@ func Open(ctx context.Context, c Config, opts ...Option) (*Broker, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	o := options{logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{logger: slog.Default()}, opts)
 	nopts := []nats.Option{nats.Timeout(c.DialTimeout), nats.MaxReconnects(-1), nats.ReconnectWait(c.ReconnectWait),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {

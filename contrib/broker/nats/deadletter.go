@@ -115,31 +115,21 @@ func (b *Broker) Replay(ctx context.Context, topic, group string, ids ...string)
 	if err != nil {
 		return 0, err
 	}
-	wanted := map[string]bool{}
-	for _, id := range ids {
-		wanted[id] = true
-	}
-	n := 0
-	for _, l := range letters {
-		if !wanted[l.Message.ID] {
-			continue
-		}
+	return brokersub.Replay(letters, ids, func(l deadLetter) string { return l.Message.ID }, func(l deadLetter) error {
 		m := l.Message
 		nm := natsMsg(topic, &m)
 		nm.Header.Set(headerForGroup, group)
 		// a fresh Nats-Msg-Id: the original is still in the duplicate window
 		if _, err := b.js.PublishMsg(ctx, nm, jetstream.WithMsgID(fmt.Sprintf("%s/replay/%d", m.ID, l.seq))); err != nil {
-			return n, fmt.Errorf("nats: replay %s to %s: %w", m.ID, topic, err)
+			return fmt.Errorf("nats: replay %s to %s: %w", m.ID, topic, err)
 		}
 		s, err := b.js.Stream(ctx, l.stream)
 		if err == nil {
 			err = s.DeleteMsg(ctx, l.seq)
 		}
 		if err != nil {
-			return n, fmt.Errorf("nats: replay %s: removing it from %s: %w", m.ID, l.stream, err)
+			return fmt.Errorf("nats: replay %s: removing it from %s: %w", m.ID, l.stream, err)
 		}
-		n++
-		delete(wanted, m.ID)
-	}
-	return n, nil
+		return nil
+	})
 }

@@ -39,6 +39,7 @@ import (
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/internal/brokersub"
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Headers gox adds besides the message's own.
@@ -63,11 +64,7 @@ type Broker struct {
 	subs    *brokersub.Subs[*sub]
 }
 
-var _ interface {
-	broker.Backend
-	broker.Subscriber
-	broker.DeadLetters
-} = (*Broker)(nil)
+var _ brokersub.Backend = (*Broker)(nil)
 
 // New returns a backend on nc, the caller's connection: its reconnection
 // and handlers are the caller's, and Close leaves it open. New does no I/O.
@@ -75,10 +72,7 @@ func New(nc *nats.Conn, opts ...Option) (*Broker, error) {
 	if nc == nil {
 		return nil, errors.New("nats: New: connection is nil")
 	}
-	o := options{c: DefaultConfig(), logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{c: DefaultConfig(), logger: slog.Default()}, opts)
 	if err := o.c.validate(); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Config configures the RabbitMQ backend. URL is Open's, for the
@@ -92,10 +94,7 @@ func Open(_ context.Context, c Config, opts ...Option) (*Broker, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	var o options
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{}, opts)
 	if o.amqp.Dial == nil {
 		o.amqp.Dial = amqp.DefaultDial(c.DialTimeout)
 	}

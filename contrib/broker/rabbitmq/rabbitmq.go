@@ -34,6 +34,7 @@ import (
 
 	"github.com/goxkit/gox/broker"
 	"github.com/goxkit/gox/internal/brokersub"
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Headers gox adds besides the message's own.
@@ -57,11 +58,7 @@ type Broker struct {
 	done    chan struct{}
 }
 
-var _ interface {
-	broker.Backend
-	broker.Subscriber
-	broker.DeadLetters
-} = (*Broker)(nil)
+var _ brokersub.Backend = (*Broker)(nil)
 
 // New returns a backend on conn, the caller's connection: Close leaves it
 // open. After a loss the backend connects again with WithRedial, with
@@ -72,10 +69,7 @@ func New(conn *amqp.Connection, opts ...Option) (*Broker, error) {
 	if conn == nil {
 		return nil, errors.New("rabbitmq: New: connection is nil")
 	}
-	o := options{c: DefaultConfig(), logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{c: DefaultConfig(), logger: slog.Default()}, opts)
 	if err := o.c.validate(); err != nil {
 		return nil, err
 	}

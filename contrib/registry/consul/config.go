@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Config is the Consul registry's configuration. Address, Scheme, Token and
@@ -105,10 +107,7 @@ func New(client *api.Client, opts ...Option) (*Registry, error) {
 	if client == nil {
 		return nil, errors.New("consul registry: New: client is nil")
 	}
-	o := options{c: Config{}, logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{c: Config{}, logger: slog.Default()}, opts)
 	if err := o.c.fill(); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/goxkit/gox/internal/option"
 	"github.com/goxkit/gox/registry"
 )
 
@@ -100,10 +101,7 @@ func New(res *net.Resolver, opts ...Option) (*Discovery, error) {
 	if res == nil {
 		return nil, errors.New("dns discovery: New: resolver is nil")
 	}
-	o := options{logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{logger: slog.Default()}, opts)
 	c := o.c
 	if len(c.Schemes) == 0 {
 		c.Schemes = []string{"http", "grpc"}

@@ -10,6 +10,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/goxkit/gox/internal/option"
 )
 
 // Config is the etcd registry's configuration. Endpoints, Username and
@@ -82,10 +84,7 @@ func New(client *clientv3.Client, opts ...Option) (*Registry, error) {
 	if client == nil {
 		return nil, errors.New("etcd registry: New: client is nil")
 	}
-	o := options{c: DefaultConfig(), logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{c: DefaultConfig(), logger: slog.Default()}, opts)
 	if err := o.c.fill(); err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 
+	"github.com/goxkit/gox/internal/option"
 	"github.com/goxkit/gox/registry"
 )
 
@@ -77,13 +78,16 @@ func DefaultConfig() Config {
 type Option func(*options)
 
 type options struct {
-	c      Config
-	logger *slog.Logger
+	seeds       []string
+	requireSeed bool
+	logger      *slog.Logger
 }
 
 // WithConfig tunes the registry with c's Seeds and RequireSeed; New leaves
 // out the fields that only Open derives a memberlist config from.
-func WithConfig(c Config) Option { return func(o *options) { o.c = c } }
+func WithConfig(c Config) Option {
+	return func(o *options) { o.seeds, o.requireSeed = c.Seeds, c.RequireSeed }
+}
 
 // WithLogger is where the registry logs (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
@@ -98,16 +102,13 @@ func New(mc *memberlist.Config, opts ...Option) (*Registry, error) {
 	if mc == nil {
 		return nil, errors.New("gossip: New: memberlist config is nil")
 	}
-	o := options{logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
-	for _, s := range o.c.Seeds {
+	o := option.Apply(options{logger: slog.Default()}, opts)
+	for _, s := range o.seeds {
 		if _, _, err := net.SplitHostPort(s); err != nil {
 			return nil, fmt.Errorf("gossip: seed %q must be host:port: %w", s, err)
 		}
 	}
-	r := &Registry{cfg: o.c, logger: o.logger, view: registry.NewMemory(), nodes: map[string]nodeState{},
+	r := &Registry{cfg: Config{Seeds: o.seeds, RequireSeed: o.requireSeed}, logger: o.logger, view: registry.NewMemory(), nodes: map[string]nodeState{},
 		meta: []byte("[]"), stop: make(chan struct{}), done: make(chan struct{})}
 	mc.Delegate, mc.Events = (*delegate)(r), (*events)(r)
 	if mc.Logger == nil && mc.LogOutput == nil {
@@ -118,12 +119,12 @@ func New(mc *memberlist.Config, opts ...Option) (*Registry, error) {
 		return nil, fmt.Errorf("gossip: start member %s on %s:%d: %w", mc.Name, mc.BindAddr, mc.BindPort, err)
 	}
 	r.ml = ml
-	joined := len(o.c.Seeds) == 0 || r.join() == nil
-	if !joined && o.c.RequireSeed {
+	joined := len(o.seeds) == 0 || r.join() == nil
+	if !joined && o.requireSeed {
 		_ = ml.Shutdown()
-		return nil, fmt.Errorf("gossip: member %s could not join any seed of %v (require_seed is set)", mc.Name, o.c.Seeds)
+		return nil, fmt.Errorf("gossip: member %s could not join any seed of %v (require_seed is set)", mc.Name, o.seeds)
 	}
-	if len(o.c.Seeds) == 0 {
+	if len(o.seeds) == 0 {
 		r.logger.Info("gossip: no seeds: this member starts a new cluster", "member", mc.Name, "addr", r.Addr())
 	}
 	go r.rejoin(!joined)
@@ -132,10 +133,7 @@ func New(mc *memberlist.Config, opts ...Option) (*Registry, error) {
 
 // Open derives a memberlist config from c and returns New on it, tuned by c.
 func Open(c Config, opts ...Option) (*Registry, error) {
-	o := options{logger: slog.Default()}
-	for _, f := range opts {
-		f(&o)
-	}
+	o := option.Apply(options{logger: slog.Default()}, opts)
 	mc, err := c.memberlist(o.logger)
 	if err != nil {
 		return nil, err
