@@ -69,8 +69,8 @@ func TestDeadMemberLeavesTheViewWithinDeadTimeout(t *testing.T) {
 		set, _ := b.GetService(context.Background(), "users")
 		return len(a.Members()) == 2 && len(b.Members()) == 2 && len(set) == 0
 	})
-	if d := time.Since(killed); d > a.cfg.DeadTimeout+500*time.Millisecond {
-		t.Fatalf("dead member dropped after %v; dead timeout %v", d, a.cfg.DeadTimeout)
+	if d, dead := time.Since(killed), testConfig().DeadTimeout; d > dead+500*time.Millisecond {
+		t.Fatalf("dead member dropped after %v; dead timeout %v", d, dead)
 	}
 }
 
