@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/goxkit/gox/internal/due"
 )
 
 // Memory is an in-process Backend for tests and single-process services. It
@@ -130,12 +132,8 @@ func clone(m *Message) Message {
 
 // Receive implements Backend.
 func (m *Memory) Receive(ctx context.Context, topic, group string) (Delivery, error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	var wait due.Waiter
+	defer wait.Stop()
 	for {
 		m.mu.Lock()
 		if m.closed {
@@ -167,20 +165,8 @@ func (m *Memory) Receive(ctx context.Context, topic, group string) (Delivery, er
 		}
 		notify := g.notify
 		m.mu.Unlock()
-		var due <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(time.Until(next))
-			} else {
-				timer.Reset(time.Until(next))
-			}
-			due = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-notify:
-		case <-due:
+		if err := wait.Wait(ctx, notify, next); err != nil {
+			return nil, err
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/internal/due"
 )
 
 var kerrUnknownTopic = kerr.UnknownTopicOrPartition
@@ -233,12 +234,8 @@ func (s *sub) lost(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 
 // receive hands out the first due record whose key is free.
 func (s *sub) receive(ctx context.Context) (broker.Delivery, error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
+	var wait due.Waiter
+	defer wait.Stop()
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -251,20 +248,8 @@ func (s *sub) receive(ctx context.Context) (broker.Delivery, error) {
 		if d != nil {
 			return d, nil
 		}
-		var due <-chan time.Time
-		if !next.IsZero() {
-			if timer == nil {
-				timer = time.NewTimer(time.Until(next))
-			} else {
-				timer.Reset(time.Until(next))
-			}
-			due = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-wake:
-		case <-due:
+		if err := wait.Wait(ctx, wake, next); err != nil {
+			return nil, err
 		}
 	}
 }
