@@ -97,7 +97,7 @@ func jsonError(err error, t reflect.Type) error {
 		}
 		return errors.BadRequest("INVALID_FIELD",
 			fmt.Sprintf("field %q must be %s, got JSON %s", field, typeErr.Type.String(), typeErr.Value)).
-			WithMetadata(map[string]string{"field": field}).WithCause(err)
+			WithMetadata(map[string]string{"field": fieldList(field)}).WithCause(err)
 	}
 	return errors.BadRequest("MALFORMED_JSON", "cannot decode JSON body: "+err.Error()).WithCause(err)
 }
@@ -128,7 +128,7 @@ func Validate(v any) error {
 		fields = append(fields, name)
 	}
 	return errors.BadRequest("INVALID_FIELD", strings.Join(msgs, "; ")).
-		WithMetadata(map[string]string{"field": strings.Join(fields, ",")}).WithCause(err)
+		WithMetadata(map[string]string{"field": fieldList(fields...)}).WithCause(err)
 }
 
 // JSON adapts a typed function into a HandlerFunc: the JSON body (if any) is
@@ -191,8 +191,20 @@ func paramError(kind string, req any, values map[string][]string, tag string, er
 		return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter: %v", kind, err)).WithCause(err)
 	}
 	return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter %q: %v", kind, name, err)).
-		WithMetadata(map[string]string{"field": name}).WithCause(err)
+		WithMetadata(map[string]string{"field": fieldList(name)}).WithCause(err)
 }
+
+// fieldList is the "field" metadata of a 400: the names ","-separated, a
+// "%" or "," inside a name (a map key may hold any) written as %25 or %2C,
+// so splitting on "," and url.PathUnescape give each name back.
+func fieldList(names ...string) string {
+	for i, n := range names {
+		names[i] = fieldEscaper.Replace(n)
+	}
+	return strings.Join(names, ",")
+}
+
+var fieldEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
 
 // fieldPath turns the validator's Go path of a field ("Order.Items[2].Name",
 // led by the type's name) into the client's ("items[2].name"): each field by
