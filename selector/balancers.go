@@ -64,18 +64,26 @@ func (w *WeightedRoundRobin) Pick(_ context.Context, nodes []*Node) (*Node, Done
 		}
 	}
 	w.current[best.Address] -= total
-	if len(w.current) > 2*len(nodes) { // forget nodes that left
-		live := make(map[string]bool, len(nodes))
-		for _, n := range nodes {
-			live[n.Address] = true
-		}
-		for a := range w.current {
-			if !live[a] {
-				delete(w.current, a)
-			}
+	forgetLeft(w.current, nodes)
+	return best, noop, nil
+}
+
+// forgetLeft drops from a balancer's per-address state the nodes that are
+// no longer among nodes, once the state holds over twice as many addresses
+// as there are nodes: instances that come and go do not make it grow.
+func forgetLeft[V any](state map[string]V, nodes []*Node) {
+	if len(state) <= 2*len(nodes) {
+		return
+	}
+	live := make(map[string]bool, len(nodes))
+	for _, n := range nodes {
+		live[n.Address] = true
+	}
+	for a := range state {
+		if !live[a] {
+			delete(state, a)
 		}
 	}
-	return best, noop, nil
 }
 
 // hashKey carries the consistent-hash key.
@@ -226,17 +234,7 @@ func (p *P2C) Pick(_ context.Context, nodes []*Node) (*Node, Done, error) {
 			pick, ps = b, sb
 		}
 	}
-	if len(p.stats) > 2*len(nodes) { // forget nodes that left
-		live := make(map[string]bool, len(nodes))
-		for _, n := range nodes {
-			live[n.Address] = true
-		}
-		for a := range p.stats {
-			if !live[a] {
-				delete(p.stats, a)
-			}
-		}
-	}
+	forgetLeft(p.stats, nodes)
 	p.mu.Unlock()
 	ps.lastPick.Store(now.UnixNano())
 	ps.inflight.Add(1)

@@ -24,7 +24,15 @@ func nodes(weights ...int) []*selector.Node {
 	return out
 }
 
+// picks makes n picks and counts them by address; every call is done at once.
 func picks(t *testing.T, s *selector.Selector, ctx context.Context, n int) map[string]int {
+	t.Helper()
+	return picksDone(t, s, ctx, n, func(*selector.Node) selector.DoneInfo { return selector.DoneInfo{} })
+}
+
+// picksDone is picks with the outcome of each call given by info, from the
+// node picked.
+func picksDone(t *testing.T, s *selector.Selector, ctx context.Context, n int, info func(*selector.Node) selector.DoneInfo) map[string]int {
 	t.Helper()
 	got := map[string]int{}
 	for range n {
@@ -33,7 +41,7 @@ func picks(t *testing.T, s *selector.Selector, ctx context.Context, n int) map[s
 			t.Fatal(err)
 		}
 		got[node.Address]++
-		done(ctx, selector.DoneInfo{})
+		done(ctx, info(node))
 	}
 	return got
 }
@@ -84,20 +92,12 @@ func TestP2CAvoidsASlowInstance(t *testing.T) {
 	ctx := context.Background()
 	slow := ns[2].Address
 	run := func(n int, slowLatency time.Duration) map[string]int {
-		got := map[string]int{}
-		for range n {
-			node, done, err := s.Pick(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got[node.Address]++
-			lat := time.Millisecond
+		return picksDone(t, s, ctx, n, func(node *selector.Node) selector.DoneInfo {
 			if node.Address == slow {
-				lat = slowLatency
+				return selector.DoneInfo{Latency: slowLatency}
 			}
-			done(ctx, selector.DoneInfo{Latency: lat})
-		}
-		return got
+			return selector.DoneInfo{Latency: time.Millisecond}
+		})
 	}
 	if got := run(3000, time.Millisecond); got[slow] < 800 {
 		t.Fatalf("while all are equal the third node got %d of 3000", got[slow])
