@@ -7,7 +7,10 @@
 // A call is repeated when it is idempotent: the transport says so
 // (its Transporter has an Idempotent() bool method: HTTP GET, HEAD, OPTIONS, PUT, DELETE; gRPC methods
 // with the idempotency_level option or listed with WithIdempotent), or the
-// caller marked it with Idempotent(ctx). Each attempt goes through the
+// caller marked it with Idempotent(ctx). A failure that carries a retry
+// delay (errors.RetryAfter: an overloaded gox server's Retry-After or gRPC
+// RetryInfo) is not retried sooner than it says, nor at all when the call's
+// deadline comes first — as grpc-go honours server pushback. Each attempt goes through the
 // selector again, which sends it to an instance the earlier attempts did not
 // try while there is one.
 package retry
@@ -100,6 +103,9 @@ func Client(opts ...Option) middleware.Middleware {
 					return reply, err
 				}
 				wait := backoff(o.base, o.cap, attempt)
+				if after, ok := errors.RetryAfter(err); ok && after > wait {
+					wait = after // the server's pushback (an overloaded gox server's Retry-After)
+				}
 				if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 					return reply, err // no time left for another attempt
 				}

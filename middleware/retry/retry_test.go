@@ -108,3 +108,21 @@ func TestBudgetCapsRetries(t *testing.T) {
 		t.Fatalf("only %d retries; the budget allows ~30", retried)
 	}
 }
+
+// An overloaded server's Retry-After is honoured: no attempt comes sooner
+// than it asks, and none at all when the deadline comes first.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	shed := errors.Unavailable("OVERLOADED", "server overloaded")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	n, err := calls(ctx, true, []error{shed.WithRetryAfter(5 * time.Second)})
+	if n != 1 || errors.Reason(err) != "OVERLOADED" || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("Retry-After 5s, deadline 1s: %d attempts in %v, err %v; want 1 attempt at once", n, time.Since(start), err)
+	}
+	start = time.Now()
+	n, err = calls(ctx, true, []error{shed.WithRetryAfter(30 * time.Millisecond)})
+	if n != 2 || err != nil || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("Retry-After 30ms: %d attempts in %v, err %v; want 2, the second no sooner than 30ms", n, time.Since(start), err)
+	}
+}

@@ -4,10 +4,13 @@ import (
 	stderrors "errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/goxkit/gox/errors"
 )
@@ -34,7 +37,12 @@ func ToStatus(err error, production bool) *status.Status {
 	if e.Reason == "" && len(e.Metadata) == 0 {
 		return st
 	}
-	withInfo, derr := st.WithDetails(&errdetails.ErrorInfo{Reason: e.Reason, Domain: Domain, Metadata: e.Metadata})
+	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: e.Reason, Domain: Domain, Metadata: e.Metadata}}
+	if d, ok := errors.RetryAfter(e); ok {
+		// what grpc-go's retry and other languages' clients read
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
+	}
+	withInfo, derr := st.WithDetails(details...)
 	if derr != nil {
 		return st
 	}
@@ -128,10 +136,20 @@ func clientGone(gone, handlerErr error) error {
 // metadata.
 func fromStatus(st *status.Status) *errors.Error {
 	e := &errors.Error{Code: FromGRPCCode(st.Code()), Message: st.Message()}
+	var delay time.Duration
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok {
-			e.Reason, e.Metadata = info.Reason, info.Metadata
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			e.Reason, e.Metadata = d.Reason, d.Metadata
+		case *errdetails.RetryInfo:
+			delay = d.GetRetryDelay().AsDuration()
 		}
+	}
+	if _, has := e.Metadata[errors.MetadataRetryAfter]; !has && delay > 0 {
+		if e.Metadata == nil {
+			e.Metadata = map[string]string{}
+		}
+		e.Metadata[errors.MetadataRetryAfter] = delay.String()
 	}
 	return e
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/goxkit/gox/errors"
 )
@@ -112,4 +114,30 @@ func FuzzFromStatus(f *testing.F) {
 			t.Fatalf("%+v sent again decoded to %+v", e, again)
 		}
 	})
+}
+
+// A retry delay crosses as a standard RetryInfo detail, which clients in
+// any language read, and comes back as errors.RetryAfter; a foreign
+// server's RetryInfo alone is read too.
+func TestRetryAfterCrossesAsRetryInfo(t *testing.T) {
+	st := ToStatus(errors.TooManyRequests("RATE_LIMITED", "slow down").WithRetryAfter(1500*time.Millisecond), true)
+	if st.Code() != codes.ResourceExhausted {
+		t.Fatalf("code %v", st.Code())
+	}
+	var info *errdetails.RetryInfo
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			info = ri
+		}
+	}
+	if info == nil || info.GetRetryDelay().AsDuration() != 1500*time.Millisecond {
+		t.Fatalf("details %v; want a RetryInfo of 1.5s", st.Details())
+	}
+	if d, ok := errors.RetryAfter(FromStatus(st.Err())); !ok || d != 1500*time.Millisecond {
+		t.Fatalf("decoded %v %v", d, ok)
+	}
+	foreign, _ := status.New(codes.Unavailable, "busy").WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(2 * time.Second)})
+	if d, ok := errors.RetryAfter(FromStatus(foreign.Err())); !ok || d != 2*time.Second {
+		t.Fatalf("a foreign RetryInfo decoded as %v %v", d, ok)
+	}
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/goxkit/gox/errors"
@@ -117,7 +119,31 @@ func DecodeError(resp *http.Response) *errors.Error {
 	} else if e.Message == "" {
 		e.Message = statusText(resp.StatusCode)
 	}
+	if _, has := e.Metadata[errors.MetadataRetryAfter]; !has {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if e.Metadata == nil {
+				e.Metadata = map[string]string{}
+			}
+			e.Metadata[errors.MetadataRetryAfter] = d.String()
+		}
+	}
 	return e
+}
+
+// retryAfter reads a Retry-After header: whole seconds, or an HTTP date
+// (RFC 9110 §10.2.3) counted from now; ok is false for anything else, or a
+// wait that is not positive.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return time.Duration(s) * time.Second, s > 0 && s < 1<<31
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return (t.Sub(now) + time.Second - 1).Truncate(time.Second), true // whole seconds, rounded up
+	}
+	return 0, false
 }
 
 const (

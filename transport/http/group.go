@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"path"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
@@ -129,6 +131,11 @@ func (s *Server) renderError(gc *gin.Context, err error) {
 	_ = gc.Error(err) // visible to gin filters that run after the route
 	if gc.Writer.Written() {
 		return
+	}
+	if d, ok := errors.RetryAfter(err); ok {
+		// whole seconds, rounded up: RFC 9110 has no finer unit, and 0
+		// would invite an immediate retry
+		gc.Writer.Header().Set("Retry-After", strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10))
 	}
 	s.encoder(gc.Writer, gc.Request, err, s.production)
 	gc.Abort()
