@@ -52,3 +52,22 @@ func TestServeStopsAndReportsStart(t *testing.T) {
 		}
 	}
 }
+
+// The func Serve returns stops s before the test ends, once: the stop at
+// the end does nothing more.
+func TestServeStopsEarlyOnce(t *testing.T) {
+	ct := &cleanupT{TB: t}
+	s := &stubServer{stop: make(chan struct{})}
+	stop := Serve(ct, s)
+	stop()
+	select {
+	case <-s.stop:
+	default:
+		t.Fatal("stop did not stop the server")
+	}
+	stop()
+	ct.cleanups[0]() // the test ends: a second Stop would close s.stop again and panic
+	if len(ct.errs) != 0 {
+		t.Fatalf("the test was told %v, want nothing", ct.errs)
+	}
+}
