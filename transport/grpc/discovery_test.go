@@ -52,10 +52,7 @@ func stoppableInstance(t *testing.T, reg registry.Registrar, service, name, vers
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = s.Start(context.Background()) }()
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = s.Stop(context.Background()) }) }
-	t.Cleanup(stop)
+	stop := goxtest.Serve(t, s)
 	ins := &registry.ServiceInstance{ID: name, Name: service, Version: version, Endpoints: []string{"http://127.0.0.1:1", u.String()}}
 	if err := reg.Register(context.Background(), ins); err != nil {
 		t.Fatal(err)

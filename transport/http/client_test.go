@@ -36,6 +36,19 @@ func start(t *testing.T, s *xhttp.Server) string {
 	return u.String()
 }
 
+// loopback is a server of the default config, with no routes yet, that
+// listens on a free loopback port.
+func loopback(t *testing.T, opts ...xhttp.Option) *xhttp.Server {
+	t.Helper()
+	c := xhttp.DefaultConfig()
+	c.Addr = "127.0.0.1:0"
+	s, err := xhttp.NewServer(c, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestClientDecodesErrorsIntoTheSameSentinel(t *testing.T) {
 	for _, format := range []string{"envelope", "problem"} {
 		t.Run(format, func(t *testing.T) {
@@ -62,9 +75,7 @@ func TestClientDecodesErrorsIntoTheSameSentinel(t *testing.T) {
 }
 
 func TestStopDrainsInFlightRequests(t *testing.T) {
-	c := xhttp.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	s, _ := xhttp.NewServer(c)
+	s := loopback(t)
 	entered := make(chan struct{})
 	s.GET("/slow", func(c *xhttp.Context) error {
 		close(entered)

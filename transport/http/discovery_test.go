@@ -30,12 +30,7 @@ type who struct {
 // stops the server without deregistering it (a crash, to the registry).
 func whoInstance(t *testing.T, reg registry.Registrar, service, name string) func() {
 	t.Helper()
-	c := xhttp.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(timeout.Timeout(10*time.Second)), xhttp.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loopback(t, xhttp.WithMiddleware(timeout.Timeout(10*time.Second)), xhttp.WithLogger(slog.New(slog.DiscardHandler)))
 	h := func(c *xhttp.Context) error {
 		var left time.Duration
 		if dl, ok := c.Request.Context().Deadline(); ok {
@@ -58,10 +53,7 @@ func whoInstance(t *testing.T, reg registry.Registrar, service, name string) fun
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = s.Start(context.Background()) }()
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = s.Stop(context.Background()) }) }
-	t.Cleanup(stop)
+	stop := goxtest.Serve(t, s)
 	ins := &registry.ServiceInstance{ID: name, Name: service, Endpoints: []string{u.String()}}
 	if err := reg.Register(context.Background(), ins); err != nil {
 		t.Fatal(err)
@@ -75,11 +67,7 @@ func discoveryClient(t *testing.T, reg registry.Discovery, service string, opts 
 		xhttp.WithDiscovery(reg, selector.NewRoundRobin()),
 		xhttp.WithClientMiddleware(timeout.Client(5*time.Second), retry.Client(retry.WithAttempts(3))),
 	}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
+	return goxtest.Opened(t, c, err)
 }
 
 func TestDiscoveryClientSpreadsAndSurvivesACrash(t *testing.T) {
@@ -197,9 +185,7 @@ func TestExpiredCallLogsTheBudgetPerHop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer toB.Close()
-	c := xhttp.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	a, _ := xhttp.NewServer(c, xhttp.WithMiddleware(timeout.Timeout(10*time.Second)), xhttp.WithLogger(slog.New(slog.DiscardHandler)))
+	a := loopback(t, xhttp.WithMiddleware(timeout.Timeout(10*time.Second)), xhttp.WithLogger(slog.New(slog.DiscardHandler)))
 	a.GET("/work", func(c *xhttp.Context) error {
 		time.Sleep(100 * time.Millisecond)
 		_, err := xhttp.Call[who](c.Request.Context(), toB, http.MethodGet, "/who?sleep=2s", nil)

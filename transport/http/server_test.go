@@ -344,12 +344,7 @@ func TestLogAndMetricsAgreeOnLatency(t *testing.T) {
 
 // A handler's transport names the address the server listens on.
 func TestTransportNamesTheEndpoint(t *testing.T) {
-	c := xhttp.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	s, err := xhttp.NewServer(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loopback(t)
 	s.GET("/where", func(c *xhttp.Context) error {
 		tr, _ := transport.FromServerContext(c.Request.Context())
 		c.String(200, tr.Endpoint())
@@ -443,12 +438,7 @@ func jsonLog(t *testing.T) (*slog.Logger, *bytes.Buffer) {
 // http.TimeFormat, made by gox from a per-second string rather than by
 // net/http per response; a handler can still set its own or send none.
 func TestDateHeader(t *testing.T) {
-	c := xhttp.DefaultConfig()
-	c.Addr = "127.0.0.1:0"
-	s, err := xhttp.NewServer(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loopback(t)
 	const fixed = "Mon, 02 Jan 2006 15:04:05 GMT"
 	s.GET("/own", func(c *xhttp.Context) error {
 		c.Header("Date", fixed)
