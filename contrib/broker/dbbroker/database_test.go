@@ -17,6 +17,7 @@ import (
 	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
 	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
 	"github.com/goxkit/gox/contrib/database/xgorm/xgormtest"
+	"github.com/goxkit/gox/goxtest"
 )
 
 func sqlite(t *testing.T) xgorm.Config {
@@ -33,10 +34,7 @@ func mysql(t *testing.T) xgorm.Config { return xgormtest.MySQL(t) }
 func open(t *testing.T, c xgorm.Config) *xgorm.DB {
 	t.Helper()
 	db, err := xgorm.Open(context.Background(), xgorm.Configs{"default": c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
+	goxtest.Opened(t, db, err)
 	_ = db.Default().Migrator().DropTable(dbbroker.Models()...)
 	if _, err := db.Migrate(context.Background(), xgorm.Migrations{Models: dbbroker.Models()}); err != nil {
 		t.Fatal(err)
@@ -66,11 +64,7 @@ func TestContract(t *testing.T) {
 					return dbs[t]
 				}()
 				b, err := dbbroker.New(db, fast()) // a Broker each, as separate processes
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { _ = b.Close() })
-				return b
+				return goxtest.Opened(t, b, err)
 			})
 		})
 	}

@@ -52,11 +52,7 @@ func config(brokers []string) kafka.Config {
 func newBroker(t *testing.T, c kafka.Config) *kafka.Broker {
 	t.Helper()
 	b, err := kafka.Open(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return goxtest.Opened(t, b, err)
 }
 
 func TestContract(t *testing.T) {

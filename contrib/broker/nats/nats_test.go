@@ -25,11 +25,7 @@ func config(t *testing.T) gnats.Config {
 func newBroker(t *testing.T, c gnats.Config) *gnats.Broker {
 	t.Helper()
 	b, err := gnats.Open(context.Background(), c, gnats.WithLogger(quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return goxtest.Opened(t, b, err)
 }
 
 func TestContract(t *testing.T) {

@@ -28,11 +28,7 @@ func config(t *testing.T) rabbitmq.Config {
 func newBroker(t *testing.T, c rabbitmq.Config) *rabbitmq.Broker {
 	t.Helper()
 	b, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quiet()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = b.Close() })
-	return b
+	return goxtest.Opened(t, b, err)
 }
 
 func quiet() *slog.Logger {

@@ -36,11 +36,7 @@ func config(t testing.TB) redis.Config {
 
 func client(t testing.TB, c redis.Config, opts ...redis.Option) goredis.UniversalClient {
 	cl, err := redis.NewClient(c, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cl.Close() })
-	return cl
+	return goxtest.Opened(t, cl, err)
 }
 
 func TestStoreContract(t *testing.T) {

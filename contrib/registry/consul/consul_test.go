@@ -29,11 +29,7 @@ const hint = "build tools/consul (ci/tools.sh build_tools), then: source ci/lib.
 func newRegistry(t *testing.T, c consul.Config, opts ...consul.Option) *consul.Registry {
 	t.Helper()
 	r, err := consul.Open(c, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return r
+	return goxtest.Opened(t, r, err)
 }
 
 func agent(t *testing.T) string { return goxtest.RequireEnv(t, "CONSUL_HTTP_ADDR", hint) }

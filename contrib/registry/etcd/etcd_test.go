@@ -22,11 +22,7 @@ const hint = "source ci/lib.sh; source ci/etcd.sh; start_etcd"
 func newRegistry(t *testing.T, c etcd.Config, opts ...etcd.Option) *etcd.Registry {
 	t.Helper()
 	r, err := etcd.Open(c, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return r
+	return goxtest.Opened(t, r, err)
 }
 
 func prefix(t *testing.T) string {

@@ -27,11 +27,7 @@ func testConfig(seeds ...string) Config {
 func member(t *testing.T, c Config, opts ...Option) *Registry {
 	t.Helper()
 	r, err := Open(c, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Close() })
-	return r
+	return goxtest.Opened(t, r, err)
 }
 
 func TestContract(t *testing.T) {
