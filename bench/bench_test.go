@@ -26,19 +26,28 @@ import (
 // through zap's JSON encoder) and issue 2's (request id, recovery, access
 // log, metrics).
 func BenchmarkChain(b *testing.B) {
-	noop := func(context.Context, any) (any, error) { return nil, nil }
 	all := DefaultChain(Logger(io.Discard), prometheus.New())
 	chains := map[string][]middleware.Middleware{"empty": nil, "default": all, "issue": all[:4]}
 	for _, name := range []string{"empty", "default", "issue"} {
-		b.Run(name, func(b *testing.B) {
-			h := middleware.Chain(chains[name]...)(noop)
-			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
-			ctx := transport.NewServerContext(context.Background(), tr)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = h(ctx, nil)
-			}
-		})
+		b.Run(name, func(b *testing.B) { callLoop(b, pingContext(), middleware.Chain(chains[name]...)(noop)) })
+	}
+}
+
+// noop is the handler the middleware benchmarks wrap: it does nothing.
+func noop(context.Context, any) (any, error) { return nil, nil }
+
+// pingContext is the context a server gives the handler of GET /ping: its
+// transport in it.
+func pingContext() context.Context {
+	return transport.NewServerContext(context.Background(), goxtest.NewTransport(transport.KindHTTP, "GET /ping"))
+}
+
+// callLoop calls h with ctx for the benchmark's iterations and reports
+// the allocations.
+func callLoop(b *testing.B, ctx context.Context, h middleware.Handler) {
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = h(ctx, nil)
 	}
 }
 
@@ -47,24 +56,14 @@ func BenchmarkChain(b *testing.B) {
 func BenchmarkMiddleware(b *testing.B) {
 	chain := DefaultChain(Logger(io.Discard), prometheus.New())
 	names := []string{"requestid", "recovery", "logging", "metrics", "timeout", "metadata"}
-	noop := func(context.Context, any) (any, error) { return nil, nil }
 	for i, name := range names {
-		b.Run(name, func(b *testing.B) {
-			h := chain[i](noop)
-			tr := goxtest.NewTransport(transport.KindHTTP, "GET /ping")
-			ctx := transport.NewServerContext(context.Background(), tr)
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = h(ctx, nil)
-			}
-		})
+		b.Run(name, func(b *testing.B) { callLoop(b, pingContext(), chain[i](noop)) })
 	}
 }
 
 // BenchmarkTracingOff is the tracing middleware with no SDK installed (the
 // global no-op provider), server and client side, against no middleware.
 func BenchmarkTracingOff(b *testing.B) {
-	noop := func(context.Context, any) (any, error) { return nil, nil }
 	for _, tc := range []struct {
 		name string
 		m    []middleware.Middleware
@@ -81,12 +80,7 @@ func BenchmarkTracingOff(b *testing.B) {
 		}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			h := middleware.Chain(tc.m...)(noop)
-			ctx := tc.ctx(goxtest.NewTransport(transport.KindGRPC, "/a.A/B"))
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = h(ctx, nil)
-			}
+			callLoop(b, tc.ctx(goxtest.NewTransport(transport.KindGRPC, "/a.A/B")), middleware.Chain(tc.m...)(noop))
 		})
 	}
 }

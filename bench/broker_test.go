@@ -17,6 +17,7 @@ import (
 	"github.com/goxkit/gox/contrib/database/xgorm"
 	_ "github.com/goxkit/gox/contrib/database/xgorm/postgres"
 	_ "github.com/goxkit/gox/contrib/database/xgorm/sqlite"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // BenchmarkQueue publishes b.N messages and consumes them with one consumer
@@ -104,15 +105,7 @@ func BenchmarkQueueDatabase(b *testing.B) {
 			if d.driver == xgorm.SQLite {
 				c.DSN = filepath.Join(b.TempDir(), "q.db")
 			}
-			db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c}, xgorm.WithLogger(quietLogger()))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { _ = db.Close() })
-			if err := db.Default().Migrator().DropTable(append(dbbroker.Models(), &rawJob{})...); err != nil {
-				b.Fatal(err)
-			}
-			return db
+			return openDB(b, c)
 		}
 		b.Run(d.name+"/gorm", func(b *testing.B) {
 			g := open(b).Default().Session(&gorm.Session{SkipDefaultTransaction: true})
@@ -150,19 +143,34 @@ func BenchmarkQueueDatabase(b *testing.B) {
 			}
 		})
 		b.Run(d.name+"/gox", func(b *testing.B) {
-			db := open(b)
 			c := dbbroker.DefaultConfig()
 			c.PollInterval = time.Millisecond
-			br, err := dbbroker.New(db, c)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := br.Migrate(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			runQueue(b, br, body)
+			runQueue(b, dbBroker(b, open(b), c), body)
 		})
 	}
+}
+
+// openDB opens the database of c for the benchmark, closed when it ends,
+// without the tables an earlier run left (the queue's and rawJob's).
+func openDB(b *testing.B, c xgorm.Config) *xgorm.DB {
+	db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c}, xgorm.WithLogger(quietLogger()))
+	goxtest.Opened(b, db, err)
+	if err := db.Default().Migrator().DropTable(append(dbbroker.Models(), &rawJob{})...); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// dbBroker is a database broker on db, its tables migrated.
+func dbBroker(b *testing.B, db *xgorm.DB, c dbbroker.Config) *dbbroker.Broker {
+	br, err := dbbroker.New(db, c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := br.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return br
 }
 
 type rawJob struct {
@@ -231,40 +239,11 @@ func BenchmarkQueueLatency(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) {
 		c := xgorm.DefaultConfig()
 		c.DSN = filepath.Join(b.TempDir(), "q.db")
-		db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c}, xgorm.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		br, err := dbbroker.New(db, dbbroker.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := br.Migrate(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		runLatency(b, br)
+		runLatency(b, dbBroker(b, openDB(b, c), dbbroker.DefaultConfig()))
 	})
 	b.Run("postgres", func(b *testing.B) {
-		dsn := os.Getenv("PG_DSN")
-		if dsn == "" {
-			b.Skip("PG_DSN is not set (ci/postgres.sh start_postgres)")
-		}
 		c := xgorm.DefaultConfig()
-		c.Driver, c.DSN = xgorm.Postgres, dsn
-		db, err := xgorm.Open(context.Background(), xgorm.Configs{xgorm.DefaultName: c}, xgorm.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		_ = db.Default().Migrator().DropTable(dbbroker.Models()...)
-		br, err := dbbroker.New(db, dbbroker.DefaultConfig())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := br.Migrate(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		runLatency(b, br)
+		c.Driver, c.DSN = xgorm.Postgres, serverEnv(b, "PG_DSN", "ci/postgres.sh start_postgres")
+		runLatency(b, dbBroker(b, openDB(b, c), dbbroker.DefaultConfig()))
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/goxkit/gox/contrib/broker/kafka"
 	goxnats "github.com/goxkit/gox/contrib/broker/nats"
 	"github.com/goxkit/gox/contrib/broker/rabbitmq"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // The server backends against their raw client libraries, in the same run:
@@ -45,11 +46,7 @@ func kafkaBroker(b *testing.B, addrs []string) *kafka.Broker {
 	c.Brokers = addrs
 	c.HeartbeatInterval = 100 * time.Millisecond
 	k, err := kafka.Open(context.Background(), c, kafka.WithLogger(quietLogger()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = k.Close() })
-	return k
+	return goxtest.Opened(b, k, err)
 }
 
 func BenchmarkQueueKafka(b *testing.B) {
@@ -80,11 +77,33 @@ func BenchmarkQueueKafka(b *testing.B) {
 	b.Run("gox", func(b *testing.B) { runQueue(b, kafkaBroker(b, kfakeCluster(b)), benchBody) })
 }
 
-func BenchmarkQueueNATS(b *testing.B) {
-	url := os.Getenv("NATS_URL")
-	if url == "" {
-		b.Skip("NATS_URL is not set (ci/nats.sh start_nats)")
+// serverEnv is the address of a server in the environment variable name;
+// when it is unset the benchmark is skipped, saying how to start one.
+func serverEnv(b *testing.B, name, start string) string {
+	v := os.Getenv(name)
+	if v == "" {
+		b.Skipf("%s is not set (%s)", name, start)
 	}
+	return v
+}
+
+func natsBroker(b *testing.B, url string) *goxnats.Broker {
+	c := goxnats.DefaultConfig()
+	c.URL = url
+	n, err := goxnats.Open(context.Background(), c, goxnats.WithLogger(quietLogger()))
+	return goxtest.Opened(b, n, err)
+}
+
+// rabbitBroker's names start with a fresh prefix, so runs start empty.
+func rabbitBroker(b *testing.B, url string) *rabbitmq.Broker {
+	c := rabbitmq.DefaultConfig()
+	c.URL, c.Prefix = url, uniq("bench")
+	r, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
+	return goxtest.Opened(b, r, err)
+}
+
+func BenchmarkQueueNATS(b *testing.B) {
+	url := serverEnv(b, "NATS_URL", "ci/nats.sh start_nats")
 	b.Run("nats.go", func(b *testing.B) {
 		nc, err := natsgo.Connect(url)
 		if err != nil {
@@ -119,23 +138,11 @@ func BenchmarkQueueNATS(b *testing.B) {
 		}
 		<-done
 	})
-	b.Run("gox", func(b *testing.B) {
-		c := goxnats.DefaultConfig()
-		c.URL = url
-		n, err := goxnats.Open(context.Background(), c, goxnats.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer n.Close()
-		runQueueTopic(b, n, uniq("gox"), benchBody)
-	})
+	b.Run("gox", func(b *testing.B) { runQueueTopic(b, natsBroker(b, url), uniq("gox"), benchBody) })
 }
 
 func BenchmarkQueueRabbitMQ(b *testing.B) {
-	url := os.Getenv("AMQP_URL")
-	if url == "" {
-		b.Skip("AMQP_URL is not set (ci/rabbitmq.sh start_rabbitmq)")
-	}
+	url := serverEnv(b, "AMQP_URL", "ci/rabbitmq.sh start_rabbitmq")
 	b.Run("amqp091", func(b *testing.B) {
 		conn, err := amqp.Dial(url)
 		if err != nil {
@@ -174,16 +181,7 @@ func BenchmarkQueueRabbitMQ(b *testing.B) {
 		}
 		<-done
 	})
-	b.Run("gox", func(b *testing.B) {
-		c := rabbitmq.DefaultConfig()
-		c.URL, c.Prefix = url, uniq("bench")
-		r, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer r.Close()
-		runQueue(b, r, benchBody)
-	})
+	b.Run("gox", func(b *testing.B) { runQueue(b, rabbitBroker(b, url), benchBody) })
 }
 
 // BenchmarkQueueLatencyServers is BenchmarkQueueLatency for the server
@@ -191,32 +189,11 @@ func BenchmarkQueueRabbitMQ(b *testing.B) {
 func BenchmarkQueueLatencyServers(b *testing.B) {
 	b.Run("kafka", func(b *testing.B) { runLatency(b, kafkaBroker(b, kfakeCluster(b))) })
 	b.Run("nats", func(b *testing.B) {
-		url := os.Getenv("NATS_URL")
-		if url == "" {
-			b.Skip("NATS_URL is not set")
-		}
-		c := goxnats.DefaultConfig()
-		c.URL = url
-		n, err := goxnats.Open(context.Background(), c, goxnats.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer n.Close()
+		n := natsBroker(b, serverEnv(b, "NATS_URL", "ci/nats.sh start_nats"))
 		runLatency(b, &renamed{Backend: n, suffix: uniq("")})
 	})
 	b.Run("rabbitmq", func(b *testing.B) {
-		url := os.Getenv("AMQP_URL")
-		if url == "" {
-			b.Skip("AMQP_URL is not set")
-		}
-		c := rabbitmq.DefaultConfig()
-		c.URL, c.Prefix = url, uniq("lat")
-		r, err := rabbitmq.Open(context.Background(), c, rabbitmq.WithLogger(quietLogger()))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer r.Close()
-		runLatency(b, r)
+		runLatency(b, rabbitBroker(b, serverEnv(b, "AMQP_URL", "ci/rabbitmq.sh start_rabbitmq")))
 	})
 }
 
