@@ -60,18 +60,21 @@ func stoppableInstance(t *testing.T, reg registry.Registrar, service, name, vers
 	return ins, stop
 }
 
+// dialEcho is a TestService client on a connection to target, closed when
+// the test ends.
+func dialEcho(t *testing.T, target string, opts ...xgrpc.ClientOption) testpb.TestServiceClient {
+	t.Helper()
+	conn, err := xgrpc.Dial(target, opts...)
+	return testpb.NewTestServiceClient(goxtest.Opened(t, conn, err))
+}
+
 func TestDiscoveryTarget(t *testing.T) {
 	reg := registry.NewMemory()
 	ctx := context.Background()
 	a := echoInstance(t, reg, "echo", "a", "v1")
 	echoInstance(t, reg, "echo", "b", "v1")
 	echoInstance(t, reg, "echo", "c", "v2")
-	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin(), selector.WithVersion("v1")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
+	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin(), selector.WithVersion("v1")))
 	count := func(n int) map[string]int {
 		got := map[string]int{}
 		for range n {
@@ -102,16 +105,11 @@ func TestDiscoveryTarget(t *testing.T) {
 // when an instance appears, calls succeed without a new connection.
 func TestDiscoveryNoInstance(t *testing.T) {
 	reg := registry.NewMemory()
-	conn, err := xgrpc.Dial("discovery:///billing", xgrpc.WithDiscovery(reg, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
+	client := dialEcho(t, "discovery:///billing", xgrpc.WithDiscovery(reg, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err = client.UnaryCall(ctx, &testpb.SimpleRequest{})
+	_, err := client.UnaryCall(ctx, &testpb.SimpleRequest{})
 	if !errors.IsUnavailable(err) || !strings.Contains(err.Error(), "service billing has no instance") {
 		t.Fatalf("call with no instance: %v", err)
 	}
@@ -132,12 +130,7 @@ func TestDiscoveryP2C(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		echoInstance(t, reg, "echo", n, "v1")
 	}
-	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
+	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, nil))
 	var mu sync.Mutex
 	got := map[string]int{}
 	goxtest.Eventually(t, 10*time.Second, func() bool {
@@ -170,14 +163,9 @@ func TestDiscoveryRetriesIdempotentCalls(t *testing.T) {
 	echoInstance(t, reg, "echo", "a", "v1")
 	_, stopB := stoppableInstance(t, reg, "echo", "b", "v1")
 	echoInstance(t, reg, "echo", "c", "v1")
-	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin()),
+	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin()),
 		xgrpc.WithIdempotent("/grpc.testing.TestService/UnaryCall"),
 		xgrpc.WithClientMiddleware(timeout.Client(5*time.Second), retry.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
 	ctx := context.Background()
 	seen := map[string]bool{}
 	goxtest.Eventually(t, 10*time.Second, func() bool {
@@ -204,14 +192,9 @@ func TestDiscoveryRetriesIdempotentCalls(t *testing.T) {
 func TestDiscoveryAllBreakersOpenFailsFast(t *testing.T) {
 	reg := registry.NewMemory()
 	echoInstance(t, reg, "echo", "a", "v1")
-	conn, err := xgrpc.Dial("discovery:///echo", xgrpc.WithDiscovery(reg, nil),
+	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, nil),
 		xgrpc.WithInstanceHealth(selector.InstanceHealth{ConsecutiveFailures: -1,
 			Failed: func(err error) bool { return true }})) // every call counts as a failure
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	client := testpb.NewTestServiceClient(conn)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 2000 {
