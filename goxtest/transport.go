@@ -45,7 +45,13 @@ type Transport struct {
 	Reply      Header
 	// TIdempotent is what Idempotent answers (for tests of retries).
 	TIdempotent bool
+	// TRemoteAddr is what RemoteAddr answers: the caller's host:port (for
+	// tests of limits keyed by client IP).
+	TRemoteAddr string
 }
+
+// RemoteAddr answers TRemoteAddr.
+func (t *Transport) RemoteAddr() string { return t.TRemoteAddr }
 
 // Idempotent answers TIdempotent: the retry middleware retries only
 // idempotent calls.

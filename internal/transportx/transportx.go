@@ -30,6 +30,12 @@ const HeaderTimeout = "X-Gox-Timeout"
 //	next(&st.ServerContext, req)
 type ServerContext = ctxnode.Server[transport.Transporter]
 
+// RemoteAddr is implemented by server Transporters that know the caller's
+// address (host:port, as the connection has it): HTTP and gRPC.
+type RemoteAddr interface {
+	RemoteAddr() string
+}
+
 // HeaderRanger is implemented by Headers that can be walked without copying
 // their keys; Range calls f for each key until f returns false.
 type HeaderRanger interface {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
@@ -81,6 +82,18 @@ func (t *Transport) Endpoint() string { return t.endpoint }
 
 // Operation is the full method, "/package.Service/Method".
 func (t *Transport) Operation() string { return t.operation }
+
+// RemoteAddr is the caller's address, host:port, as the connection has it
+// (server side; "" on a client or when grpc-go has none).
+func (t *Transport) RemoteAddr() string {
+	if t.in == nil {
+		return ""
+	}
+	if p, ok := peer.FromContext(t.in); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}
 
 // RequestHeader implements transport.Transporter. On the server side it reads
 // the incoming metadata in place and copies it only when asked for all of it

@@ -82,8 +82,14 @@ func (s *Server) adapt(op string, chain middleware.Middleware, h HandlerFunc) gi
 		// set it to nil to send none.
 		st.date[0] = s.date.format(st.t.start)
 		gc.Writer.Header()["Date"] = st.date[:]
-		if _, err := final(&st.ServerContext, gc.Request); err != nil {
+		reply, err := final(&st.ServerContext, gc.Request)
+		switch {
+		case err != nil:
 			s.renderError(gc, err)
+		case reply != nil && !gc.Writer.Written():
+			// a middleware answered for the handler (a governance
+			// fallback, a cache): its reply is the response
+			gc.JSON(http.StatusOK, reply)
 		}
 	}
 }

@@ -124,5 +124,9 @@ func (t *Transport) StatusCode() int { return t.ctx.Writer.Status() }
 // what the chain added (request id, deadline, trace).
 func (t *Transport) Request() *http.Request { return t.ctx.Request }
 
+// RemoteAddr is the caller's address, host:port, as the connection has it
+// (a proxy's, behind one).
+func (t *Transport) RemoteAddr() string { return t.ctx.Request.RemoteAddr }
+
 // GinContext returns the gin context of the request.
 func (t *Transport) GinContext() *gin.Context { return t.ctx.Context }
