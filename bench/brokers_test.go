@@ -145,10 +145,7 @@ func BenchmarkQueueRabbitMQ(b *testing.B) {
 	url := serverEnv(b, "AMQP_URL", "ci/rabbitmq.sh start_rabbitmq")
 	b.Run("amqp091", func(b *testing.B) {
 		conn, err := amqp.Dial(url)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close()
+		goxtest.Opened(b, conn, err)
 		pub, _ := conn.Channel()
 		_ = pub.Confirm(false)
 		sub, _ := conn.Channel()
