@@ -333,7 +333,7 @@ func eventually(t *testing.T, ok func() bool) {
 }
 
 // RunOutage is the fault test of backends with a server: a producer
-// publishes n messages through pub — retrying each failed publish with the
+// publishes n messages, and on until the outage is over, through pub — retrying each failed publish with the
 // same id, as a careful producer does — while a 4-way consumer of group
 // "billing" on sub records them; once a third is published, outage takes
 // the server away and brings it back. It fails unless at least one publish
