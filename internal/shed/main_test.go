@@ -1,0 +1,11 @@
+package shed
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves a goroutine running: a
+// stopped Sampler leaves none behind.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -1,0 +1,208 @@
+package shed
+
+import (
+	"math"
+	"sync/atomic"
+	"time"
+)
+
+// Priority says which calls give way first under overload.
+type Priority int8
+
+const (
+	// Low calls are shed once 3/4 of the limit is in flight: batch jobs,
+	// prefetches, anything a client retries later without a user waiting.
+	Low Priority = -1
+	// Normal is the zero Priority: shed beyond the limit.
+	Normal Priority = 0
+	// Critical calls are never shed, though they count in flight: health
+	// checks, calls that release resources or end work already admitted.
+	Critical Priority = 1
+)
+
+// String returns "low", "normal" or "critical".
+func (p Priority) String() string {
+	switch {
+	case p < Normal:
+		return "low"
+	case p > Normal:
+		return "critical"
+	}
+	return "normal"
+}
+
+// Shedder decides, call by call, whether the process takes on more work; see
+// the package doc for the algorithm. Safe for concurrent use.
+type Shedder struct {
+	cpu       func() float64
+	now       func() time.Duration
+	threshold float64
+	coolOff   time.Duration
+	win       *window
+
+	inFlight atomic.Int64 //
+	lastShed atomic.Int64 // clock reading of the last shed at high CPU; never when none
+	shed     atomic.Uint64
+}
+
+const never = math.MinInt64
+
+// Option tunes a Shedder.
+type Option func(*Shedder)
+
+// WithWindow sets the rolling window and its number of buckets (default 5 s
+// in 50 buckets). A longer window remembers a better past for longer; a
+// bucket must be long enough to hold several completed calls.
+func WithWindow(d time.Duration, buckets int) Option {
+	return func(s *Shedder) {
+		if buckets > 0 && d >= time.Duration(buckets) {
+			s.win = newWindow(d, buckets)
+		}
+	}
+}
+
+// WithCPUThreshold sets the CPU usage, a fraction 0..1 of what the process
+// may use, from which calls beyond the limit are shed (default 0.8).
+func WithCPUThreshold(f float64) Option {
+	return func(s *Shedder) {
+		if f > 0 {
+			s.threshold = f
+		}
+	}
+}
+
+// WithCoolOff sets how long after the last shed at high CPU the Shedder
+// keeps shedding calls beyond the limit whatever the CPU reads (default 1 s).
+func WithCoolOff(d time.Duration) Option {
+	return func(s *Shedder) {
+		if d >= 0 {
+			s.coolOff = d
+		}
+	}
+}
+
+// WithClock replaces the clock: now returns the time elapsed since a fixed
+// origin, never decreasing. For tests.
+func WithClock(now func() time.Duration) Option {
+	return func(s *Shedder) { s.now = now }
+}
+
+// New returns a Shedder that reads the process's CPU usage, a fraction 0..1,
+// from cpu (a Sampler's Usage). cpu is called on every call to Allow and must
+// be cheap.
+func New(cpu func() float64, opts ...Option) *Shedder {
+	origin := time.Now()
+	s := &Shedder{
+		cpu:       cpu,
+		now:       func() time.Duration { return time.Since(origin) },
+		threshold: 0.8,
+		coolOff:   time.Second,
+		win:       newWindow(5*time.Second, 50),
+	}
+	s.lastShed.Store(never)
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Token stands for one admitted call until it is handed to Done.
+type Token struct {
+	start    time.Duration
+	admitted bool
+}
+
+// Allow decides whether a call of priority p may run. When ok, the call
+// counts in flight until Done(tok); Done must be called exactly once for it.
+// When not, the caller refuses the call (503, RESOURCE_EXHAUSTED) and Done
+// must not be called (it ignores such a Token).
+func (s *Shedder) Allow(p Priority) (tok Token, ok bool) {
+	now := s.now()
+	n := s.inFlight.Add(1)
+	if p < Critical && s.shouldShed(now, n, p) {
+		s.inFlight.Add(-1)
+		s.shed.Add(1)
+		return Token{}, false
+	}
+	return Token{start: now, admitted: true}, true
+}
+
+// Done records that the call of tok completed, and its response time.
+func (s *Shedder) Done(tok Token) {
+	if !tok.admitted {
+		return
+	}
+	now := s.now()
+	s.win.record(now, now-tok.start)
+	s.inFlight.Add(-1)
+}
+
+// shouldShed says whether a call of priority p is shed at now, n calls in
+// flight with it.
+func (s *Shedder) shouldShed(now time.Duration, n int64, p Priority) bool {
+	hot := s.cpu() >= s.threshold
+	if !hot && !s.coolingOff(now) {
+		return false
+	}
+	e := s.win.estimate(now)
+	if !e.ok {
+		return false // cold start: nothing measured yet
+	}
+	if n <= admitted(e.limit, p) {
+		return false
+	}
+	if hot {
+		s.lastShed.Store(int64(now))
+	}
+	return true
+}
+
+// coolingOff says whether a call was shed at high CPU within CoolOff of now.
+func (s *Shedder) coolingOff(now time.Duration) bool {
+	last := s.lastShed.Load()
+	return last != never && now-time.Duration(last) < s.coolOff
+}
+
+// admitted returns how many calls of priority p may be in flight while
+// shedding, given the limit.
+func admitted(limit int64, p Priority) int64 {
+	if p < Normal {
+		limit -= limit/4 + min(limit%4, 1) // ⌊limit × 3/4⌋ without overflow
+	}
+	return max(limit, 1)
+}
+
+// Stats is a snapshot of a Shedder, for metrics and status pages.
+type Stats struct {
+	// CPU is the usage the Shedder sees, a fraction 0..1.
+	CPU float64
+	// InFlight is how many admitted calls have not called Done.
+	InFlight int64
+	// Limit is the calls that may be in flight while shedding (Normal
+	// priority); 0 while the window holds no completed call.
+	Limit int64
+	// MaxPass is the most calls completed in one bucket of the window.
+	MaxPass int64
+	// MinRT is the smallest average response time of a bucket.
+	MinRT time.Duration
+	// Shedding is true while a call was shed at high CPU within the last
+	// CoolOff.
+	Shedding bool
+	// Shed counts the calls refused since New.
+	Shed uint64
+}
+
+// Stats returns a snapshot of s.
+func (s *Shedder) Stats() Stats {
+	now := s.now()
+	e := s.win.estimate(now)
+	return Stats{
+		CPU:      s.cpu(),
+		InFlight: s.inFlight.Load(),
+		Limit:    e.limit,
+		MaxPass:  e.maxPass,
+		MinRT:    e.minRT,
+		Shedding: s.coolingOff(now),
+		Shed:     s.shed.Load(),
+	}
+}
