@@ -23,6 +23,25 @@ const (
 	// RegistryHealthy is a gauge: 1 while this instance is registered in
 	// its service registry, 0 otherwise (registry.Keeper.Healthy).
 	RegistryHealthy = "gox_registry_healthy"
+
+	// GovernanceCallsTotal counts the calls governance saw, by what became
+	// of them; labels kind, operation, outcome (admitted, rate_limited,
+	// concurrency_limited, shed, deadline_too_short, limiter_error,
+	// fallback).
+	GovernanceCallsTotal = "gox_governance_calls_total"
+	// GovernanceCPU is the process's CPU use as the shedder sees it, a
+	// share (0..1) of the CPU the process may use.
+	GovernanceCPU = "gox_governance_cpu_ratio"
+	// GovernanceInFlight is the calls the shedder counts in flight.
+	GovernanceInFlight = "gox_governance_in_flight"
+	// GovernanceInFlightLimit is how many calls may be in flight while
+	// shedding, from measured throughput × minimum latency (0 until measured).
+	GovernanceInFlightLimit = "gox_governance_in_flight_limit"
+	// GovernanceShedding is 1 while the shedder refuses calls, 0 otherwise.
+	GovernanceShedding = "gox_governance_shedding"
+	// GovernanceRateLimitKeys is how many keys a local rate limit
+	// remembers; label rule (its index in the policy).
+	GovernanceRateLimitKeys = "gox_governance_rate_limit_keys"
 )
 
 // Label names. "code" holds the gox error code (HTTP status semantics: "200",
@@ -31,6 +50,8 @@ const (
 	LabelKind      = "kind"
 	LabelOperation = "operation"
 	LabelCode      = "code"
+	LabelOutcome   = "outcome"
+	LabelRule      = "rule"
 )
 
 // CounterLabels returns the labels of the request counters: kind, operation, code.

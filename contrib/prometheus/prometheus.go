@@ -25,9 +25,10 @@ import (
 
 // Metrics owns a registry and the gox series in it.
 type Metrics struct {
-	reg    *prometheus.Registry
-	server *recorder
-	client *recorder
+	reg         *prometheus.Registry
+	server      *recorder
+	client      *recorder
+	constLabels prometheus.Labels
 }
 
 type options struct {
@@ -87,7 +88,8 @@ func New(opts ...Option) *Metrics {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := &Metrics{
-		reg: reg,
+		reg:         reg,
+		constLabels: o.constLabels,
 		server: newRecorder(reg, o, metrics.ServerRequestsTotal, metrics.ServerRequestDuration, metrics.ServerRequestsInFlight,
 			"Requests handled, by transport kind, operation and gox code.",
 			"Time to handle a request, in seconds.", "Requests being handled."),

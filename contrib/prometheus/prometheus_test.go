@@ -19,6 +19,8 @@ import (
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/metrics"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/governance"
 	mmw "github.com/goxkit/gox/middleware/metrics"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
@@ -30,9 +32,9 @@ func newService(t *testing.T, m *prometheus.Metrics, addr string) *xhttp.Server 
 	return newServer(t, m, c)
 }
 
-func newServer(t *testing.T, m *prometheus.Metrics, c xhttp.Config) *xhttp.Server {
+func newServer(t *testing.T, m *prometheus.Metrics, c xhttp.Config, more ...middleware.Middleware) *xhttp.Server {
 	t.Helper()
-	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(mmw.Server(m.Server())), xhttp.WithMetricsHandler(m.Handler()))
+	s, err := xhttp.NewServer(c, xhttp.WithMiddleware(append([]middleware.Middleware{mmw.Server(m.Server())}, more...)...), xhttp.WithMetricsHandler(m.Handler()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,18 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 	c := xhttp.DefaultConfig()
 	c.Addr = "127.0.0.1:0"
 	c.Metrics = xhttp.MetricsConfig{Addr: "127.0.0.1:0", Username: "prom", Password: "s3cret", BearerToken: "t0ken"}
-	s := newServer(t, m, c)
+	// governance: one call a minute to /users/:id, so the second is refused
+	gc := governance.DefaultConfig()
+	gc.Rules = []governance.Rule{{Exact: []string{"GET /users/:id"}, RateLimit: &governance.RateLimit{Rate: governance.Rate{Limit: 1, Per: time.Minute}}}}
+	gov, err := governance.New(gc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = gov.Close() })
+	if err := m.WatchGovernance(gov.State); err != nil {
+		t.Fatal(err)
+	}
+	s := newServer(t, m, c, gov.Middleware())
 	u, err := s.Endpoint()
 	if err != nil {
 		t.Fatal(err)
@@ -113,6 +126,13 @@ func TestPrometheusServerScrapesTheService(t *testing.T) {
 	goxtest.Serve(t, s)
 	for range 3 {
 		resp, err := http.Get(u.String() + "/ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for range 2 {
+		resp, err := http.Get(u.String() + "/users/7")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +177,11 @@ scrape_configs:
 		`gox_server_request_duration_seconds_bucket{job="basic",operation="GET /fast",le="5e-05"}`:  "0",
 		// p99 of one 100µs request: under 100µs with buckets that resolve it (99.5µs), 990µs with a 1ms floor
 		`histogram_quantile(0.99, gox_server_request_duration_seconds_bucket{job="basic",operation="GET /fast"}) < bool 0.0001`: "1",
+		`gox_governance_calls_total{job="basic",operation="GET /users/:id",outcome="admitted"}`:                                 "1",
+		`gox_governance_calls_total{job="basic",operation="GET /users/:id",outcome="rate_limited"}`:                             "1",
+		`gox_server_requests_total{job="basic",operation="GET /users/:id",code="429"}`:                                          "1",
+		`gox_governance_in_flight_limit{job="basic"} >= bool 0`:                                                                 "1",
+		`gox_governance_cpu_ratio{job="basic"} >= bool 0`:                                                                       "1",
 		`up{job="anonymous"}`: "0",
 		`up{job="basic"}`:     "1",
 		`up{job="bearer"}`:    "1",

@@ -44,3 +44,17 @@ func TestRetryAfterHeader(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRetryAfterHeader: any Retry-After a server sends decodes to a
+// positive wait or none, never a zero or negative one.
+func FuzzRetryAfterHeader(f *testing.F) {
+	for _, v := range []string{"3", "0", "-1", "120", "99999999999999999999", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "", " 5", "1.5"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		resp := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {v}}, Body: io.NopCloser(strings.NewReader(""))}
+		if d, ok := errors.RetryAfter(xhttp.DecodeError(resp)); ok && d <= 0 || !ok && d != 0 {
+			t.Fatalf("Retry-After %q decoded as %v, %v", v, d, ok)
+		}
+	})
+}
