@@ -28,6 +28,7 @@ type clientOptions struct {
 	dialOpts   []grpc.DialOption
 	discovery  *resolverBuilder
 	health     *selector.InstanceHealth
+	onSelector func(*selector.Selector)
 	logger     *slog.Logger
 	idempotent map[string]bool
 }
@@ -94,6 +95,7 @@ func Dial(target string, opts ...ClientOption) (*grpc.ClientConn, error) {
 	c := &clientInterceptor{target: target, chain: chain, idempotent: o.idempotent}
 	if o.discovery != nil {
 		o.discovery.health = o.health
+		o.discovery.onSelector = o.onSelector
 		o.discovery.logger = o.logger
 		if o.logger == nil {
 			o.discovery.logger = slog.Default()

@@ -48,16 +48,25 @@ func WithInstanceHealth(h selector.InstanceHealth) ClientOption {
 	return func(o *clientOptions) { o.health = &h }
 }
 
+// OnSelector hands f the selector a discovery connection picks instances
+// with, each time grpc-go builds its resolver (once per Dial, as a rule): to
+// show its instances and their breakers on a status page
+// (selector.Selector.State). f must not block.
+func OnSelector(f func(*selector.Selector)) ClientOption {
+	return func(o *clientOptions) { o.onSelector = f }
+}
+
 // WithClientLogger is where the client logs what it ignores (a peer's malformed
 // endpoint); default slog.Default().
 func WithClientLogger(l *slog.Logger) ClientOption { return func(o *clientOptions) { o.logger = l } }
 
 type resolverBuilder struct {
-	d       registry.Discovery
-	b       selector.Balancer
-	filters []selector.Filter
-	health  *selector.InstanceHealth
-	logger  *slog.Logger
+	d          registry.Discovery
+	b          selector.Balancer
+	filters    []selector.Filter
+	health     *selector.InstanceHealth
+	onSelector func(*selector.Selector)
+	logger     *slog.Logger
 }
 
 func (rb *resolverBuilder) Scheme() string { return SchemeDiscovery }
@@ -79,6 +88,9 @@ func (rb *resolverBuilder) Build(target resolver.Target, cc resolver.ClientConn,
 	sel := selector.New(name, rb.b, rb.filters...)
 	if rb.health != nil {
 		sel.SetInstanceHealth(*rb.health)
+	}
+	if rb.onSelector != nil {
+		rb.onSelector(sel)
 	}
 	r := &discoveryResolver{name: name, cc: cc, w: w, ctx: ctx, cancel: cancel, sel: sel, logger: rb.logger}
 	r.wg.Go(r.watch)

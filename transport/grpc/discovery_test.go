@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"sync/atomic"
 	"time"
 
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -74,7 +75,9 @@ func TestDiscoveryTarget(t *testing.T) {
 	a := echoInstance(t, reg, "echo", "a", "v1")
 	echoInstance(t, reg, "echo", "b", "v1")
 	echoInstance(t, reg, "echo", "c", "v2")
-	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin(), selector.WithVersion("v1")))
+	var sel atomic.Pointer[selector.Selector]
+	client := dialEcho(t, "discovery:///echo", xgrpc.WithDiscovery(reg, selector.NewRoundRobin(), selector.WithVersion("v1")),
+		xgrpc.OnSelector(sel.Store))
 	count := func(n int) map[string]int {
 		got := map[string]int{}
 		for range n {
@@ -90,6 +93,15 @@ func TestDiscoveryTarget(t *testing.T) {
 	goxtest.Eventually(t, 10*time.Second, func() bool { got := count(10); return got["a"] > 0 && got["b"] > 0 })
 	if got := count(100); got["a"] != 50 || got["b"] != 50 || got["c"] != 0 {
 		t.Fatalf("calls spread %v; want a and b 50 each (round robin), none to c (v2 is filtered out)", got)
+	}
+	// OnSelector handed over the selector that spread them: it shows the
+	// instances and what each was sent
+	sent := map[string]int64{}
+	for _, n := range sel.Load().State() {
+		sent[n.Instance] = n.Requests
+	}
+	if len(sent) != 3 || sent["a"] < 50 || sent["b"] < 50 || sent["c"] != 0 {
+		t.Fatalf("selector state %+v; want a and b with their calls counted, c with none", sel.Load().State())
 	}
 	// an instance that leaves gets no more calls
 	if err := reg.Deregister(ctx, a); err != nil {

@@ -156,6 +156,11 @@ func (c *Client) Close() error {
 	return err
 }
 
+// Selector is the selector a discovery client picks instances with — to
+// show its instances and their breakers on a status page
+// (selector.Selector.State) — or nil for a client of one base URL.
+func (c *Client) Selector() *selector.Selector { return c.sel }
+
 // URL is the address of path on the client's service.
 func (c *Client) URL(path string) string {
 	p, query, _ := strings.Cut(path, "?")

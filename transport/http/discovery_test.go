@@ -94,6 +94,16 @@ func TestDiscoveryClientSpreadsAndSurvivesACrash(t *testing.T) {
 			t.Fatalf("GET %d after b died: %v, %v; want every call answered by a or c (retried)", i, w, err)
 		}
 	}
+	// the client's selector shows it: three instances, b ejected
+	var ejected []string
+	for _, n := range c.Selector().State() {
+		if n.Ejected {
+			ejected = append(ejected, n.Instance)
+		}
+	}
+	if len(c.Selector().State()) != 3 || len(ejected) != 1 {
+		t.Fatalf("selector state %+v; want 3 instances, b ejected", c.Selector().State())
+	}
 	// POST is not idempotent: never retried, but b is ejected by now, so
 	// POSTs go to a and c
 	for i := range 30 {
