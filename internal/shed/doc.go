@@ -21,13 +21,20 @@
 //
 //   - the process's CPU usage is at or above the threshold (default 0.8) and
 //     admitting it would put more than max(limit, 1) calls in flight; or
+//   - calls complete at least LatencyFactor (default 2) times slower than
+//     minRT (the average of the last complete bucket against it), whatever
+//     the CPU reads, and admitting it would put more than max(limit, 1)
+//     calls in flight: the process queues work it cannot keep up with —
+//     because its neighbours take the CPU its own reading does not count,
+//     or because it waits on a resource — which kratos and go-zero, reading
+//     the CPU alone, do not see; or
 //   - a call was shed that way within the last CoolOff (default 1 s), and
 //     admitting it would put more than max(limit, 1) calls in flight, whatever
 //     the CPU reads now. The CPU reading is smoothed and lags; without the
 //     cool-off the Shedder would flap between shedding and admitting a
 //     backlog each time the reading dipped under the threshold. Only sheds
-//     made at high CPU extend the cool-off, so the Shedder admits again at
-//     most CoolOff after the CPU came down.
+//     made at high CPU or high latency extend the cool-off, so the Shedder
+//     admits again at most CoolOff after the overload passed.
 //
 // Otherwise, and before the window holds any completed call (a cold start),
 // every call is admitted. While shedding at most max(limit, 1) Normal calls

@@ -37,6 +37,7 @@ type Shedder struct {
 	cpu       func() float64
 	now       func() time.Duration
 	threshold float64
+	latency   float64 // recentRT ≥ latency × minRT is overload too; 0: CPU only
 	coolOff   time.Duration
 	win       *window
 
@@ -71,6 +72,19 @@ func WithCPUThreshold(f float64) Option {
 	}
 }
 
+// WithLatencyFactor sets how much slower than the best the window saw
+// calls must complete now (the last complete bucket's average against
+// minRT) to count as overload as well as a hot CPU does (default 2; 0: the
+// CPU alone decides). It catches what the CPU reading cannot: a process
+// starved of CPU by its neighbours, or queueing on a resource it waits for.
+func WithLatencyFactor(f float64) Option {
+	return func(s *Shedder) {
+		if f >= 0 {
+			s.latency = f
+		}
+	}
+}
+
 // WithCoolOff sets how long after the last shed at high CPU the Shedder
 // keeps shedding calls beyond the limit whatever the CPU reads (default 1 s).
 func WithCoolOff(d time.Duration) Option {
@@ -96,6 +110,7 @@ func New(cpu func() float64, opts ...Option) *Shedder {
 		cpu:       cpu,
 		now:       func() time.Duration { return time.Since(origin) },
 		threshold: 0.8,
+		latency:   2,
 		coolOff:   time.Second,
 		win:       newWindow(5*time.Second, 50),
 	}
@@ -141,7 +156,7 @@ func (s *Shedder) Done(tok Token) {
 // flight with it.
 func (s *Shedder) shouldShed(now time.Duration, n int64, p Priority) bool {
 	hot := s.cpu() >= s.threshold
-	if !hot && !s.coolingOff(now) {
+	if !hot && s.latency == 0 && !s.coolingOff(now) {
 		return false
 	}
 	e := s.win.estimate(now)
@@ -151,10 +166,17 @@ func (s *Shedder) shouldShed(now time.Duration, n int64, p Priority) bool {
 	if n <= admitted(e.limit, p) {
 		return false
 	}
-	if hot {
+	if hot || s.slow(e) {
 		s.lastShed.Store(int64(now))
+		return true
 	}
-	return true
+	return s.coolingOff(now)
+}
+
+// slow says whether calls complete latency times slower now than the best
+// bucket of the window.
+func (s *Shedder) slow(e *estimate) bool {
+	return s.latency > 0 && e.recentRT > 0 && float64(e.recentRT) >= s.latency*float64(e.minRT)
 }
 
 // coolingOff says whether a call was shed at high CPU within CoolOff of now.
@@ -183,8 +205,10 @@ type Stats struct {
 	Limit int64
 	// MaxPass is the most calls completed in one bucket of the window.
 	MaxPass int64
-	// MinRT is the smallest average response time of a bucket.
-	MinRT time.Duration
+	// MinRT is the smallest average response time of a bucket; RecentRT
+	// the average of the last complete one (0 when it holds no call).
+	MinRT    time.Duration
+	RecentRT time.Duration
 	// Shedding is true while a call was shed at high CPU within the last
 	// CoolOff.
 	Shedding bool
@@ -202,6 +226,7 @@ func (s *Shedder) Stats() Stats {
 		Limit:    e.limit,
 		MaxPass:  e.maxPass,
 		MinRT:    e.minRT,
+		RecentRT: e.recentRT,
 		Shedding: s.coolingOff(now),
 		Shed:     s.shed.Load(),
 	}

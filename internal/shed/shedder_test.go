@@ -324,3 +324,36 @@ func TestPriorityString(t *testing.T) {
 		}
 	}
 }
+
+// Calls completing twice as slow as the best the window saw are overload
+// too, at any CPU reading: a process whose CPU its neighbours take, or
+// that queues on a resource, sheds beyond the limit; as fast as ever, it
+// does not, however many are in flight.
+func TestSlowCallsAreOverloadAtLowCPU(t *testing.T) {
+	r := newRig(t)
+	r.traffic(20, 20, 10*time.Millisecond) // limit ⌈200/s × 10ms⌉ = 2
+	// as fast as ever: more than the limit in flight is no overload
+	if n := r.fill(Normal, 10); n != 10 {
+		t.Fatalf("%d admitted at the usual latency; want all 10", n)
+	}
+	r.now += 10 * time.Millisecond
+	r.release(10) // they took 10 ms, as ever
+	r.now += width
+	// one bucket whose calls took 30 ms: beyond the limit is shed
+	r.traffic(1, 20, 30*time.Millisecond)
+	if st := r.s.Stats(); st.RecentRT != 30*time.Millisecond || st.MinRT != 10*time.Millisecond {
+		t.Fatalf("stats %+v", st)
+	}
+	if n := r.fill(Normal, 10); n != 2 {
+		t.Fatalf("%d admitted while calls are 3x slower; want the limit, 2", n)
+	}
+	r.release(2)
+	// without the latency test, only the CPU decides
+	r2 := newRig(t, WithLatencyFactor(0))
+	r2.traffic(20, 20, 10*time.Millisecond)
+	r2.traffic(1, 20, 30*time.Millisecond)
+	if n := r2.fill(Normal, 10); n != 10 {
+		t.Fatalf("latency factor 0: %d admitted; want all 10", n)
+	}
+	r2.release(10)
+}

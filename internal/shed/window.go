@@ -28,6 +28,9 @@ type estimate struct {
 	maxPass int64
 	minRT   time.Duration
 	limit   int64
+	// recentRT is the average response time of the last complete bucket
+	// (0 when it holds no call): what calls take now.
+	recentRT time.Duration
 }
 
 func newWindow(d time.Duration, n int) *window {
@@ -75,6 +78,9 @@ func (w *window) estimate(now time.Duration) *estimate {
 		e.ok = true
 		e.maxPass = max(e.maxPass, b.count)
 		e.minRT = min(e.minRT, b.rt/time.Duration(b.count))
+		if b.idx == idx-1 {
+			e.recentRT = b.rt / time.Duration(b.count)
+		}
 	}
 	w.mu.Unlock()
 	if !e.ok {

@@ -34,6 +34,11 @@ type Shedding struct {
 	// CPUThreshold is the share of the CPU available to the process
 	// (cgroup quota and affinity honoured) above which it sheds (default 0.8).
 	CPUThreshold float64 `yaml:"cpu_threshold"`
+	// LatencyFactor makes calls completing this many times slower than the
+	// best the window saw an overload too, whatever the CPU reads: a
+	// process starved of CPU by its neighbours, or queueing on what it
+	// waits for (default 2; 0: the CPU alone decides).
+	LatencyFactor float64 `yaml:"latency_factor"`
 	// Window is how far back throughput and latency are measured (default 5 s).
 	Window time.Duration `yaml:"window"`
 	// Buckets split the window (default 50).
@@ -105,7 +110,7 @@ type RateLimit struct {
 
 // DefaultConfig has the shedder on with safe thresholds and no rules.
 func DefaultConfig() Config {
-	return Config{Shedding: Shedding{Enabled: true, CPUThreshold: 0.8, Window: 5 * time.Second, Buckets: 50,
+	return Config{Shedding: Shedding{Enabled: true, CPUThreshold: 0.8, LatencyFactor: 2, Window: 5 * time.Second, Buckets: 50,
 		CoolOff: time.Second, ShortDeadlines: true}, TrustedProxies: []string{}, Rules: []Rule{}}
 }
 
@@ -130,6 +135,8 @@ func (c Config) Validate() error {
 		switch {
 		case s.CPUThreshold <= 0 || s.CPUThreshold > 1:
 			return fmt.Errorf("shedding.cpu_threshold must be in (0, 1], got %g", s.CPUThreshold)
+		case s.LatencyFactor != 0 && s.LatencyFactor <= 1:
+			return fmt.Errorf("shedding.latency_factor must be above 1 (or 0: CPU alone), got %g", s.LatencyFactor)
 		case s.Window <= 0:
 			return fmt.Errorf("shedding.window must be positive, got %s", s.Window)
 		case s.Buckets < 2:

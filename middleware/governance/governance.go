@@ -187,7 +187,7 @@ func (g *Governor) compile(c Config, old *policy) (*policy, error) {
 		if old != nil && old.shed != nil && old.cfg.Shedding == s {
 			p.shed = old.shed // its window of measurements goes on
 		} else {
-			p.shed = shed.New(g.cpu, shed.WithCPUThreshold(s.CPUThreshold), shed.WithWindow(s.Window, s.Buckets),
+			p.shed = shed.New(g.cpu, shed.WithCPUThreshold(s.CPUThreshold), shed.WithLatencyFactor(s.LatencyFactor), shed.WithWindow(s.Window, s.Buckets),
 				shed.WithCoolOff(s.CoolOff), shed.WithClock(func() time.Duration { return g.now().Sub(g.epoch) }))
 		}
 	}

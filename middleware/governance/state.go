@@ -29,8 +29,10 @@ type ShedState struct {
 	// shedding (0 until measured).
 	InFlight int64 `json:"in_flight"`
 	Limit    int64 `json:"limit"`
-	// MinLatency is the smallest average latency over the window.
-	MinLatency time.Duration `json:"min_latency_ns"`
+	// MinLatency is the smallest average latency of a bucket of the
+	// window; RecentLatency the average of the last one.
+	MinLatency    time.Duration `json:"min_latency_ns"`
+	RecentLatency time.Duration `json:"recent_latency_ns"`
 	// Shedding is true while calls are being refused.
 	Shedding bool `json:"shedding"`
 	// Shed counts the calls refused since start.
@@ -80,7 +82,7 @@ func (g *Governor) State() State {
 	if p.shed != nil {
 		st := p.shed.Stats()
 		s.Shedding = &ShedState{CPU: st.CPU, CPUThreshold: p.cfg.Shedding.CPUThreshold, InFlight: st.InFlight, Limit: st.Limit,
-			MinLatency: st.MinRT, Shedding: st.Shedding, Shed: st.Shed}
+			MinLatency: st.MinRT, RecentLatency: st.RecentRT, Shedding: st.Shedding, Shed: st.Shed}
 	}
 	s.Rules = make([]RuleState, 0, len(p.rules))
 	for _, r := range p.rules {
