@@ -5,6 +5,7 @@
 package clock
 
 import (
+	"context"
 	"sync/atomic"
 	"time"
 )
@@ -36,4 +37,21 @@ func Reset() time.Time {
 	t := time.Now()
 	base.Store(&t)
 	return t
+}
+
+// Sleep waits d, or until ctx is done, and says whether it waited the whole
+// of d (and ctx is still live): the wait of a retry's backoff and of a call
+// queued for a rate limit.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

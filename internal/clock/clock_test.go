@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -38,5 +39,20 @@ func TestNowTakesANewBaseAfterRefresh(t *testing.T) {
 	}
 	if b := base.Load(); time.Since(*b) > time.Minute {
 		t.Fatalf("the base was not replaced: %v", *b)
+	}
+}
+
+func TestSleep(t *testing.T) {
+	if !Sleep(context.Background(), time.Millisecond) || !Sleep(context.Background(), 0) {
+		t.Fatal("a live context's sleep said it was cut short")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if Sleep(ctx, time.Hour) || Sleep(ctx, 0) {
+		t.Fatal("a done context's sleep said it waited")
+	}
+	if time.Since(start) > time.Second {
+		t.Fatal("a done context's sleep waited")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/ratelimit"
 	"github.com/goxkit/gox/internal/shed"
 	"github.com/goxkit/gox/middleware"
@@ -104,7 +105,7 @@ type Governor struct {
 // invalid or names a backend or fallback that was not given.
 func New(c Config, opts ...Option) (*Governor, error) {
 	g := &Governor{logger: slog.Default(), factories: map[string]LimiterFactory{}, fallbacks: map[string]Fallback{},
-		now: time.Now, sleep: sleep}
+		now: time.Now, sleep: clock.Sleep}
 	for _, o := range opts {
 		o(g)
 	}
@@ -504,15 +505,4 @@ func Degrade[T any](ctx context.Context, call func(context.Context) (T, error), 
 		return fallback(ctx, err)
 	}
 	return v, err
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

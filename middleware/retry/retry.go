@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/selector"
@@ -81,7 +82,7 @@ func Transient(err error) bool {
 
 // Client retries idempotent outgoing calls.
 func Client(opts ...Option) middleware.Middleware {
-	o := options{attempts: 3, base: 25 * time.Millisecond, cap: time.Second, retryable: Transient, sleep: sleep}
+	o := options{attempts: 3, base: 25 * time.Millisecond, cap: time.Second, retryable: Transient, sleep: clock.Sleep}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -143,20 +144,6 @@ func backoff(base, cap time.Duration, attempt int) time.Duration {
 		return 0
 	}
 	return rand.N(d + 1)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // Budget bounds retries to a share of the calls, as Finagle's RetryBudget:
