@@ -20,7 +20,6 @@ package ui
 import (
 	"context"
 	_ "embed"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -29,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/goxkit/gox/internal/statuspage"
 	"github.com/goxkit/gox/registry"
 )
 
@@ -96,27 +96,7 @@ func Handler(o Options) http.Handler {
 	if o.Title == "" {
 		o.Title = "Registry"
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		snap := o.snapshot(r.Context())
-		w.Header().Set("Cache-Control", "no-store")
-		if strings.HasSuffix(r.URL.Path, ".json") || r.URL.Query().Get("format") == "json" ||
-			strings.Contains(r.Header.Get("Accept"), "application/json") {
-			w.Header().Set("Content-Type", "application/json")
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(snap)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := page.Execute(w, snap); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
-	})
+	return statuspage.Handler(func(r *http.Request) Snapshot { return o.snapshot(r.Context()) }, page, nil)
 }
 
 // snapshot reads every service and probes every instance.

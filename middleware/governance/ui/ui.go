@@ -32,13 +32,12 @@ package ui
 
 import (
 	"cmp"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/goxkit/gox/internal/statuspage"
 	"github.com/goxkit/gox/middleware/governance"
 	"github.com/goxkit/gox/selector"
 )
@@ -98,27 +97,9 @@ func Handler(o Options) http.Handler {
 	if o.Title == "" {
 		o.Title = "Resilience"
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		snap := o.snapshot()
-		w.Header().Set("Cache-Control", "no-store")
-		if strings.HasSuffix(r.URL.Path, ".json") || r.URL.Query().Get("format") == "json" ||
-			strings.Contains(r.Header.Get("Accept"), "application/json") {
-			w.Header().Set("Content-Type", "application/json")
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(snap)
-			return
-		}
+	return statuspage.Handler(func(*http.Request) Snapshot { return o.snapshot() }, page, func(r *http.Request, snap Snapshot) any {
 		snap.Refresh = refresh(r.URL.Query().Get("refresh"))
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if err := page.Execute(w, newView(snap)); err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
+		return newView(snap)
 	})
 }
 
