@@ -231,7 +231,7 @@ func membersOf(url string) func() []string {
 // Chromium: every member's page lists the three instances of "who", each
 // up, with this member marked; without the password there is no page.
 func TestRegistryPageInChromium(t *testing.T) {
-	bin := goxtest.RequireBinary(t, "chromium", "apt-get install chromium")
+	goxtest.RequireBinary(t, "chromium", "apt-get install chromium") // before anything starts
 	a := startChild(t, "a", "")
 	startChild(t, "b", a.gossip)
 	startChild(t, "c", a.gossip)
@@ -248,24 +248,12 @@ func TestRegistryPageInChromium(t *testing.T) {
 		}
 		return len(set) == 3
 	})
-	dump := func(url string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-			"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-			"--user-data-dir="+t.TempDir(), "--dump-dom", url).Output()
-		if err != nil {
-			t.Fatalf("chromium on %s: %v", url, err)
-		}
-		return string(out)
-	}
 	for _, id := range []string{"a", "c"} {
 		base := strings.TrimPrefix(urls[id], "http://")
 		var dom string
 		// the page asks every instance's /readyz: all three must answer
 		goxtest.Eventually(t, 20*time.Second, func() bool {
-			dom = dump("http://admin:s3cret@" + base + "/registry/")
+			dom = goxtest.BrowserDOM(t, "http://admin:s3cret@"+base+"/registry/")
 			return strings.Count(dom, `data-health="up"`) == 3
 		})
 		for _, want := range []string{"<title>who registry</title>", `data-service="who"`,
@@ -274,7 +262,7 @@ func TestRegistryPageInChromium(t *testing.T) {
 				t.Fatalf("%s's page lacks %s:\n%s", id, want, dom)
 			}
 		}
-		if dom := dump("http://" + base + "/registry/"); strings.Contains(dom, "data-service") {
+		if dom := goxtest.BrowserDOM(t, "http://"+base+"/registry/"); strings.Contains(dom, "data-service") {
 			t.Fatalf("%s's page rendered without the password", id)
 		}
 	}

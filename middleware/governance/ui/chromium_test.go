@@ -1,14 +1,11 @@
 package ui_test
 
 import (
-	"context"
 	"html"
 	"net/http"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -21,7 +18,7 @@ import (
 // says: the rules, the shedder, an operation's counts and the breakers of
 // the service called; without the password there is no page.
 func TestPageInChromium(t *testing.T) {
-	bin := goxtest.RequireBinary(t, "chromium", "apt-get install chromium")
+	goxtest.RequireBinary(t, "chromium", "apt-get install chromium") // before anything starts
 	hc := xhttp.DefaultConfig()
 	hc.Addr = "127.0.0.1:0"
 	srv, err := xhttp.NewServer(hc)
@@ -35,20 +32,8 @@ func TestPageInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	goxtest.Serve(t, srv)
-	dump := func(url string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-			"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-			"--user-data-dir="+t.TempDir(), "--dump-dom", url).Output()
-		if err != nil {
-			t.Fatalf("chromium on %s: %v", url, err)
-		}
-		return string(out)
-	}
 
-	dom := dump("http://admin:s3cret@" + u.Host + "/resilience/?refresh=5")
+	dom := goxtest.BrowserDOM(t, "http://admin:s3cret@"+u.Host+"/resilience/?refresh=5")
 	if !strings.Contains(dom, "<title>shop · resilience</title>") {
 		t.Fatalf("no page:\n%s", dom)
 	}
@@ -83,7 +68,7 @@ func TestPageInChromium(t *testing.T) {
 	if strings.Contains(dom, "<script") {
 		t.Error("an operation name became a script element")
 	}
-	if dom := dump("http://" + u.Host + "/resilience/"); strings.Contains(dom, "data-rule") {
+	if dom := goxtest.BrowserDOM(t, "http://"+u.Host+"/resilience/"); strings.Contains(dom, "data-rule") {
 		t.Fatal("the page rendered without the password")
 	}
 }
