@@ -142,6 +142,14 @@ func (s *Shedder) Allow(p Priority) (tok Token, ok bool) {
 	return Token{start: now, admitted: true}, true
 }
 
+// Forget ends the admitted call of tok without recording it: a stream, whose
+// length says nothing of load, counts in flight only while it is admitted.
+func (s *Shedder) Forget(tok Token) {
+	if tok.admitted {
+		s.inFlight.Add(-1)
+	}
+}
+
 // Done records that the call of tok completed, and its response time.
 func (s *Shedder) Done(tok Token) {
 	if !tok.admitted {

@@ -357,3 +357,18 @@ func TestSlowCallsAreOverloadAtLowCPU(t *testing.T) {
 	}
 	r2.release(10)
 }
+
+func TestForgetRecordsNothing(t *testing.T) {
+	r := newRig(t)
+	tok, ok := r.s.Allow(Normal)
+	if !ok {
+		t.Fatal("refused at cold start")
+	}
+	r.now += time.Hour
+	r.s.Forget(tok)
+	r.s.Forget(Token{}) // a refused call's token: ignored
+	r.now += width
+	if st := r.s.Stats(); st.InFlight != 0 || st.MaxPass != 0 || st.MinRT != 0 {
+		t.Fatalf("after Forget: %+v; want nothing in flight and nothing recorded", st)
+	}
+}

@@ -36,6 +36,12 @@ type RemoteAddr interface {
 	RemoteAddr() string
 }
 
+// Streaming is implemented by server Transporters whose calls may be
+// streams (gRPC): Streaming says whether this one is.
+type Streaming interface {
+	Streaming() bool
+}
+
 // HeaderRanger is implemented by Headers that can be walked without copying
 // their keys; Range calls f for each key until f returns false.
 type HeaderRanger interface {

@@ -16,6 +16,7 @@ import (
 	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/ratelimit"
 	"github.com/goxkit/gox/internal/shed"
+	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/transport"
 )
@@ -355,8 +356,12 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		pr = shed.Critical
 	}
 	async := tr.Kind() == transport.KindQueue || tr.Kind() == kindEvent
+	stream := false // a gRPC stream: admitted or refused as it opens; its length is no latency
+	if s, ok := tr.(transportx.Streaming); ok {
+		stream = s.Streaming()
+	}
 
-	if p.shortDeadlines && pr != shed.Critical && !async {
+	if p.shortDeadlines && pr != shed.Critical && !async && !stream {
 		if dl, ok := ctx.Deadline(); ok {
 			if typical := st.typical(); typical > 0 {
 				if left := dl.Sub(g.now()); left < typical {
@@ -396,7 +401,11 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 			return g.refuse(ctx, req, r, st, outShed, errors.Unavailable(ReasonOverloaded,
 				"the service is overloaded; retry later").WithRetryAfter(max(p.cfg.Shedding.CoolOff, time.Second)))
 		}
-		defer p.shed.Done(tok)
+		if stream {
+			p.shed.Forget(tok)
+		} else {
+			defer p.shed.Done(tok)
+		}
 	}
 	if r != nil && r.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -407,7 +416,9 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 	start := g.now()
 	reply, err := next(ctx, req)
 	if err == nil {
-		st.observe(g.now().Sub(start))
+		if !stream {
+			st.observe(g.now().Sub(start))
+		}
 		return reply, nil
 	}
 	if r != nil && r.fallback != nil && ShouldDegrade(err) {

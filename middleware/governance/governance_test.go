@@ -658,3 +658,43 @@ func TestClientCallsPassThrough(t *testing.T) {
 type shedToken = shed.Token
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// streamTransport is a gRPC streaming call's transport.
+type streamTransport struct{ *goxtest.Transport }
+
+func (streamTransport) Streaming() bool { return true }
+
+// A stream is admitted or refused as it opens, and then neither holds a
+// place in the shedder's in-flight count for its whole life nor teaches
+// the operation's typical latency its length.
+func TestStreamsAreAdmittedAsTheyOpen(t *testing.T) {
+	f := newFake()
+	g := newGov(t, f, DefaultConfig())
+	overloaded(g, f)
+	limit := g.State().Shedding.Limit
+	f.cpu.Store(0.95)
+	b := newBlock()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(b.release)
+	open := func() error {
+		tr := streamTransport{goxtest.NewTransport(transport.KindGRPC, "/chat.v1.Chat/Talk")}
+		_, err := g.Middleware()(b.handle)(transport.NewServerContext(context.Background(), tr), nil)
+		return err
+	}
+	for i := range limit + 5 {
+		errs := make(chan error, 1)
+		wg.Go(func() { errs <- open() })
+		select {
+		case <-b.entered:
+		case err := <-errs:
+			t.Fatalf("stream %d of %d at high CPU refused: %v", i+1, limit+5, err)
+		}
+	}
+	if n := g.State().Shedding.InFlight; n != 0 {
+		t.Fatalf("%d open streams count in flight; want none", n)
+	}
+	if _, err := call(g, transport.KindGRPC, "/chat.v1.Chat/Get", nil); err != nil {
+		t.Fatalf("a unary call beside open streams: %v", err)
+	}
+}

@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
-	"testing"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	testpb "google.golang.org/grpc/interop/grpc_testing"

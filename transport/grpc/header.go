@@ -56,6 +56,7 @@ type Transport struct {
 	endpoint   string
 	operation  string
 	idempotent bool
+	streaming  bool // a streaming call (server side)
 	request    metadata.MD
 	in         context.Context // server side: the call's context, holding the incoming metadata
 	reply      metadata.MD
@@ -82,6 +83,11 @@ func (t *Transport) Endpoint() string { return t.endpoint }
 
 // Operation is the full method, "/package.Service/Method".
 func (t *Transport) Operation() string { return t.operation }
+
+// Streaming says whether the call is a client, server or bidirectional
+// stream (server side): its length says how long the stream lasted, not
+// how loaded the server is.
+func (t *Transport) Streaming() bool { return t.streaming }
 
 // RemoteAddr is the caller's address, host:port, as the connection has it
 // (server side; "" on a client or when grpc-go has none).

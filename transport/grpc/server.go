@@ -236,6 +236,7 @@ func (s *Server) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo,
 
 func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	st := s.newState(ss.Context(), info.FullMethod)
+	st.t.streaming = true
 	st.t.next = func(ctx context.Context, _ any) (any, error) {
 		w := &serverStream{ServerStream: ss, ctx: ctx}
 		err := handler(srv, w)
