@@ -47,7 +47,7 @@ read -r -a MODES <<<"$MODES"
 declare -A PORT=([gox]=18091 [goxgov]=18092 [gozero]=18093) PID=()
 ITERFLAG=(); [[ -n "${ITERS:-}" ]] && ITERFLAG=(-iters "$ITERS")
 
-cgroup() { # cgroup NAME: a cgroup with one CPU of quota; prints its procs file
+cgroup() { # cgroup NAME: a cgroup with one CPU of quota, its procs file in CGPROCS (no subshell: CGS must grow)
   local g
   if [[ -f /sys/fs/cgroup/cgroup.controllers ]]; then # v2
     grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control || echo +cpu >/sys/fs/cgroup/cgroup.subtree_control
@@ -55,15 +55,15 @@ cgroup() { # cgroup NAME: a cgroup with one CPU of quota; prints its procs file
   else # v1
     g=/sys/fs/cgroup/cpu/$1; mkdir -p "$g"; echo 100000 >"$g/cpu.cfs_period_us"; echo 100000 >"$g/cpu.cfs_quota_us"
   fi
-  CGS+=("$g"); echo "$g/cgroup.procs"
+  CGS+=("$g"); CGPROCS=$g/cgroup.procs
 }
 serve() { # serve MODE
   local m=$1 p=${PORT[$1]} args
   args=(-mode "$m" -addr "127.0.0.1:$p" -log "$OUT" "${ITERFLAG[@]}")
   [[ $m == gozero ]] && args+=(-cpulog 250ms)
   if [[ $CPUS == quota ]]; then
-    local procs; procs=$(cgroup "goxovl-$$-$p")
-    nice -n "$NICE" sh -c 'echo $$ >"$0"; exec "$@"' "$procs" "$OUT/server" "${args[@]}" >"$OUT/$m.out" 2>"$OUT/$m.err" &
+    cgroup "goxovl-$$-$p"
+    nice -n "$NICE" sh -c 'echo $$ >"$0"; exec "$@"' "$CGPROCS" "$OUT/server" "${args[@]}" >"$OUT/$m.out" 2>"$OUT/$m.err" &
   else
     nice -n "$NICE" taskset -c 1 "$OUT/server" "${args[@]}" >"$OUT/$m.out" 2>"$OUT/$m.err" &
   fi
