@@ -363,8 +363,9 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 
 	if p.shortDeadlines && pr != shed.Critical && !async && !stream {
 		if dl, ok := ctx.Deadline(); ok {
-			if typical := st.typical(); typical > 0 {
-				if left := dl.Sub(g.now()); left < typical {
+			now := g.now()
+			if typical := st.typical(now); typical > 0 {
+				if left := dl.Sub(now); left < typical {
 					return g.refuse(ctx, req, r, st, outDeadline, errors.Timeout(ReasonDeadlineTooShort,
 						fmt.Sprintf("%s typically takes %s; the call has %s left", op, typical.Round(time.Microsecond), max(left, 0).Round(time.Microsecond))))
 				}
@@ -417,7 +418,8 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 	reply, err := next(ctx, req)
 	if err == nil {
 		if !stream {
-			st.observe(g.now().Sub(start))
+			end := g.now()
+			st.observe(end, end.Sub(start))
 		}
 		return reply, nil
 	}

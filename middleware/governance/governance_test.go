@@ -410,7 +410,7 @@ func TestShortDeadlineIsRefusedAtOnce(t *testing.T) {
 	f := newFake()
 	g := newGov(t, f, DefaultConfig())
 	slow := func(context.Context, any) (any, error) { f.advance(100 * time.Millisecond); return "ok", nil }
-	for range minSamples {
+	for range 20 {
 		if _, err := call(g, transport.KindGRPC, "/svc/Slow", slow); err != nil {
 			t.Fatal(err)
 		}
@@ -696,5 +696,54 @@ func TestStreamsAreAdmittedAsTheyOpen(t *testing.T) {
 	}
 	if _, err := call(g, transport.KindGRPC, "/chat.v1.Chat/Get", nil); err != nil {
 		t.Fatalf("a unary call beside open streams: %v", err)
+	}
+}
+
+// The typical latency is what calls take when the service keeps up: a
+// backlog's slow seconds do not raise it while a fast one is in view, and
+// when every call is refused it ages out instead of refusing for ever.
+func TestShortDeadlineRefusalDoesNotLatch(t *testing.T) {
+	f := newFake()
+	g := newGov(t, f, DefaultConfig())
+	took := 10 * time.Millisecond
+	h := func(context.Context, any) (any, error) { f.advance(took); return "ok", nil }
+	callWithin := func(left time.Duration) error {
+		ctx, cancel := context.WithDeadline(context.Background(), f.now().Add(left))
+		defer cancel()
+		_, err := g.Middleware()(h)(goxtest.ServerContext(ctx, goxtest.NewTransport(transport.KindHTTP, "GET /work")), nil)
+		return err
+	}
+	for range 200 { // two seconds of 10 ms calls
+		if err := callWithin(time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	took = 200 * time.Millisecond // a backlog: calls now take 200 ms
+	for range 10 {
+		_ = callWithin(time.Hour)
+	}
+	if err := callWithin(150 * time.Millisecond); err != nil {
+		t.Fatalf("150ms left for a call that typically takes 10ms, after slow seconds: %v", err)
+	}
+	// calls with 150 ms left are all refused while only slow seconds are in view ...
+	f.advance(8 * time.Second)
+	for range 50 {
+		_ = callWithin(time.Hour)
+	}
+	if err := callWithin(150 * time.Millisecond); errors.Reason(err) != ReasonDeadlineTooShort {
+		t.Fatalf("150ms left for a call that typically takes 200ms: %v", err)
+	}
+	// ... until, nothing admitted, the slow seconds age out
+	took = 10 * time.Millisecond
+	refused := 0
+	for range 1000 {
+		if err := callWithin(150 * time.Millisecond); err == nil {
+			break
+		}
+		refused++
+		f.advance(100 * time.Millisecond)
+	}
+	if refused == 0 || refused > 90 {
+		t.Fatalf("refused %d calls (one every 100ms) before admitting again; want some, and none after 8s", refused)
 	}
 }

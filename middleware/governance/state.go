@@ -78,6 +78,7 @@ func Outcomes() []string { return slices.Clone(outcomeNames[:]) }
 // State returns a snapshot of g.
 func (g *Governor) State() State {
 	p := g.policy.Load()
+	now := g.now()
 	var s State
 	if p.shed != nil {
 		st := p.shed.Stats()
@@ -89,11 +90,11 @@ func (g *Governor) State() State {
 		s.Rules = append(s.Rules, r.state())
 	}
 	g.ops.m.Range(func(_, v any) bool {
-		s.Operations = append(s.Operations, p.opState(v.(*opStats)))
+		s.Operations = append(s.Operations, p.opState(v.(*opStats), now))
 		return true
 	})
-	if g.ops.other.samples.Load() > 0 || g.ops.other.counts[outAdmitted].Load() > 0 {
-		o := p.opState(&g.ops.other)
+	if g.ops.other.counts[outAdmitted].Load() > 0 {
+		o := p.opState(&g.ops.other, now)
 		o.Operation = "(other)"
 		s.Operations = append(s.Operations, o)
 	}
@@ -103,8 +104,8 @@ func (g *Governor) State() State {
 	return s
 }
 
-func (p *policy) opState(st *opStats) OperationState {
-	o := OperationState{Kind: string(st.kind), Operation: st.operation, Rule: -1, Typical: st.typical(), Counts: map[string]uint64{}}
+func (p *policy) opState(st *opStats, now time.Time) OperationState {
+	o := OperationState{Kind: string(st.kind), Operation: st.operation, Rule: -1, Typical: st.typical(now), Counts: map[string]uint64{}}
 	for i, n := range outcomeNames {
 		o.Counts[n] = st.counts[i].Load()
 	}

@@ -29,39 +29,61 @@ var outcomeNames = [numOutcomes]string{"admitted", "rate_limited", "concurrency_
 type opStats struct {
 	kind      transport.Kind
 	operation string
-	latency   atomic.Int64 // EWMA of admitted successful calls, ns
-	samples   atomic.Int64
+	latency   [latencyBuckets]latencyBucket // by second of completion, a ring
 	counts    [numOutcomes]atomic.Uint64
 }
 
 func (s *opStats) count(o outcome) { s.counts[o].Add(1) }
 
-// minSamples is how many calls an operation must have completed before its
-// typical latency is trusted to refuse a call with a short deadline.
-const minSamples = 20
+// The typical latency of an operation is the smallest per-second average
+// of its successful calls over the last latencyBuckets seconds, counting
+// only seconds with minSamples calls or more: what a call takes when the
+// service is not queueing, so an overload does not teach it its own
+// backlog; and a typical latency nothing refreshes (every call refused)
+// ages out, so a refusal can never latch.
+const (
+	latencyBuckets = 8
+	minSamples     = 5
+)
 
-// observe folds the latency of a successful call into the typical latency:
-// an exponentially weighted average, each call weighing 1/8.
-func (s *opStats) observe(d time.Duration) {
-	for {
-		old := s.latency.Load()
-		next := int64(d)
-		if s.samples.Load() > 0 {
-			next = old + (int64(d)-old)/8
-		}
-		if s.latency.CompareAndSwap(old, next) {
-			break
-		}
-	}
-	s.samples.Add(1)
+type latencyBucket struct {
+	sec   atomic.Int64 // the unix second it holds
+	sum   atomic.Int64 // ns
+	count atomic.Int64
 }
 
-// typical is the operation's typical latency, 0 until it is known.
-func (s *opStats) typical() time.Duration {
-	if s.samples.Load() < minSamples {
-		return 0
+// observe records a successful call of d that ended at now. A bucket is
+// reset by the first call of its new second; a call racing that reset may
+// be lost, which an average does not notice.
+func (s *opStats) observe(now time.Time, d time.Duration) {
+	sec := now.Unix()
+	b := &s.latency[uint64(sec)%latencyBuckets]
+	if old := b.sec.Load(); old != sec && b.sec.CompareAndSwap(old, sec) {
+		b.sum.Store(0)
+		b.count.Store(0)
 	}
-	return time.Duration(s.latency.Load())
+	b.sum.Add(int64(d))
+	b.count.Add(1)
+}
+
+// typical is the operation's typical latency at now, 0 while unknown.
+func (s *opStats) typical(now time.Time) time.Duration {
+	sec := now.Unix()
+	var best time.Duration
+	for i := range s.latency {
+		b := &s.latency[i]
+		if age := sec - b.sec.Load(); age < 0 || age >= latencyBuckets {
+			continue
+		}
+		n := b.count.Load()
+		if n < minSamples {
+			continue
+		}
+		if avg := time.Duration(b.sum.Load() / n); best == 0 || avg < best {
+			best = avg
+		}
+	}
+	return best
 }
 
 // opTable holds the stats of at most maxOps operations; the rest share one.
