@@ -36,6 +36,18 @@
 //     made at high CPU or high latency extend the cool-off, so the Shedder
 //     admits again at most CoolOff after the overload passed.
 //
+// A CPU-bound service given more than it can do builds its backlog where no
+// in-flight count sees it: requests read from the network wait, runnable,
+// for a CPU before any middleware runs, and the handlers in flight stay as
+// few as there are CPUs. With WithQueueDelay the Shedder also watches that
+// wait (the Sampler's QueueDelay: the 90th percentile of the runtime's
+// /sched/latencies over each interval) and, while it is over its target
+// (default 10 ms in governance, or twice minRT when more), admits only a
+// share of calls, drawn at random: cut by 30% at each reading over the
+// target, grown back by 10 points at each one under it. The refusals are
+// cheap, so the backlog drains and the admitted calls run in time; Low
+// calls get the square of the share, Critical ones all.
+//
 // Otherwise, and before the window holds any completed call (a cold start),
 // every call is admitted. While shedding at most max(limit, 1) Normal calls
 // run at once.

@@ -26,6 +26,9 @@ type Sampler struct {
 	read     func() (cpu, wall time.Duration, err error)
 
 	usage atomic.Uint64 // math.Float64bits of the smoothed usage
+	queue atomic.Int64  // the 90th percentile of scheduling waits in the last interval, ns
+	// readQueue returns that percentile since its last call (queueDelay).
+	readQueue func() time.Duration
 
 	mu       sync.Mutex // guards what follows
 	primed   bool
@@ -87,6 +90,8 @@ func NewSampler(opts ...SamplerOption) *Sampler {
 		},
 		stop: make(chan struct{}),
 	}
+	var prev []uint64
+	s.readQueue = func() time.Duration { return queueDelay(&prev) }
 	for _, o := range opts {
 		o(s)
 	}
@@ -107,6 +112,12 @@ func Capacity() float64 {
 	}
 	return n
 }
+
+// QueueDelay returns how long goroutines waited to run, runnable, over the
+// last interval (the 90th percentile of the runtime's /sched/latencies): the
+// time a request read from the network waits for a CPU before any of its
+// handling runs. 0 until sampled, and for an interval with few waits.
+func (s *Sampler) QueueDelay() time.Duration { return time.Duration(s.queue.Load()) }
 
 // Usage returns the smoothed CPU usage, 0..1; 0 until two samples were taken.
 func (s *Sampler) Usage() float64 { return math.Float64frombits(s.usage.Load()) }
@@ -165,6 +176,7 @@ func (s *Sampler) Stop(ctx context.Context) error {
 // sample reads the CPU time and folds the usage since the last reading into
 // the moving average. A failed read is skipped.
 func (s *Sampler) sample() {
+	s.queue.Store(int64(s.readQueue()))
 	cpu, wall, err := s.read()
 	if err != nil {
 		return

@@ -2,6 +2,7 @@ package shed
 
 import (
 	"math"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 )
@@ -40,9 +41,13 @@ type Shedder struct {
 	latency   float64 // recentRT ≥ latency × minRT is overload too; 0: CPU only
 	coolOff   time.Duration
 	win       *window
+	queue     func() time.Duration // how long work waits for a CPU; nil: not watched
+	target    time.Duration        // the wait beyond which admission is cut
 
-	inFlight atomic.Int64 //
-	lastShed atomic.Int64 // clock reading of the last shed at high CPU; never when none
+	inFlight atomic.Int64  //
+	admit    atomic.Uint64 // math.Float64bits of the share of calls admitted, 0..1 (queue control)
+	adjusted atomic.Int64  // clock reading of the last change of admit
+	lastShed atomic.Int64  // clock reading of the last shed at high CPU; never when none
 	shed     atomic.Uint64
 }
 
@@ -85,6 +90,26 @@ func WithLatencyFactor(f float64) Option {
 	}
 }
 
+// WithQueueDelay makes the Shedder watch how long work waits for a CPU
+// (queue: a Sampler's QueueDelay) and admit only a share of calls while that
+// exceeds target (or twice minRT, when more): a request waits there, read
+// but not yet running, in front of every middleware, so no in-flight count
+// sees the backlog a CPU-bound service builds when given more than it can
+// do. The share is cut by 30% at each reading over target and grows back by
+// 10 points at each reading under it (once per queueEvery): the refused
+// calls cost little, the backlog drains, and the admitted ones run in time.
+func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
+	return func(s *Shedder) {
+		if queue != nil && target > 0 {
+			s.queue, s.target = queue, target
+		}
+	}
+}
+
+// queueEvery is how often the admitted share follows the queue delay: the
+// Sampler's interval.
+const queueEvery = 250 * time.Millisecond
+
 // WithCoolOff sets how long after the last shed at high CPU the Shedder
 // keeps shedding calls beyond the limit whatever the CPU reads (default 1 s).
 func WithCoolOff(d time.Duration) Option {
@@ -115,6 +140,8 @@ func New(cpu func() float64, opts ...Option) *Shedder {
 		win:       newWindow(5*time.Second, 50),
 	}
 	s.lastShed.Store(never)
+	s.admit.Store(math.Float64bits(1))
+	s.adjusted.Store(never)
 	for _, o := range opts {
 		o(s)
 	}
@@ -133,6 +160,10 @@ type Token struct {
 // must not be called (it ignores such a Token).
 func (s *Shedder) Allow(p Priority) (tok Token, ok bool) {
 	now := s.now()
+	if p < Critical && s.queue != nil && !s.admitted(now, p) {
+		s.shed.Add(1)
+		return Token{}, false
+	}
 	n := s.inFlight.Add(1)
 	if p < Critical && s.shouldShed(now, n, p) {
 		s.inFlight.Add(-1)
@@ -181,6 +212,30 @@ func (s *Shedder) shouldShed(now time.Duration, n int64, p Priority) bool {
 	return s.coolingOff(now)
 }
 
+// admitted draws whether a call of priority p is within the admitted share
+// (its square for Low priority, which gives way first), first following the
+// queue delay when a reading is due.
+func (s *Shedder) admitted(now time.Duration, p Priority) bool {
+	if last := s.adjusted.Load(); (last == never || now-time.Duration(last) >= queueEvery) && s.adjusted.CompareAndSwap(last, int64(now)) {
+		target := s.target
+		if e := s.win.estimate(now); e.ok {
+			target = max(target, 2*e.minRT)
+		}
+		share := math.Float64frombits(s.admit.Load())
+		if s.queue() > target {
+			share = max(share*0.7, 0.02)
+		} else {
+			share = min(share+0.1, 1)
+		}
+		s.admit.Store(math.Float64bits(share))
+	}
+	share := math.Float64frombits(s.admit.Load())
+	if p < Normal {
+		share *= share
+	}
+	return share >= 1 || rand.Float64() < share
+}
+
 // slow says whether calls complete latency times slower now than the best
 // bucket of the window.
 func (s *Shedder) slow(e *estimate) bool {
@@ -217,6 +272,10 @@ type Stats struct {
 	// the average of the last complete one (0 when it holds no call).
 	MinRT    time.Duration
 	RecentRT time.Duration
+	// QueueDelay is how long work waits for a CPU (0 when not watched);
+	// Admitted the share of calls admitted for it (1: all).
+	QueueDelay time.Duration
+	Admitted   float64
 	// Shedding is true while a call was shed at high CPU within the last
 	// CoolOff.
 	Shedding bool
@@ -229,13 +288,22 @@ func (s *Shedder) Stats() Stats {
 	now := s.now()
 	e := s.win.estimate(now)
 	return Stats{
-		CPU:      s.cpu(),
-		InFlight: s.inFlight.Load(),
-		Limit:    e.limit,
-		MaxPass:  e.maxPass,
-		MinRT:    e.minRT,
-		RecentRT: e.recentRT,
-		Shedding: s.coolingOff(now),
-		Shed:     s.shed.Load(),
+		CPU:        s.cpu(),
+		InFlight:   s.inFlight.Load(),
+		Limit:      e.limit,
+		MaxPass:    e.maxPass,
+		MinRT:      e.minRT,
+		RecentRT:   e.recentRT,
+		Shedding:   s.coolingOff(now) || math.Float64frombits(s.admit.Load()) < 1,
+		QueueDelay: s.queueDelay(),
+		Admitted:   math.Float64frombits(s.admit.Load()),
+		Shed:       s.shed.Load(),
 	}
+}
+
+func (s *Shedder) queueDelay() time.Duration {
+	if s.queue == nil {
+		return 0
+	}
+	return s.queue()
 }

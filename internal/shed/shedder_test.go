@@ -372,3 +372,50 @@ func TestForgetRecordsNothing(t *testing.T) {
 		t.Fatalf("after Forget: %+v; want nothing in flight and nothing recorded", st)
 	}
 }
+
+// With the queue watched: while work waits longer than the target for a
+// CPU, only a shrinking share of calls is admitted (Low the square of it,
+// Critical all); once the wait is back under it, the share grows back.
+func TestQueueDelayCutsTheAdmittedShare(t *testing.T) {
+	var wait time.Duration
+	r := newRig(t, WithQueueDelay(func() time.Duration { return wait }, 10*time.Millisecond))
+	r.traffic(20, 20, time.Millisecond) // minRT 1ms: the target stays 10ms
+	share := func() float64 { return r.s.Stats().Admitted }
+	admittedOf := func(p Priority, n int) int {
+		ok := 0
+		for range n {
+			if tok, yes := r.s.Allow(p); yes {
+				r.s.Done(tok)
+				ok++
+			}
+		}
+		return ok
+	}
+	if n := admittedOf(Normal, 1000); n != 1000 || share() != 1 {
+		t.Fatalf("no queue: %d of 1000 admitted, share %v", n, share())
+	}
+	wait = 500 * time.Millisecond // a backlog
+	for range 5 {
+		r.now += queueEvery
+		admittedOf(Normal, 1)
+	}
+	if s := share(); s > 0.7*0.7*0.7*0.7*0.7+1e-9 || s < 0.02 {
+		t.Fatalf("after 5 readings over the target the share is %v; want 0.7^5", s)
+	}
+	s := share()
+	normal, low, critical := admittedOf(Normal, 10000), admittedOf(Low, 10000), admittedOf(Critical, 100)
+	if math.Abs(float64(normal)/10000-s) > 0.03 || math.Abs(float64(low)/10000-s*s) > 0.03 || critical != 100 {
+		t.Fatalf("share %.3f: normal %d, low %d of 10000, critical %d of 100", s, normal, low, critical)
+	}
+	if !r.s.Stats().Shedding || r.s.Stats().QueueDelay != wait {
+		t.Fatalf("stats %+v", r.s.Stats())
+	}
+	wait = time.Millisecond
+	for range 10 {
+		r.now += queueEvery
+		admittedOf(Normal, 1)
+	}
+	if share() != 1 {
+		t.Fatalf("after 10 readings under the target the share is %v; want 1", share())
+	}
+}

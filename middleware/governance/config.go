@@ -39,6 +39,11 @@ type Shedding struct {
 	// process starved of CPU by its neighbours, or queueing on what it
 	// waits for (default 2; 0: the CPU alone decides).
 	LatencyFactor float64 `yaml:"latency_factor"`
+	// QueueDelay is how long requests may wait for a CPU — read from the
+	// network, not yet running, where no in-flight count sees them — before
+	// the shedder admits only a share of calls, cut while the wait stays
+	// over it and grown back once under (default 10ms; 0: not watched).
+	QueueDelay time.Duration `yaml:"queue_delay"`
 	// Window is how far back throughput and latency are measured (default 5 s).
 	Window time.Duration `yaml:"window"`
 	// Buckets split the window (default 50).
@@ -110,7 +115,7 @@ type RateLimit struct {
 
 // DefaultConfig has the shedder on with safe thresholds and no rules.
 func DefaultConfig() Config {
-	return Config{Shedding: Shedding{Enabled: true, CPUThreshold: 0.8, LatencyFactor: 2, Window: 5 * time.Second, Buckets: 50,
+	return Config{Shedding: Shedding{Enabled: true, CPUThreshold: 0.8, LatencyFactor: 2, QueueDelay: 10 * time.Millisecond, Window: 5 * time.Second, Buckets: 50,
 		CoolOff: time.Second, ShortDeadlines: true}, TrustedProxies: []string{}, Rules: []Rule{}}
 }
 
@@ -137,6 +142,8 @@ func (c Config) Validate() error {
 			return fmt.Errorf("shedding.cpu_threshold must be in (0, 1], got %g", s.CPUThreshold)
 		case s.LatencyFactor != 0 && s.LatencyFactor <= 1:
 			return fmt.Errorf("shedding.latency_factor must be above 1 (or 0: CPU alone), got %g", s.LatencyFactor)
+		case s.QueueDelay < 0:
+			return fmt.Errorf("shedding.queue_delay must not be negative, got %s", s.QueueDelay)
 		case s.Window <= 0:
 			return fmt.Errorf("shedding.window must be positive, got %s", s.Window)
 		case s.Buckets < 2:

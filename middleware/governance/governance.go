@@ -81,6 +81,9 @@ func withClock(now func() time.Time, cpu func() float64, sleep func(context.Cont
 	return func(g *Governor) { g.now, g.cpu, g.sleep = now, cpu, sleep }
 }
 
+// withQueue replaces the reading of how long work waits for a CPU (tests).
+func withQueue(queue func() time.Duration) Option { return func(g *Governor) { g.queue = queue } }
+
 // Governor applies a governance policy to the calls of every transport
 // through Middleware. Reload swaps the policy while it runs. Safe for
 // concurrent use.
@@ -92,6 +95,7 @@ type Governor struct {
 	now       func() time.Time
 	epoch     time.Time
 	cpu       func() float64
+	queue     func() time.Duration
 	sampler   *shed.Sampler
 	sleep     func(context.Context, time.Duration) bool
 
@@ -113,7 +117,7 @@ func New(c Config, opts ...Option) (*Governor, error) {
 	g.epoch = g.now()
 	if g.cpu == nil {
 		g.sampler = shed.NewSampler()
-		g.cpu = g.sampler.Usage
+		g.cpu, g.queue = g.sampler.Usage, g.sampler.QueueDelay
 		go func() { _ = g.sampler.Start(context.Background()) }() // stopped by Close
 	}
 	p, err := g.compile(c, nil)
@@ -189,7 +193,8 @@ func (g *Governor) compile(c Config, old *policy) (*policy, error) {
 		if old != nil && old.shed != nil && old.cfg.Shedding == s {
 			p.shed = old.shed // its window of measurements goes on
 		} else {
-			p.shed = shed.New(g.cpu, shed.WithCPUThreshold(s.CPUThreshold), shed.WithLatencyFactor(s.LatencyFactor), shed.WithWindow(s.Window, s.Buckets),
+			p.shed = shed.New(g.cpu, shed.WithCPUThreshold(s.CPUThreshold), shed.WithLatencyFactor(s.LatencyFactor),
+				shed.WithQueueDelay(g.queue, s.QueueDelay), shed.WithWindow(s.Window, s.Buckets),
 				shed.WithCoolOff(s.CoolOff), shed.WithClock(func() time.Duration { return g.now().Sub(g.epoch) }))
 		}
 	}

@@ -747,3 +747,29 @@ func TestShortDeadlineRefusalDoesNotLatch(t *testing.T) {
 		t.Fatalf("refused %d calls (one every 100ms) before admitting again; want some, and none after 8s", refused)
 	}
 }
+
+// Requests waiting for a CPU before any middleware runs (the runtime's
+// scheduling delay) cut the share of calls admitted: the refusals are 503
+// OVERLOADED, and critical calls still go.
+func TestQueueDelayShedsAShare(t *testing.T) {
+	f := newFake()
+	var wait atomic.Int64
+	g := newGov(t, f, DefaultConfig(), withQueue(func() time.Duration { return time.Duration(wait.Load()) }))
+	wait.Store(int64(800 * time.Millisecond))
+	refused := 0
+	for range 2000 {
+		f.advance(5 * time.Millisecond)
+		if _, err := call(g, transport.KindHTTP, "GET /work", nil); errors.Reason(err) == ReasonOverloaded {
+			refused++
+		}
+		if _, err := call(g, transport.KindGRPC, "/grpc.health.v1.Health/Check", nil); err != nil {
+			t.Fatalf("a health check was refused: %v", err)
+		}
+	}
+	if refused < 1000 {
+		t.Fatalf("%d of 2000 calls refused over 10s of an 800ms queue; want most", refused)
+	}
+	if st := g.State().Shedding; st.QueueDelay != 800*time.Millisecond || st.Admitted >= 0.5 || !st.Shedding {
+		t.Fatalf("state %+v", st)
+	}
+}

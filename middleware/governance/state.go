@@ -33,6 +33,10 @@ type ShedState struct {
 	// window; RecentLatency the average of the last one.
 	MinLatency    time.Duration `json:"min_latency_ns"`
 	RecentLatency time.Duration `json:"recent_latency_ns"`
+	// QueueDelay is how long requests wait for a CPU now; Admitted the
+	// share of calls admitted for it (1: all).
+	QueueDelay time.Duration `json:"queue_delay_ns"`
+	Admitted   float64       `json:"admitted"`
 	// Shedding is true while calls are being refused.
 	Shedding bool `json:"shedding"`
 	// Shed counts the calls refused since start.
@@ -83,7 +87,7 @@ func (g *Governor) State() State {
 	if p.shed != nil {
 		st := p.shed.Stats()
 		s.Shedding = &ShedState{CPU: st.CPU, CPUThreshold: p.cfg.Shedding.CPUThreshold, InFlight: st.InFlight, Limit: st.Limit,
-			MinLatency: st.MinRT, RecentLatency: st.RecentRT, Shedding: st.Shedding, Shed: st.Shed}
+			MinLatency: st.MinRT, RecentLatency: st.RecentRT, QueueDelay: st.QueueDelay, Admitted: st.Admitted, Shedding: st.Shedding, Shed: st.Shed}
 	}
 	s.Rules = make([]RuleState, 0, len(p.rules))
 	for _, r := range p.rules {
