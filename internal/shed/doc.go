@@ -43,8 +43,9 @@
 // wait (the Sampler's QueueDelay: the 90th percentile of the runtime's
 // /sched/latencies over each interval) and, while it is over its target
 // (default 10 ms in governance, or twice minRT when more), admits only a
-// share of calls, drawn at random: cut by 30% at each reading over the
-// target, grown back by 10 points at each one under it. The refusals are
+// share of calls, drawn at random: cut by a fifth at each reading over the
+// target, grown back by 5 points at each one under it, and by half again
+// once the wait is under a quarter of the target. The refusals are
 // cheap, so the backlog drains and the admitted calls run in time; Low
 // calls get the square of the share, Critical ones all.
 //

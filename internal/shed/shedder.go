@@ -95,9 +95,10 @@ func WithLatencyFactor(f float64) Option {
 // exceeds target (or twice minRT, when more): a request waits there, read
 // but not yet running, in front of every middleware, so no in-flight count
 // sees the backlog a CPU-bound service builds when given more than it can
-// do. The share is cut by 30% at each reading over target and grows back by
-// 10 points at each reading under it (once per queueEvery): the refused
-// calls cost little, the backlog drains, and the admitted ones run in time.
+// do. The share is cut by a fifth at each reading over target, grows back
+// by 5 points at each reading under it, and by half again once the wait is
+// under a quarter of the target (once per queueEvery): the refused calls
+// cost little, the backlog drains, and the admitted ones run in time.
 func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
 	return func(s *Shedder) {
 		if queue != nil && target > 0 {
@@ -105,6 +106,10 @@ func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
 		}
 	}
 }
+
+// queueCut is what the admitted share is multiplied by at a reading over
+// the target.
+const queueCut = 0.8
 
 // queueEvery is how often the admitted share follows the queue delay: the
 // Sampler's interval.
@@ -222,10 +227,13 @@ func (s *Shedder) admitted(now time.Duration, p Priority) bool {
 			target = max(target, 2*e.minRT)
 		}
 		share := math.Float64frombits(s.admit.Load())
-		if s.queue() > target {
-			share = max(share*0.7, 0.02)
-		} else {
-			share = min(share+0.1, 1)
+		switch d := s.queue(); {
+		case d > target:
+			share = max(share*queueCut, 0.02)
+		case d < target/4:
+			share = min(share*1.5+0.05, 1) // the backlog is gone: back quickly
+		default:
+			share = min(share+0.05, 1)
 		}
 		s.admit.Store(math.Float64bits(share))
 	}

@@ -399,8 +399,8 @@ func TestQueueDelayCutsTheAdmittedShare(t *testing.T) {
 		r.now += queueEvery
 		admittedOf(Normal, 1)
 	}
-	if s := share(); s > 0.7*0.7*0.7*0.7*0.7+1e-9 || s < 0.02 {
-		t.Fatalf("after 5 readings over the target the share is %v; want 0.7^5", s)
+	if s := share(); math.Abs(s-math.Pow(queueCut, 5)) > 1e-9 {
+		t.Fatalf("after 5 readings over the target the share is %v; want %v", s, math.Pow(queueCut, 5))
 	}
 	s := share()
 	normal, low, critical := admittedOf(Normal, 10000), admittedOf(Low, 10000), admittedOf(Critical, 100)
