@@ -17,6 +17,7 @@ import (
 	"github.com/goxkit/gox/contrib/prometheus"
 	"github.com/goxkit/gox/log"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/governance"
 	"github.com/goxkit/gox/middleware/logging"
 	mdmw "github.com/goxkit/gox/middleware/metadata"
 	"github.com/goxkit/gox/middleware/metrics"
@@ -67,7 +68,7 @@ func FileLoggerBuffered(path string, size int) (*log.Logger, error) {
 }
 
 // DefaultChain is what gctl scaffolds with tracing off: request id, recovery,
-// access log, metrics, timeout, metadata propagation. Its first four are the
+// access log, metrics, timeout, governance, metadata propagation. Its first four are the
 // chain the throughput target names.
 func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middleware {
 	return []middleware.Middleware{
@@ -76,8 +77,19 @@ func DefaultChain(logger *slog.Logger, m *prometheus.Metrics) []middleware.Middl
 		logging.Server(logger),
 		metrics.Server(m.Server()),
 		timeout.Timeout(10 * time.Second),
+		defaultGovernor(logger).Middleware(),
 		mdmw.Server(""),
 	}
+}
+
+// defaultGovernor is the scaffold's governance: the default policy (the
+// shedder on, no rules). It lives as long as the process.
+func defaultGovernor(logger *slog.Logger) *governance.Governor {
+	g, err := governance.New(governance.DefaultConfig(), governance.WithLogger(logger))
+	if err != nil {
+		panic(err) // the default policy is valid
+	}
+	return g
 }
 
 // ClientChain is the client chain a scaffolded service calls others with:

@@ -118,7 +118,7 @@ func run(mode, chain, addr, logPath string, logBuf int, work time.Duration) erro
 
 // chainOf returns the named chain; see the -chain flag.
 func chainOf(name string, logger *slog.Logger, m *prometheus.Metrics) ([]middleware.Middleware, error) {
-	all := bench.DefaultChain(logger, m) // request id, recovery, logging, metrics, timeout, metadata
+	all := bench.DefaultChain(logger, m) // request id, recovery, logging, metrics, timeout, governance, metadata
 	chains := map[string][]middleware.Middleware{"default": all, "issue": all[:4], "none": nil,
 		"nolog": append(all[:2:2], all[3:]...), "logonly": {all[2]},
 		"requestidonly": {all[0]}, "metricsonly": {all[3]}}
