@@ -163,8 +163,11 @@ type Token struct {
 // counts in flight until Done(tok); Done must be called exactly once for it.
 // When not, the caller refuses the call (503, RESOURCE_EXHAUSTED) and Done
 // must not be called (it ignores such a Token).
-func (s *Shedder) Allow(p Priority) (tok Token, ok bool) {
-	now := s.now()
+func (s *Shedder) Allow(p Priority) (tok Token, ok bool) { return s.AllowAt(p, s.now()) }
+
+// AllowAt is Allow for a call that arrived at now, a reading of the
+// Shedder's clock the caller took (a transport's stamp): no clock read.
+func (s *Shedder) AllowAt(p Priority, now time.Duration) (tok Token, ok bool) {
 	if p < Critical && s.queue != nil && !s.admitted(now, p) {
 		s.shed.Add(1)
 		return Token{}, false
@@ -188,10 +191,17 @@ func (s *Shedder) Forget(tok Token) {
 
 // Done records that the call of tok completed, and its response time.
 func (s *Shedder) Done(tok Token) {
+	if tok.admitted {
+		s.DoneAt(tok, s.now())
+	}
+}
+
+// DoneAt is Done for a call that ended at now, a reading of the Shedder's
+// clock the caller took.
+func (s *Shedder) DoneAt(tok Token, now time.Duration) {
 	if !tok.admitted {
 		return
 	}
-	now := s.now()
 	s.win.record(now, now-tok.start)
 	s.inFlight.Add(-1)
 }

@@ -110,7 +110,7 @@ type Governor struct {
 // invalid or names a backend or fallback that was not given.
 func New(c Config, opts ...Option) (*Governor, error) {
 	g := &Governor{logger: slog.Default(), factories: map[string]LimiterFactory{}, fallbacks: map[string]Fallback{},
-		now: time.Now, sleep: clock.Sleep}
+		now: clock.Now, sleep: clock.Sleep}
 	for _, o := range opts {
 		o(g)
 	}
@@ -366,9 +366,11 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		stream = s.Streaming()
 	}
 
+	start := g.startOf(tr)
+	var end time.Time // when the handler returned
 	if p.shortDeadlines && pr != shed.Critical && !async && !stream {
 		if dl, ok := ctx.Deadline(); ok {
-			now := g.now()
+			now := start
 			if typical := st.typical(now); typical > 0 {
 				if left := dl.Sub(now); left < typical {
 					return g.refuse(ctx, req, r, st, outDeadline, errors.Timeout(ReasonDeadlineTooShort,
@@ -402,7 +404,7 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		defer func() { <-sem }()
 	}
 	if p.shed != nil && !async {
-		tok, ok := p.shed.Allow(pr)
+		tok, ok := p.shed.AllowAt(pr, start.Sub(g.epoch))
 		if !ok {
 			return g.refuse(ctx, req, r, st, outShed, errors.Unavailable(ReasonOverloaded,
 				"the service is overloaded; retry later").WithRetryAfter(max(p.cfg.Shedding.CoolOff, time.Second)))
@@ -410,7 +412,12 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		if stream {
 			p.shed.Forget(tok)
 		} else {
-			defer p.shed.Done(tok)
+			defer func() {
+				if end.IsZero() { // the handler panicked
+					end = g.endOf(tr)
+				}
+				p.shed.DoneAt(tok, end.Sub(g.epoch))
+			}()
 		}
 	}
 	if r != nil && r.cfg.Timeout > 0 {
@@ -419,11 +426,13 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		defer cancel()
 	}
 	st.count(outAdmitted)
-	start := g.now()
+	if r != nil && r.limiter != nil && (r.limit.Wait > 0 || async) {
+		start = g.now() // it may have waited its turn: its latency counts from now
+	}
 	reply, err := next(ctx, req)
+	end = g.endOf(tr)
 	if err == nil {
 		if !stream {
-			end := g.now()
 			st.observe(end, end.Sub(start))
 		}
 		return reply, nil
@@ -433,6 +442,27 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		return r.fallback(ctx, req, err)
 	}
 	return reply, err
+}
+
+// startOf is when the call arrived, as its transport stamped it (no clock
+// read), else now.
+func (g *Governor) startOf(tr transport.Transporter) time.Time {
+	if s, ok := tr.(transportx.Started); ok {
+		if t := s.Start(); !t.IsZero() {
+			return t
+		}
+	}
+	return g.now()
+}
+
+// endOf is when the handler returned, as its transport stamped it, else now.
+func (g *Governor) endOf(tr transport.Transporter) time.Time {
+	if e, ok := tr.(transportx.Ended); ok {
+		if t := e.End(); !t.IsZero() {
+			return t
+		}
+	}
+	return g.now()
 }
 
 // limit takes the call's share of r's rate limit, waiting when it may.
