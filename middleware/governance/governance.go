@@ -353,13 +353,17 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 	p := g.policy.Load()
 	op := tr.Operation()
 	st := g.ops.get(tr.Kind(), op)
-	r := p.ruleFor(op)
-	pr := shed.Normal
-	if r != nil {
-		pr = r.priority
-	} else if builtinCritical(op) {
-		pr = shed.Critical
+	b := st.binding.Load()
+	if b == nil || b.p != p {
+		b = &binding{p: p, r: p.ruleFor(op), pr: shed.Normal} // once per operation and policy
+		if b.r != nil {
+			b.pr = b.r.priority
+		} else if builtinCritical(op) {
+			b.pr = shed.Critical
+		}
+		st.binding.Store(b)
 	}
+	r, pr := b.r, b.pr
 	async := tr.Kind() == transport.KindQueue || tr.Kind() == kindEvent
 	stream := false // a gRPC stream: admitted or refused as it opens; its length is no latency
 	if s, ok := tr.(transportx.Streaming); ok {

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/goxkit/gox/internal/shed"
 	"github.com/goxkit/gox/transport"
 )
 
@@ -31,6 +32,14 @@ type opStats struct {
 	operation string
 	latency   [latencyBuckets]latencyBucket // by second of completion, a ring
 	counts    [numOutcomes]atomic.Uint64
+	binding   atomic.Pointer[binding] // its rule under the policy it last ran under
+}
+
+// binding is an operation's rule and priority under one policy.
+type binding struct {
+	p  *policy
+	r  *rule
+	pr shed.Priority
 }
 
 func (s *opStats) count(o outcome) { s.counts[o].Add(1) }
