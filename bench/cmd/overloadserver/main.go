@@ -71,6 +71,7 @@ func main() {
 	cpuEvery := flag.Duration("cpulog", 0, "gozero: print go-zero's CPU reading (0-1000) to stderr this often (0: never)")
 	flag.BoolVar(&govBeforeTimeout, "gov-before-timeout", false, "goxgov: governance between metrics and timeout (default: after timeout, where it sees the caller's deadline)")
 	flag.Parse()
+	startTrace()
 	if err := run(*mode, *addr, *logDir, *iters, *cpuEvery); err != nil {
 		fmt.Fprintln(os.Stderr, "overloadserver:", err)
 		os.Exit(1)

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime/trace"
+	"time"
+)
+
+var (
+	traceFile = flag.String("trace", "", "write a runtime trace here (go tool trace), from -trace-after for -trace-for")
+	traceAt   = flag.Duration("trace-after", 5*time.Second, "-trace: start this long after the server starts")
+	traceFor  = flag.Duration("trace-for", 3*time.Second, "-trace: how long to trace")
+)
+
+// startTrace runs the -trace flags in the background.
+func startTrace() {
+	if *traceFile == "" {
+		return
+	}
+	go func() {
+		time.Sleep(*traceAt)
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "overloadserver: trace:", err)
+			return
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			fmt.Fprintln(os.Stderr, "overloadserver: trace:", err)
+			return
+		}
+		time.Sleep(*traceFor)
+		trace.Stop()
+	}()
+}
