@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -159,6 +160,7 @@ func (g *Governor) Config() Config { return g.policy.Load().cfg }
 type policy struct {
 	cfg            Config
 	shed           *shed.Shedder // nil: shedding off
+	overloaded     *errors.Error // what a shed call gets: one error, made once
 	shortDeadlines bool
 	proxies        []netip.Prefix
 	rules          []*rule
@@ -187,7 +189,8 @@ func (g *Governor) compile(c Config, old *policy) (*policy, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	p := &policy{cfg: c, shortDeadlines: c.Shedding.Enabled && c.Shedding.ShortDeadlines}
+	p := &policy{cfg: c, shortDeadlines: c.Shedding.Enabled && c.Shedding.ShortDeadlines,
+		overloaded: refusal(http.StatusServiceUnavailable, ReasonOverloaded, "the service is overloaded; retry later", max(c.Shedding.CoolOff, time.Second))}
 	p.proxies, _ = parsePrefixes(c.TrustedProxies)
 	if s := c.Shedding; s.Enabled {
 		if old != nil && old.shed != nil && old.cfg.Shedding == s {
@@ -377,8 +380,8 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 			now := start
 			if typical := st.typical(now); typical > 0 {
 				if left := dl.Sub(now); left < typical {
-					return g.refuse(ctx, req, r, st, outDeadline, errors.Timeout(ReasonDeadlineTooShort,
-						fmt.Sprintf("%s typically takes %s; the call has %s left", op, typical.Round(time.Microsecond), max(left, 0).Round(time.Microsecond))))
+					return g.refuse(ctx, req, r, st, outDeadline, refusal(http.StatusGatewayTimeout, ReasonDeadlineTooShort,
+						fmt.Sprintf("%s typically takes %s; the call has %s left", op, typical.Round(time.Microsecond), max(left, 0).Round(time.Microsecond)), 0))
 				}
 			}
 		}
@@ -396,8 +399,8 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 		case sem <- struct{}{}:
 		default:
 			if !async {
-				return g.refuse(ctx, req, r, st, outConcurrency, errors.Unavailable(ReasonConcurrencyLimited,
-					fmt.Sprintf("%s has %d calls in flight, its limit", op, r.cfg.MaxInFlight)).WithRetryAfter(time.Second))
+				return g.refuse(ctx, req, r, st, outConcurrency, refusal(http.StatusServiceUnavailable, ReasonConcurrencyLimited,
+					fmt.Sprintf("%s has %d calls in flight, its limit", op, r.cfg.MaxInFlight), time.Second))
 			}
 			select {
 			case sem <- struct{}{}:
@@ -410,8 +413,7 @@ func (g *Governor) serve(ctx context.Context, tr transport.Transporter, req any,
 	if p.shed != nil && !async {
 		tok, ok := p.shed.AllowAt(pr, start.Sub(g.epoch))
 		if !ok {
-			return g.refuse(ctx, req, r, st, outShed, errors.Unavailable(ReasonOverloaded,
-				"the service is overloaded; retry later").WithRetryAfter(max(p.cfg.Shedding.CoolOff, time.Second)))
+			return g.refuse(ctx, req, r, st, outShed, p.overloaded)
 		}
 		if stream {
 			p.shed.Forget(tok)
@@ -495,7 +497,7 @@ func (g *Governor) limit(ctx context.Context, tr transport.Transporter, p *polic
 		}
 		return false, nil
 	case !ok:
-		return true, errors.TooManyRequests(ReasonRateLimited, fmt.Sprintf("rate limit of %s exceeded", op)).WithRetryAfter(wait)
+		return true, refusal(http.StatusTooManyRequests, ReasonRateLimited, fmt.Sprintf("rate limit of %s exceeded", op), wait)
 	case wait > 0:
 		if !g.sleep(ctx, wait) {
 			return false, ctx.Err()
@@ -521,6 +523,17 @@ func (g *Governor) refuse(ctx context.Context, req any, r *rule, st *opStats, o 
 		return r.fallback(ctx, req, err)
 	}
 	return nil, err
+}
+
+// refusal is the error of a refused call, asking the client to wait
+// retryAfter (when > 0). It records no stack: a refusal is no bug, and
+// under overload thousands are made a second.
+func refusal(code int, reason, message string, retryAfter time.Duration) *errors.Error {
+	e := &errors.Error{Code: code, Reason: reason, Message: message}
+	if retryAfter > 0 {
+		return e.WithRetryAfter(retryAfter)
+	}
+	return e
 }
 
 func outcomeOf(err error) outcome {
