@@ -66,14 +66,14 @@
 // # The CPU Sampler
 //
 // The Sampler measures the CPU time this process used (getrusage on Unix,
-// GetProcessTimes on Windows) every interval (default 250 ms) and divides it
+// GetProcessTimes on Windows) every interval (default 100 ms) and divides it
 // by the wall time elapsed and the CPUs the process may use: min(NumCPU, the
 // cgroup's CPU quota on Linux), fractions kept (a quota of 1.5 CPUs is 1.5).
 // The result, a fraction 0..1, is smoothed by an exponentially weighted
 // moving average with a time constant of 500 ms: a step from idle to
 // saturation reads 0.78 after 0.75 s and 0.86 after 1 s, crossing the
-// default threshold of 0.8 at the fourth sample, and a single busy sample
-// reads 0.39, short of it. kratos and go-zero read the CPU of the whole
+// default threshold of 0.8 at the eighth sample (0.8 s), and a single busy
+// sample reads 0.18, short of it. kratos and go-zero read the CPU of the whole
 // cgroup or machine; gox reads its own process's, so a sidecar or a
 // neighbour's batch job does not make it shed its own traffic. On platforms
 // with neither call (js/wasm, wasip1, plan9) the Sampler reads 0: nothing is

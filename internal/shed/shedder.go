@@ -113,7 +113,7 @@ const queueCut = 0.8
 
 // queueEvery is how often the admitted share follows the queue delay: the
 // Sampler's interval.
-const queueEvery = 250 * time.Millisecond
+const queueEvery = 100 * time.Millisecond
 
 // WithCoolOff sets how long after the last shed at high CPU the Shedder
 // keeps shedding calls beyond the limit whatever the CPU reads (default 1 s).
