@@ -38,7 +38,8 @@ const (
 	ReasonLimiterUnavailable = "RATE_LIMITER_UNAVAILABLE"
 )
 
-// KindEvent is the transport kind of event listeners (event.KindEvent).
+// kindEvent is the transport kind of event listeners (event.KindEvent,
+// spelled out so that governance does not import the event bus).
 const kindEvent transport.Kind = "event"
 
 // Fallback answers for an operation when a call cannot be served as asked:
@@ -152,9 +153,6 @@ func (g *Governor) Reload(c Config) error {
 	g.policy.Store(p)
 	return nil
 }
-
-// Config returns the policy running now.
-func (g *Governor) Config() Config { return g.policy.Load().cfg }
 
 // policy is a Config made ready to apply.
 type policy struct {
