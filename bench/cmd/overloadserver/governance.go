@@ -11,11 +11,19 @@ import (
 	"github.com/goxkit/gox/middleware/governance"
 )
 
-var stateEvery = flag.Duration("state", 0, "goxgov: print the governor's shedder state (JSON) to stderr this often (0: never)")
+var (
+	stateEvery = flag.Duration("state", 0, "goxgov: print the governor's shedder state (JSON) to stderr this often (0: never)")
+	rejectAll  = flag.Bool("reject", false, "goxgov: a rate limit of 1 call/s on /work, so that nearly every call is refused (429): the cost of a refusal")
+)
 
 func init() {
 	governed = func(logger *slog.Logger) (middleware.Middleware, func() error, error) {
-		g, err := governance.New(governance.DefaultConfig(), governance.WithLogger(logger))
+		c := governance.DefaultConfig()
+		if *rejectAll {
+			c.Rules = append(c.Rules, governance.Rule{Exact: []string{"GET /work"},
+				RateLimit: &governance.RateLimit{Rate: governance.Rate{Limit: 1, Per: time.Second, Burst: 1}}})
+		}
+		g, err := governance.New(c, governance.WithLogger(logger))
 		if err != nil {
 			return nil, nil, err
 		}
