@@ -4,6 +4,7 @@ import (
 	"context"
 	stderrors "errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -106,5 +107,27 @@ func TestWithCauseKeepsIdentity(t *testing.T) {
 	}
 	if pub.Metadata["id"] != "7" {
 		t.Fatal("public view dropped metadata")
+	}
+}
+
+// Error's text is what logs show: the format it has always had, which fmt
+// printed (metadata as %v prints a map, keys sorted; the cause last).
+func TestErrorText(t *testing.T) {
+	for _, e := range []*errors.Error{
+		errors.New(429, "RATE_LIMITED", "rate limit of GET /x exceeded"),
+		errors.New(503, "OVERLOADED", "").WithMetadata(map[string]string{"retry-after": "1s", "b": "x y", "a": ""}),
+		errors.NotFound("USER_NOT_FOUND", "user 7").WithCause(io.EOF),
+		{},
+	} {
+		want := fmt.Sprintf("error: code = %d reason = %s message = %s", e.Code, e.Reason, e.Message)
+		if len(e.Metadata) > 0 {
+			want += fmt.Sprintf(" metadata = %v", e.Metadata)
+		}
+		if c := stderrors.Unwrap(e); c != nil {
+			want += " cause = " + c.Error()
+		}
+		if got := e.Error(); got != want {
+			t.Errorf("Error() = %q, want %q", got, want)
+		}
 	}
 }

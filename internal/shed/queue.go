@@ -17,19 +17,44 @@ const schedLatencies = "/sched/latencies:seconds"
 // high percentile is believed.
 const minQueueSamples = 50
 
+// runnable is the runtime's count of goroutines ready to run, not running.
+const runnable = "/sched/goroutines/runnable:goroutines"
+
+// trackedEvery is how many schedulings the runtime makes for each one
+// /sched/latencies records.
+const trackedEvery = 8
+
 // queueDelay reads the histogram and returns the 90th percentile of the
 // waits recorded since prev (the counts of the previous reading, updated in
-// place), 0 when too few were.
-func queueDelay(prev *[]uint64) time.Duration {
+// place), 0 when too few were, and about how many times goroutines were
+// scheduled meanwhile.
+func queueDelay(prev *[]uint64) (time.Duration, uint64) {
 	s := []metrics.Sample{{Name: schedLatencies}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindFloat64Histogram {
-		return 0
+		return 0, 0
 	}
 	h := s[0].Value.Float64Histogram()
 	d := percentileSince(h.Counts, h.Buckets, *prev, 0.9)
+	var n uint64
+	for i, c := range h.Counts {
+		if i < len(*prev) && (*prev)[i] <= c {
+			c -= (*prev)[i]
+		}
+		n += c
+	}
 	*prev = append((*prev)[:0], h.Counts...)
-	return d
+	return d, n * trackedEvery
+}
+
+// runnableNow reads how many goroutines wait for a CPU.
+func runnableNow() uint64 {
+	s := []metrics.Sample{{Name: runnable}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // percentileSince is the q-th percentile of the samples counts holds beyond

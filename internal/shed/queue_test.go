@@ -31,7 +31,7 @@ func TestPercentileSince(t *testing.T) {
 // has waits to report.
 func TestQueueDelayReadsTheRuntime(t *testing.T) {
 	var prev []uint64
-	_ = queueDelay(&prev)
+	_, _ = queueDelay(&prev)
 	if len(prev) == 0 {
 		t.Fatal("no /sched/latencies histogram read")
 	}

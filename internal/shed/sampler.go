@@ -27,8 +27,12 @@ type Sampler struct {
 
 	usage atomic.Uint64 // math.Float64bits of the smoothed usage
 	queue atomic.Int64  // the 90th percentile of scheduling waits in the last interval, ns
-	// readQueue returns that percentile since its last call (queueDelay).
-	readQueue func() time.Duration
+	// readQueue returns that percentile since its last call (queueDelay),
+	// and how many schedulings there were meanwhile.
+	readQueue func() (time.Duration, uint64)
+	slice     atomic.Int64 // CPU time per scheduling over the last interval, ns
+	procs     atomic.Int64 // GOMAXPROCS at the last sample
+	runnable  func() uint64
 
 	mu       sync.Mutex // guards what follows
 	primed   bool
@@ -92,7 +96,9 @@ func NewSampler(opts ...SamplerOption) *Sampler {
 		stop: make(chan struct{}),
 	}
 	var prev []uint64
-	s.readQueue = func() time.Duration { return queueDelay(&prev) }
+	s.readQueue = func() (time.Duration, uint64) { return queueDelay(&prev) }
+	s.runnable = runnableNow
+	s.procs.Store(int64(runtime.GOMAXPROCS(0)))
 	for _, o := range opts {
 		o(s)
 	}
@@ -119,6 +125,21 @@ func Capacity() float64 {
 // time a request read from the network waits for a CPU before any of its
 // handling runs. 0 until sampled, and for an interval with few waits.
 func (s *Sampler) QueueDelay() time.Duration { return time.Duration(s.queue.Load()) }
+
+// Backlog estimates the CPU time of the work waiting to run now: the
+// goroutines ready to run but not running (the runtime's count, read at
+// each call), times the CPU time a goroutine ran for each time it was
+// scheduled over the last interval, over GOMAXPROCS. A request read from the
+// network waits there before any middleware; a few hundred cheap goroutines
+// of a busy I/O-bound service are little backlog, a few dozen CPU-bound
+// handlers are much. 0 until two samples were taken.
+func (s *Sampler) Backlog() time.Duration {
+	slice := s.slice.Load()
+	if slice == 0 {
+		return 0
+	}
+	return time.Duration(int64(s.runnable()) * slice / max(s.procs.Load(), 1))
+}
 
 // Usage returns the smoothed CPU usage, 0..1; 0 until two samples were taken.
 func (s *Sampler) Usage() float64 { return math.Float64frombits(s.usage.Load()) }
@@ -177,7 +198,9 @@ func (s *Sampler) Stop(ctx context.Context) error {
 // sample reads the CPU time and folds the usage since the last reading into
 // the moving average. A failed read is skipped.
 func (s *Sampler) sample() {
-	s.queue.Store(int64(s.readQueue()))
+	d, scheduled := s.readQueue()
+	s.queue.Store(int64(d))
+	s.procs.Store(int64(runtime.GOMAXPROCS(0)))
 	cpu, wall, err := s.read()
 	if err != nil {
 		return
@@ -192,6 +215,9 @@ func (s *Sampler) sample() {
 	s.primed, s.prevCPU, s.prevWall = true, cpu, wall
 	if first {
 		return
+	}
+	if scheduled > 0 && dc > 0 {
+		s.slice.Store(int64(dc) / int64(scheduled))
 	}
 	u := min(max(dc.Seconds()/dw.Seconds()/s.capacity, 0), 1)
 	w := 1 - math.Exp(-float64(dw)/float64(s.tau))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/transport"
+	"runtime/metrics"
 )
 
 var _ transport.Server = (*Sampler)(nil)
@@ -174,4 +175,38 @@ func TestSamplerStopsWithContextAndBeforeStart(t *testing.T) {
 	if err := s.Start(ctx); err != nil {
 		t.Fatalf("Start with a done context = %v; want nil", err)
 	}
+}
+
+// Backlog is the goroutines ready to run times the CPU time per scheduling
+// over the last interval, over GOMAXPROCS; 0 before an interval was seen.
+func TestSamplerBacklog(t *testing.T) {
+	c := &clockwork{}
+	s := NewSampler(WithReader(c.read), WithCapacity(1))
+	s.readQueue = func() (time.Duration, uint64) { return 0, 5000 } // schedulings per interval
+	runnable := uint64(40)
+	s.runnable = func() uint64 { return runnable }
+	s.sample()
+	if got := s.Backlog(); got != 0 {
+		t.Fatalf("Backlog = %v after one sample; want 0", got)
+	}
+	c.step(100*time.Millisecond, 1) // 100 ms of CPU over 5000 schedulings: 20 µs each
+	s.sample()
+	procs := time.Duration(max(runtime.GOMAXPROCS(0), 1))
+	if got, want := s.Backlog(), 40*20*time.Microsecond/procs; got != want {
+		t.Fatalf("Backlog = %v with 40 runnable; want %v", got, want)
+	}
+	runnable = 0
+	if got := s.Backlog(); got != 0 {
+		t.Fatalf("Backlog = %v with none runnable; want 0", got)
+	}
+}
+
+// The runtime's count of runnable goroutines is there.
+func TestRunnableReadsTheRuntime(t *testing.T) {
+	s := []metrics.Sample{{Name: runnable}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		t.Fatalf("%s: kind %v; want a uint64", runnable, s[0].Value.Kind())
+	}
+	_ = runnableNow()
 }

@@ -42,7 +42,9 @@ type Shedding struct {
 	// QueueDelay is how long requests may wait for a CPU — read from the
 	// network, not yet running, where no in-flight count sees them — before
 	// the shedder admits only a share of calls, cut while the wait stays
-	// over it and grown back once under (default 10ms; 0: not watched).
+	// over it and grown back once under; and, call by call, a call is
+	// refused while the CPU time queued in front of it is over an eighth of
+	// it (default 10ms; 0: not watched).
 	QueueDelay time.Duration `yaml:"queue_delay"`
 	// Window is how far back throughput and latency are measured (default 5 s).
 	Window time.Duration `yaml:"window"`

@@ -98,6 +98,7 @@ type Governor struct {
 	epoch     time.Time
 	cpu       func() float64
 	queue     func() time.Duration
+	backlog   func() time.Duration
 	sampler   *shed.Sampler
 	sleep     func(context.Context, time.Duration) bool
 
@@ -119,7 +120,7 @@ func New(c Config, opts ...Option) (*Governor, error) {
 	g.epoch = g.now()
 	if g.cpu == nil {
 		g.sampler = shed.NewSampler()
-		g.cpu, g.queue = g.sampler.Usage, g.sampler.QueueDelay
+		g.cpu, g.queue, g.backlog = g.sampler.Usage, g.sampler.QueueDelay, g.sampler.Backlog
 		go func() { _ = g.sampler.Start(context.Background()) }() // stopped by Close
 	}
 	p, err := g.compile(c, nil)
@@ -195,7 +196,7 @@ func (g *Governor) compile(c Config, old *policy) (*policy, error) {
 			p.shed = old.shed // its window of measurements goes on
 		} else {
 			p.shed = shed.New(g.cpu, shed.WithCPUThreshold(s.CPUThreshold), shed.WithLatencyFactor(s.LatencyFactor),
-				shed.WithQueueDelay(g.queue, s.QueueDelay), shed.WithWindow(s.Window, s.Buckets),
+				shed.WithQueueDelay(g.queue, s.QueueDelay), shed.WithBacklog(g.backlog), shed.WithWindow(s.Window, s.Buckets),
 				shed.WithCoolOff(s.CoolOff), shed.WithClock(func() time.Duration { return g.now().Sub(g.epoch) }))
 		}
 	}
@@ -495,7 +496,7 @@ func (g *Governor) limit(ctx context.Context, tr transport.Transporter, p *polic
 		}
 		return false, nil
 	case !ok:
-		return true, refusal(http.StatusTooManyRequests, ReasonRateLimited, fmt.Sprintf("rate limit of %s exceeded", op), wait)
+		return true, refusal(http.StatusTooManyRequests, ReasonRateLimited, "rate limit of "+op+" exceeded", wait)
 	case wait > 0:
 		if !g.sleep(ctx, wait) {
 			return false, ctx.Err()

@@ -37,6 +37,9 @@ type ShedState struct {
 	// share of calls admitted for it (1: all).
 	QueueDelay time.Duration `json:"queue_delay_ns"`
 	Admitted   float64       `json:"admitted"`
+	// Backlog is the CPU time queued in front of the latest call; over an
+	// eighth of the queue delay's target calls are refused at once.
+	Backlog time.Duration `json:"backlog_ns"`
 	// Shedding is true while calls are being refused.
 	Shedding bool `json:"shedding"`
 	// Shed counts the calls refused since start.
@@ -87,7 +90,7 @@ func (g *Governor) State() State {
 	if p.shed != nil {
 		st := p.shed.Stats()
 		s.Shedding = &ShedState{CPU: st.CPU, CPUThreshold: p.cfg.Shedding.CPUThreshold, InFlight: st.InFlight, Limit: st.Limit,
-			MinLatency: st.MinRT, RecentLatency: st.RecentRT, QueueDelay: st.QueueDelay, Admitted: st.Admitted, Shedding: st.Shedding, Shed: st.Shed}
+			MinLatency: st.MinRT, RecentLatency: st.RecentRT, QueueDelay: st.QueueDelay, Admitted: st.Admitted, Backlog: st.Backlog, Shedding: st.Shedding, Shed: st.Shed}
 	}
 	s.Rules = make([]RuleState, 0, len(p.rules))
 	for _, r := range p.rules {
