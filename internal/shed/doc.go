@@ -43,18 +43,17 @@
 // wait (the Sampler's QueueDelay: the 90th percentile of the runtime's
 // /sched/latencies over each interval) and, while it is over its target
 // (default 10 ms in governance, or twice minRT when more), admits only a
-// share of calls, drawn at random: 90% of the calls a second completed
-// while saturated (the capacity) over the calls a second that ask, half of
-// it while the wait is over four times the target, never raised while
-// over; held between a quarter of the target and the target; under a
-// quarter, at least the capacity over what asks (a load that fell is
-// admitted whole at once), the capacity probed 0.5% higher per reading.
-// Low calls get the square of the share, Critical ones all. With
-// WithBacklog it also refuses call by call while the CPU time queued in
-// front of the call (the Sampler's Backlog: runnable goroutines times the
-// CPU time per scheduling) is over an eighth of the target (a sixteenth for
-// Low calls): the share reacts every 100 ms, this at once. The refusals are
-// cheap, so the backlog stays short and the admitted calls run in time.
+// share of calls, drawn at random: cut by a fifth at each reading over the
+// target, grown back by 5 points at each one under it, and by half again
+// once the wait is under a quarter of the target; Low calls get the square
+// of the share, Critical ones all. With WithBacklog it also refuses call by
+// call while the CPU time queued in front of the call (the Sampler's
+// Backlog: runnable goroutines times the CPU time per scheduling) is over
+// an eighth of the target (a sixteenth for Low calls). That gate acts at
+// once and holds the wait well under the target, so the share stays whole;
+// the share is the safety valve for a wait the estimate misses. The
+// refusals are cheap, so the backlog stays short and the admitted calls run
+// in time.
 //
 // Otherwise, and before the window holds any completed call (a cold start),
 // every call is admitted. While shedding at most max(limit, 1) Normal calls

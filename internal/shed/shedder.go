@@ -48,9 +48,6 @@ type Shedder struct {
 	inFlight atomic.Int64  //
 	admit    atomic.Uint64 // math.Float64bits of the share of calls admitted, 0..1 (queue control)
 	adjusted atomic.Int64  // clock reading of the last change of admit
-	arrived  atomic.Int64  // calls that asked since adjusted (queue control)
-	finished atomic.Int64  // admitted calls that completed since adjusted
-	capacity atomic.Uint64 // math.Float64bits of the calls a second completed while work queued; 0: not seen yet
 	readAt   atomic.Int64  // clock reading of the last backlog read
 	waiting  atomic.Int64  // what it read
 	lastShed atomic.Int64  // clock reading of the last shed at high CPU; never when none
@@ -208,9 +205,6 @@ func (s *Shedder) Allow(p Priority) (tok Token, ok bool) { return s.AllowAt(p, s
 // AllowAt is Allow for a call that arrived at now, a reading of the
 // Shedder's clock the caller took (a transport's stamp): no clock read.
 func (s *Shedder) AllowAt(p Priority, now time.Duration) (tok Token, ok bool) {
-	if s.queue != nil {
-		s.arrived.Add(1)
-	}
 	if p < Critical && s.queue != nil && (!s.admitted(now, p) || s.backlogged(now, p)) {
 		s.shed.Add(1)
 		return Token{}, false
@@ -247,9 +241,6 @@ func (s *Shedder) DoneAt(tok Token, now time.Duration) {
 	}
 	s.win.record(now, now-tok.start)
 	s.inFlight.Add(-1)
-	if s.queue != nil {
-		s.finished.Add(1)
-	}
 }
 
 // shouldShed says whether a call of priority p is shed at now, n calls in
@@ -278,90 +269,26 @@ func (s *Shedder) shouldShed(now time.Duration, n int64, p Priority) bool {
 // queue delay when a reading is due.
 func (s *Shedder) admitted(now time.Duration, p Priority) bool {
 	if last := s.adjusted.Load(); (last == never || now-time.Duration(last) >= queueEvery) && s.adjusted.CompareAndSwap(last, int64(now)) {
-		var elapsed time.Duration
-		if last != never {
-			elapsed = now - time.Duration(last)
+		target := s.target
+		if e := s.win.estimate(now); e.ok {
+			target = max(target, 2*e.minRT)
 		}
-		s.follow(now, elapsed)
+		share := math.Float64frombits(s.admit.Load())
+		switch d := s.queue(); {
+		case d > target:
+			share = max(share*queueCut, 0.02)
+		case d < target/4:
+			share = min(share*1.5+0.05, 1) // the backlog is gone: back quickly
+		default:
+			share = min(share+0.05, 1)
+		}
+		s.admit.Store(math.Float64bits(share))
 	}
 	share := math.Float64frombits(s.admit.Load())
 	if p < Normal {
 		share *= share
 	}
 	return share >= 1 || rand.Float64() < share
-}
-
-// minCounted is how many calls an interval needs, asked and completed, for
-// its rates to be believed; below it the share moves by fixed steps.
-const minCounted = 20
-
-// follow sets the admitted share from a reading of the queue delay and the
-// calls that asked and completed over the elapsed interval (0: unknown).
-//
-// While work queues longer than the target, the process is saturated: what
-// it completed is what it can do (its capacity, smoothed), and the share
-// becomes 90% of that over what asked — 50% while the wait is over four
-// times the target, to drain the backlog fast —, never more than it was.
-// Once the wait is under a quarter of the target, the share is at least
-// capacity over what asks (so a load that fell is admitted whole at once)
-// and the capacity is probed 2% higher; in between the share holds. When
-// the counts are too few to be believed, the share is cut by queueCut over
-// the target and grown by 5 points under it (by half again under a
-// quarter of it).
-func (s *Shedder) follow(now, elapsed time.Duration) {
-	arrived, finished := s.arrived.Swap(0), s.finished.Swap(0)
-	target := s.target
-	if e := s.win.estimate(now); e.ok {
-		target = max(target, 2*e.minRT)
-	}
-	share := math.Float64frombits(s.admit.Load())
-	capacity := math.Float64frombits(s.capacity.Load())
-	counted := elapsed > 0 && arrived >= minCounted
-	var asking, done float64 // per second
-	if counted {
-		asking, done = float64(arrived)/elapsed.Seconds(), float64(finished)/elapsed.Seconds()
-	}
-	switch d := s.queue(); {
-	case d > target:
-		if counted && finished >= minCounted {
-			switch {
-			case capacity == 0:
-				capacity = done
-			case done > capacity:
-				capacity = (capacity + done) / 2
-			default: // draining a backlog of refusals completes less: fall slowly
-				capacity = max(done, capacity*0.95)
-			}
-		}
-		drain := 0.9
-		if d > 4*target {
-			drain = 0.5
-		}
-		if counted && capacity > 0 {
-			share = min(share, drain*capacity/asking)
-		} else {
-			share *= queueCut
-		}
-		share = max(share, 0.02)
-	case d < target/4:
-		capacity = max(capacity, done)
-		switch {
-		case counted && capacity > 0:
-			if share < 1 {
-				capacity *= 1.005 // probe: the calls may have become cheaper
-			}
-			share = max(share, capacity/asking)
-		default:
-			share = share*1.5 + 0.05 // the backlog is gone: back quickly
-		}
-	default:
-		capacity = max(capacity, done)
-		if !counted || capacity == 0 {
-			share += 0.05
-		}
-	}
-	s.capacity.Store(math.Float64bits(capacity))
-	s.admit.Store(math.Float64bits(min(share, 1)))
 }
 
 // slow says whether calls complete latency times slower now than the best
