@@ -12,8 +12,9 @@
 # schedule whatever the answers; a slow server gets more connections, up to
 # 6000; see cmd/overload) for STEP seconds to each server in turn, the order
 # rotating every step, each request with a 500 ms deadline that gox reads in
-# X-Gox-Timeout. Before each run the script waits until the server's CPU has
-# been under 5% for 0.3 s (the work left from the run before: at most 30 s).
+# X-Gox-Timeout. Before each run the script waits until every server's CPU has
+# been under 5% for 0.3 s (the work left from the runs before, at most 30 s
+# each: pinned, the servers share a core).
 # "server CPU" is its share of a CPU while the generator ran (the step, and
 # up to a deadline more for the last answers).
 # Last, after 10 s of rest, recovery: per server, 0.5 × C for 5 s (the idle p99), 3 × C for 10 s,
@@ -71,6 +72,7 @@ serve() { # serve MODE
   for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/"$p") 2>/dev/null && return 0; sleep 0.05; done
   echo "server $m did not start: $(cat "$OUT/$m.err")" >&2; return 1
 }
+quiesceAll() { local p; for p in "${PID[@]}"; do quiesce "$p"; done; }
 ticks() { awk '{print $14 + $15}' /proc/"$1"/stat; } # CPU time, 1/100 s
 quiesce() { # quiesce PID: until its CPU stays under 5% for 0.3 s, at most 30 s
   local t0=$SECONDS a b
@@ -104,7 +106,7 @@ for x in 0.5 1 2 3 5; do
   rate=$(awk -v c="$CAP" -v x="$x" 'BEGIN {printf "%d", c * x}')
   for i in $(seq 0 $((n - 1))); do
     m=${MODES[$(((i + k) % n))]}
-    quiesce "${PID[$m]}"
+    quiesceAll # the servers share a core: one still working off its backlog would take it from the next
     c0=$(ticks "${PID[$m]}"); t0=$(date +%s%N); g0=$(wc -l <"$OUT/$m.err")
     line=$(gen -addr "127.0.0.1:${PORT[$m]}" -plan "${rate}x${STEP}s" | grep '^phase=0')
     c1=$(ticks "${PID[$m]}"); t1=$(date +%s%N)
@@ -120,7 +122,7 @@ done
 sleep 10 # past the 5 s and 10 s windows of the shedders and breakers the 5× step filled
 half=$(awk -v c="$CAP" 'BEGIN {printf "%d", c * 0.5}'); three=$((CAP * 3))
 for m in "${MODES[@]}"; do
-  quiesce "${PID[$m]}"
+  quiesceAll
   out=$(gen -addr "127.0.0.1:${PORT[$m]}" -plan "${half}x5s,${three}x10s,${half}x10s" -recover -timeline "$OUT/timeline-$m")
   echo "$m recovery: $(tr '\n' ' ' <<<"$out")" >&2
   echo "$m $(grep '^phase=1' <<<"$out") $(grep '^phase=2' <<<"$out" | sed 's/\([a-z_0-9]*\)=/after_\1=/g') $(grep '^recovery' <<<"$out")" >>"$OUT/recovery"
