@@ -112,8 +112,11 @@ func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
 
 // WithBacklog makes the Shedder refuse, call by call, while the work
 // waiting for a CPU right now (backlog: a Sampler's Backlog) exceeds an
-// eighth of the queue delay's target (see WithQueueDelay, which it needs; a
-// sixteenth for Low calls). The admitted share follows the queue every
+// eighth of the queue delay's target while the CPU is at or over its
+// threshold, half of it below (see WithQueueDelay, which it needs; half
+// that again for Low calls): the estimate counts every runnable goroutine
+// at the average cost of one, so a burst of a lightly loaded process can
+// look like a backlog it clears in a few milliseconds. The admitted share follows the queue every
 // queueEvery; this acts at once and holds the backlog, not a reading of it
 // a tenth of a second old: when a load several times what the process can
 // do starts, that tenth of a second would admit enough to keep the next
@@ -136,7 +139,10 @@ func (s *Shedder) backlogged(now time.Duration, p Priority) bool {
 	if last := s.readAt.Load(); (last == never || now-time.Duration(last) >= backlogEvery) && s.readAt.CompareAndSwap(last, int64(now)) {
 		s.waiting.Store(int64(s.backlog()))
 	}
-	limit := s.target / 8
+	limit := s.target / 2 // a burst a process keeps up with is no overload
+	if s.cpu() >= s.threshold {
+		limit = s.target / 8
+	}
 	if p < Normal {
 		limit /= 2
 	}

@@ -421,9 +421,9 @@ func TestQueueDelayCutsTheAdmittedShare(t *testing.T) {
 }
 
 // With the backlog watched, a call is refused at once while the work
-// waiting for a CPU is over an eighth of the queue target (a sixteenth for
-// Low calls; Critical calls never), the backlog read at most once per
-// backlogEvery.
+// waiting for a CPU is over an eighth of the queue target at high CPU, half
+// of it at low CPU (half that again for Low calls; Critical calls never),
+// the backlog read at most once per backlogEvery.
 func TestBacklogRefusesAtOnce(t *testing.T) {
 	var backlog time.Duration
 	reads := 0
@@ -436,19 +436,23 @@ func TestBacklogRefusesAtOnce(t *testing.T) {
 		return ok
 	}
 	for _, c := range []struct {
+		cpu                   float64
 		backlog               time.Duration
 		low, normal, critical bool
 	}{
-		{0, true, true, true},
-		{time.Millisecond, true, true, true},
-		{1500 * time.Microsecond, false, true, true}, // over 16 ms / 16
-		{2 * time.Millisecond, false, true, true},    // not over 16 ms / 8
-		{2001 * time.Microsecond, false, false, true},
-		{time.Second, false, false, true},
+		{1, 0, true, true, true},
+		{1, time.Millisecond, true, true, true},
+		{1, 1500 * time.Microsecond, false, true, true}, // over 16 ms / 16
+		{1, 2 * time.Millisecond, false, true, true},    // not over 16 ms / 8
+		{1, 2001 * time.Microsecond, false, false, true},
+		{1, time.Second, false, false, true},
+		{0.5, 4 * time.Millisecond, true, true, true}, // a burst at low CPU: up to 16 ms / 2
+		{0.5, 5 * time.Millisecond, false, true, true},
+		{0.5, 9 * time.Millisecond, false, false, true},
 	} {
-		backlog = c.backlog
+		r.cpu, backlog = c.cpu, c.backlog
 		if low, normal, critical := try(Low), try(Normal), try(Critical); low != c.low || normal != c.normal || critical != c.critical {
-			t.Fatalf("backlog %v: admitted low %t, normal %t, critical %t; want %t, %t, %t", c.backlog, low, normal, critical, c.low, c.normal, c.critical)
+			t.Fatalf("CPU %v, backlog %v: admitted low %t, normal %t, critical %t; want %t, %t, %t", c.cpu, c.backlog, low, normal, critical, c.low, c.normal, c.critical)
 		}
 	}
 	reads = 0
