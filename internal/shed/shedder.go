@@ -113,7 +113,7 @@ func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
 // WithBacklog makes the Shedder refuse, call by call, while the work
 // waiting for a CPU right now (backlog: a Sampler's Backlog) exceeds an
 // eighth of the queue delay's target while the CPU is at or over its
-// threshold, half of it below (see WithQueueDelay, which it needs; half
+// threshold, a quarter of it below (see WithQueueDelay, which it needs; half
 // that again for Low calls): the estimate counts every runnable goroutine
 // at the average cost of one, so a burst of a lightly loaded process can
 // look like a backlog it clears in a few milliseconds. The admitted share follows the queue every
@@ -139,7 +139,7 @@ func (s *Shedder) backlogged(now time.Duration, p Priority) bool {
 	if last := s.readAt.Load(); (last == never || now-time.Duration(last) >= backlogEvery) && s.readAt.CompareAndSwap(last, int64(now)) {
 		s.waiting.Store(int64(s.backlog()))
 	}
-	limit := s.target / 2 // a burst a process keeps up with is no overload
+	limit := s.target / 4 // a burst a process keeps up with is no overload
 	if s.cpu() >= s.threshold {
 		limit = s.target / 8
 	}

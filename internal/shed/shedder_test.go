@@ -421,8 +421,8 @@ func TestQueueDelayCutsTheAdmittedShare(t *testing.T) {
 }
 
 // With the backlog watched, a call is refused at once while the work
-// waiting for a CPU is over an eighth of the queue target at high CPU, half
-// of it at low CPU (half that again for Low calls; Critical calls never),
+// waiting for a CPU is over an eighth of the queue target at high CPU, a
+// quarter of it at low CPU (half that again for Low calls; Critical calls never),
 // the backlog read at most once per backlogEvery.
 func TestBacklogRefusesAtOnce(t *testing.T) {
 	var backlog time.Duration
@@ -446,9 +446,9 @@ func TestBacklogRefusesAtOnce(t *testing.T) {
 		{1, 2 * time.Millisecond, false, true, true},    // not over 16 ms / 8
 		{1, 2001 * time.Microsecond, false, false, true},
 		{1, time.Second, false, false, true},
-		{0.5, 4 * time.Millisecond, true, true, true}, // a burst at low CPU: up to 16 ms / 2
-		{0.5, 5 * time.Millisecond, false, true, true},
-		{0.5, 9 * time.Millisecond, false, false, true},
+		{0.5, 2 * time.Millisecond, true, true, true}, // a burst at low CPU: up to 16 ms / 4
+		{0.5, 3 * time.Millisecond, false, true, true},
+		{0.5, 5 * time.Millisecond, false, false, true},
 	} {
 		r.cpu, backlog = c.cpu, c.backlog
 		if low, normal, critical := try(Low), try(Normal), try(Critical); low != c.low || normal != c.normal || critical != c.critical {

@@ -44,7 +44,7 @@ type Shedding struct {
 	// the shedder admits only a share of calls, cut while the wait stays
 	// over it and grown back once under; and, call by call, a call is
 	// refused while the CPU time queued in front of it is over an eighth of
-	// it (half of it while the CPU is under CPUThreshold) (default 10ms; 0:
+	// it (a quarter while the CPU is under CPUThreshold) (default 10ms; 0:
 	// not watched).
 	QueueDelay time.Duration `yaml:"queue_delay"`
 	// Window is how far back throughput and latency are measured (default 5 s).
