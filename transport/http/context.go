@@ -133,11 +133,12 @@ func Validate(v any) error {
 
 // JSON adapts a typed function into a HandlerFunc: the JSON body (if any) is
 // decoded into Req and validated, path and query parameters are bound through
-// `uri` and `form` tags, and the result is written as JSON with 200.
+// `uri` and `form` tags, and the result is written as JSON with 200. The
+// route's Req and Resp are in Server.Routes, for the service's API document.
 //
 //	s.POST("/users", http.JSON(svc.CreateUser)) // func(ctx, *CreateUserReq) (*User, error)
 func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) HandlerFunc {
-	return func(c *Context) error {
+	h := HandlerFunc(func(c *Context) error {
 		req := new(Req)
 		// Parameters are mapped without gin's validation (ShouldBindUri
 		// and ShouldBindQuery validate the struct before the body is
@@ -171,8 +172,10 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		}
 		c.JSON(http.StatusOK, resp)
 		return nil
-	}
-
+	})
+	// what the service's API document says of the route (Server.Routes)
+	describe(h, &handlerDoc{req: reflect.TypeFor[Req](), resp: reflect.TypeFor[Resp]()})
+	return h
 }
 
 // paramError is the 400 for a path or query parameter that does not fit its

@@ -33,8 +33,10 @@ func (g *RouteGroup) Group(prefix string, m ...middleware.Middleware) *RouteGrou
 
 // Handle registers h for method and relative path.
 func (g *RouteGroup) Handle(method, relativePath string, h HandlerFunc) {
-	op := method + " " + joinPath(g.rg.BasePath(), relativePath)
+	full := joinPath(g.rg.BasePath(), relativePath)
+	op := method + " " + full
 	g.rg.Handle(method, relativePath, g.s.adapt(op, g.chain(), h))
+	g.s.routeTable.add(method, full, op, h)
 }
 
 func (g *RouteGroup) chain() middleware.Middleware { return middleware.Chain(g.mws...) }

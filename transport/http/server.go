@@ -46,6 +46,8 @@ type Server struct {
 	bind *listen.Once
 	date dateCache // the Date header of the current second
 
+	routeTable routeTable // what Routes returns
+
 	// /metrics on a listener of its own (Config.Metrics.Addr), else nil
 	metricsSrv  *http.Server
 	metricsBind *listen.Once
