@@ -4,6 +4,7 @@
 //	gctl new api --name shop                  # HTTP service (gin) in ./shop
 //	gctl new rpc --name user --trace otlp     # gRPC service
 //	gctl repo --type db --model Greeting --dir internal/repo/greeting --cache
+//	gctl gen api --dir internal/service       # routes, client, mock from a Go interface
 //
 // Templates are embedded in the binary; nothing is fetched. Run from a gox
 // source checkout, gctl points the new go.mod at that checkout.
@@ -47,7 +48,7 @@ func newApp() *cli.Command {
 				newCommand(scaffold.KindAPI, "an HTTP service on gin"),
 				newCommand(scaffold.KindRPC, "a gRPC service with an HTTP port for probes and metrics"),
 			},
-		}, repoCommand()},
+		}, repoCommand(), genCommand()},
 	}
 }
 
