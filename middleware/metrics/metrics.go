@@ -32,6 +32,7 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 		// last one bound is checked before the map.
 		var last atomic.Pointer[boundOp]
 		var bound sync.Map // operation → *boundOp, when r is a Binder
+		var names operations
 		return func(ctx context.Context, req any) (any, error) {
 			tr, ok := from(ctx)
 			if !ok {
@@ -43,6 +44,10 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 				be := last.Load()
 				if be == nil || be.op != op {
 					e, ok := bound.Load(op)
+					if !ok && !names.admit(op) {
+						op = OtherOperation
+						e, ok = bound.Load(op)
+					}
 					if !ok {
 						e, _ = bound.LoadOrStore(op, &boundOp{kind: kind, op: op, Bound: binder.Bind(kind, op)})
 					}
@@ -65,6 +70,9 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 					b.Observe(CodeString(code), transportx.EndTime(tr).Sub(start).Seconds())
 				}()
 			} else {
+				if !names.admit(op) {
+					op = OtherOperation
+				}
 				r.InFlight(kind, 1)
 				defer func() {
 					r.InFlight(kind, -1)
@@ -76,6 +84,37 @@ func record(r gm.Recorder, from func(context.Context) (transport.Transporter, bo
 			return reply, err
 		}
 	}
+}
+
+// MaxOperations bounds the operations one chain records by name; the
+// calls of any beyond it are recorded under OtherOperation. A server's
+// operations are its routes and methods, a few; a client names a call by
+// its method and path, and paths that carry ids (GET /v1/users/42) would
+// otherwise make a series, and a map entry, per id.
+const MaxOperations = 1000
+
+// OtherOperation is the operation label of the calls beyond MaxOperations.
+const OtherOperation = "(other)"
+
+// operations is the set of operation names a chain records, bounded by
+// MaxOperations.
+type operations struct {
+	seen sync.Map // name → struct{}
+	n    atomic.Int64
+}
+
+// admit says whether op is recorded under its own name.
+func (o *operations) admit(op string) bool {
+	if _, ok := o.seen.Load(op); ok {
+		return true
+	}
+	if o.n.Load() >= MaxOperations {
+		return false
+	}
+	if _, loaded := o.seen.LoadOrStore(op, struct{}{}); !loaded {
+		o.n.Add(1)
+	}
+	return true
 }
 
 // boundOp is an operation's Bound and the kind it was bound for (a handler

@@ -137,3 +137,33 @@ func TestPanicLeavesInFlight(t *testing.T) {
 		t.Fatalf("bound: in flight %v, observed %v", b.inflight["http"], b.observed)
 	}
 }
+
+// A client whose paths carry ids names a call per id: beyond MaxOperations
+// distinct operations a chain records the rest as OtherOperation, so the
+// series and the chain's memory stay bounded, bound or not.
+func TestOperationsAreBounded(t *testing.T) {
+	for _, bind := range []bool{true, false} {
+		b := &binder{recorder: recorder{inflight: map[string]float64{}}}
+		var r gm.Recorder = &b.recorder
+		if bind {
+			r = b
+		}
+		h := mmw.Client(r)(func(context.Context, any) (any, error) { return nil, nil })
+		const n = mmw.MaxOperations + 500
+		for i := range n {
+			tr := goxtest.NewTransport(transport.KindHTTP, "GET /v1/users/"+strconv.Itoa(i))
+			_, _ = h(transport.NewClientContext(context.Background(), tr), nil)
+		}
+		labels := map[string]int{}
+		for _, o := range b.observed {
+			labels[o]++
+		}
+		if len(labels) != mmw.MaxOperations+1 || labels["http "+mmw.OtherOperation+" 200"+map[bool]string{true: " bound", false: ""}[bind]] != 500 {
+			t.Fatalf("bind %t: %d distinct labels, %d calls as %s; want %d and 500", bind, len(labels),
+				labels["http "+mmw.OtherOperation+" 200 bound"]+labels["http "+mmw.OtherOperation+" 200"], mmw.OtherOperation, mmw.MaxOperations+1)
+		}
+		if bind && len(b.binds) != mmw.MaxOperations+1 {
+			t.Fatalf("%d operations bound; want %d", len(b.binds), mmw.MaxOperations+1)
+		}
+	}
+}
