@@ -4,6 +4,7 @@ import (
 	stderrors "errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -42,11 +43,23 @@ func ToStatus(err error, production bool) *status.Status {
 		// what grpc-go's retry and other languages' clients read
 		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(d)})
 	}
+	if br, ok := stderrors.AsType[badRequest](err); ok && e.Code == http.StatusBadRequest {
+		// each bad field, in the detail every gRPC client library knows
+		details = append(details, br.BadRequest())
+	}
 	withInfo, derr := st.WithDetails(details...)
 	if derr != nil {
 		return st
 	}
 	return withInfo
+}
+
+// badRequest is implemented by an error that names each bad field of a
+// request (middleware/validate's Violations, the cause of its 400): ToStatus
+// sends it as a google.rpc.BadRequest detail.
+type badRequest interface {
+	error
+	BadRequest() *errdetails.BadRequest
 }
 
 // FromStatus converts a gRPC error back to an *errors.Error: the code maps back
@@ -133,17 +146,25 @@ func clientGone(gone, handlerErr error) error {
 }
 
 // fromStatus decodes st: its code mapped back, its ErrorInfo's reason and
-// metadata.
+// metadata; with no ErrorInfo, a BadRequest's fields.
 func fromStatus(st *status.Status) *errors.Error {
 	e := &errors.Error{Code: FromGRPCCode(st.Code()), Message: st.Message()}
 	var delay time.Duration
+	var br *errdetails.BadRequest
 	for _, d := range st.Details() {
 		switch d := d.(type) {
 		case *errdetails.ErrorInfo:
 			e.Reason, e.Metadata = d.Reason, d.Metadata
 		case *errdetails.RetryInfo:
 			delay = d.GetRetryDelay().AsDuration()
+		case *errdetails.BadRequest:
+			br = d
 		}
+	}
+	if br != nil && e.Reason == "" && e.Metadata == nil {
+		// a BadRequest without gox's ErrorInfo (a server in another
+		// language): the fields as gox's own validation error names them
+		e.Reason, e.Metadata = reasonInvalidField, map[string]string{metadataField: badRequestFields(br)}
 	}
 	if _, has := e.Metadata[errors.MetadataRetryAfter]; !has && delay > 0 {
 		if e.Metadata == nil {
@@ -210,3 +231,25 @@ func FromGRPCCode(c codes.Code) int {
 	}
 	return http.StatusInternalServerError
 }
+
+// The reason and metadata key of gox's validation error
+// (middleware/validate, transport/http's decoding).
+const (
+	reasonInvalidField = "INVALID_FIELD"
+	metadataField      = "field"
+)
+
+// badRequestFields is the "field" metadata of br's violations: the fields
+// ","-separated, "%" and "," inside a name escaped as %25 and %2C.
+func badRequestFields(br *errdetails.BadRequest) string {
+	var b strings.Builder
+	for i, v := range br.GetFieldViolations() {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		_, _ = fieldEscaper.WriteString(&b, v.GetField())
+	}
+	return b.String()
+}
+
+var fieldEscaper = strings.NewReplacer("%", "%25", ",", "%2C")

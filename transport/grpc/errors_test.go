@@ -4,6 +4,9 @@ import (
 	stderrors "errors"
 	"maps"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +66,7 @@ func fuzzSeed(f *testing.F, st *status.Status) []byte {
 // decoded error sent again by a gox server decodes to the same error.
 func FuzzFromStatus(f *testing.F) {
 	withInfo, _ := status.New(codes.NotFound, "user not found").WithDetails(&errdetails.ErrorInfo{Reason: "USER_NOT_FOUND", Domain: Domain, Metadata: map[string]string{"id": "7"}})
-	badReq, _ := status.New(codes.InvalidArgument, "bad").WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "text", Description: "required"}}})
+	badReq, _ := status.New(codes.InvalidArgument, "bad").WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: "text", Description: "required"}, {Field: `tags["a,%b"]`}}})
 	twoInfos, _ := withInfo.WithDetails(&errdetails.ErrorInfo{Reason: "SECOND"})
 	foreign := status.New(codes.Unavailable, "down").Proto()
 	foreign.Details = append(foreign.Details, &anypb.Any{TypeUrl: "type.googleapis.com/no.such.Type", Value: []byte{1, 2, 3}})
@@ -109,11 +112,39 @@ func FuzzFromStatus(f *testing.F) {
 		if info != nil && (e.Reason != info.GetReason() || !maps.Equal(e.Metadata, info.GetMetadata())) {
 			t.Fatalf("ErrorInfo %v decoded to reason %q metadata %v", info, e.Reason, e.Metadata)
 		}
+		if br := lastBadRequest(st); info == nil && br != nil {
+			// a foreign BadRequest: its fields come back one by one
+			var names []string
+			for _, fv := range br.GetFieldViolations() {
+				names = append(names, fv.GetField())
+			}
+			var got []string
+			for n := range strings.SplitSeq(e.Metadata["field"], ",") {
+				u, err := url.PathUnescape(n)
+				if err != nil {
+					t.Fatalf("field metadata %q: %v", e.Metadata["field"], err)
+				}
+				got = append(got, u)
+			}
+			if e.Reason != "INVALID_FIELD" || (len(names) > 0 && !slices.Equal(got, names)) {
+				t.Fatalf("BadRequest %v decoded to reason %q fields %q", br, e.Reason, got)
+			}
+		}
 		again, ok := stderrors.AsType[*errors.Error](FromStatus(ToStatus(e, false).Err()))
 		if !ok || again.Code != e.Code || again.Reason != e.Reason || again.Message != e.Message || !maps.Equal(again.Metadata, e.Metadata) {
 			t.Fatalf("%+v sent again decoded to %+v", e, again)
 		}
 	})
+}
+
+func lastBadRequest(st *status.Status) *errdetails.BadRequest {
+	var br *errdetails.BadRequest
+	for _, d := range st.Details() {
+		if d, ok := d.(*errdetails.BadRequest); ok {
+			br = d
+		}
+	}
+	return br
 }
 
 // A retry delay crosses as a standard RetryInfo detail, which clients in

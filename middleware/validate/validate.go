@@ -1,0 +1,196 @@
+// Package validate is gox's request validation, one middleware for every
+// transport: a request that breaks its rules is refused before the handler
+// runs, with one coded error whatever the transport.
+//
+// A request is checked by what it is:
+//   - a proto message, against its buf.validate (protovalidate) rules, by the
+//     ProtoValidator given with WithProto. gox's core does not link
+//     protovalidate (it brings cel-go, about 9 MB of binary):
+//     contrib/validate/protovalidate provides one. Without it, proto messages
+//     pass unchecked.
+//   - any other struct (or pointer to one), against its `binding` tags with
+//     go-playground/validator, the rules and the tag gin and gox's HTTP JSON
+//     routes use. Fields are named as the client sent them: by their json
+//     tag ("address.city", "items[2].name"), else their form or uri tag,
+//     else their Go name; the same names transport/http reports.
+//   - anything else (a nil stream request, raw bytes) passes.
+//
+// A violation is errors.BadRequest with reason INVALID_FIELD, a message
+// listing each field and the rule it fails (`field "name" fails
+// "string.min_len": value length must be at least 3 characters`) and the
+// metadata "field": the field paths, ","-separated, with "%" and "," inside
+// a name written as %25 and %2C. Its cause is the Violations, which
+// transport/grpc also sends as a google.rpc.BadRequest detail (one
+// FieldViolation per field), so clients in any language read each field.
+//
+// On HTTP the middleware runs before the handler has decoded the body: it
+// puts its Validator in the context instead, and the code that decodes the
+// request (a JSON route, a generated proto binding) calls Check after
+// decoding. On gRPC and queue consumers the chain sees the decoded request
+// and the middleware checks it itself. Streaming RPCs are not checked: their
+// messages arrive after the chain has run.
+//
+// Proto field paths are proto field names ("display_name",
+// "items[2].name", `labels["k"]`), as google.rpc.BadRequest prescribes for
+// proto requests and as protovalidate reports them; protojson accepts these
+// names in an HTTP body too.
+//
+// The package does not decode requests, and does not render errors: the
+// transports do.
+package validate
+
+import (
+	"context"
+	"net/http"
+	"reflect"
+
+	"github.com/go-playground/validator/v10"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/transport"
+)
+
+// ProtoValidator checks proto messages against their rules.
+// contrib/validate/protovalidate implements it with buf.build/go/protovalidate.
+// It must be safe for concurrent use.
+type ProtoValidator interface {
+	// ValidateProto returns msg's violations, nil when it is valid; with
+	// failFast, at most the first one. An error means the rules could not be
+	// evaluated (a rule that does not compile): a fault of the service, not
+	// of the request.
+	ValidateProto(msg proto.Message, failFast bool) ([]Violation, error)
+}
+
+// Validator checks requests. It is safe for concurrent use; make one per
+// service and share it.
+type Validator struct {
+	structs  *validator.Validate
+	protos   ProtoValidator
+	failFast bool
+	skip     middleware.Matcher
+}
+
+// Option configures a Validator.
+type Option func(*Validator)
+
+// WithProto checks proto messages with p.
+func WithProto(p ProtoValidator) Option { return func(v *Validator) { v.protos = p } }
+
+// WithStructValidator checks structs with sv instead of a validator of gox's
+// own (validator.New with tag "binding"). Pass gin's engine
+// (binding.Validator.Engine()) to use the custom rules registered on it.
+func WithStructValidator(sv *validator.Validate) Option {
+	return func(v *Validator) { v.structs = sv }
+}
+
+// WithFailFast reports only the first violation of a request, sparing the
+// work of finding the others.
+func WithFailFast() Option { return func(v *Validator) { v.failFast = true } }
+
+// WithSkip leaves the operations m matches unchecked ("/pkg.Svc/Method",
+// "POST /users"; see middleware.Exact, Prefix, Regex).
+func WithSkip(m middleware.Matcher) Option { return func(v *Validator) { v.skip = m } }
+
+// New returns a Validator.
+func New(opts ...Option) *Validator {
+	v := &Validator{}
+	for _, o := range opts {
+		o(v)
+	}
+	if v.structs == nil {
+		v.structs = validator.New()
+		v.structs.SetTagName("binding")
+	}
+	return v
+}
+
+// Server returns the validation middleware: New(opts...).Middleware().
+func Server(opts ...Option) middleware.Middleware { return New(opts...).Middleware() }
+
+// Middleware checks each request before the next handler runs and answers
+// a bad one with Validate's error. Operations WithSkip matches, and HTTP
+// requests, whose body is not decoded yet, go straight on; an HTTP request
+// carries the Validator in its context for Check.
+func (v *Validator) Middleware() middleware.Middleware {
+	return func(next middleware.Handler) middleware.Handler {
+		return func(ctx context.Context, req any) (any, error) {
+			if v.skip != nil {
+				if tr, ok := transport.FromServerContext(ctx); ok && v.skip(tr.Operation()) {
+					return next(ctx, req)
+				}
+			}
+			if _, ok := req.(*http.Request); ok {
+				return next(NewContext(ctx, v), req)
+			}
+			if err := v.Validate(req); err != nil {
+				return nil, err
+			}
+			return next(ctx, req)
+		}
+	}
+}
+
+// Validate checks req: nil when it is valid or has no rules, else a 400
+// INVALID_FIELD *errors.Error whose cause is the Violations. A proto rule
+// that cannot be evaluated is a 500 wrapping the ProtoValidator's error.
+func (v *Validator) Validate(req any) error {
+	var vs Violations
+	switch r := req.(type) {
+	case nil:
+		return nil
+	case proto.Message:
+		if v.protos == nil {
+			return nil
+		}
+		var err error
+		if vs, err = v.protos.ValidateProto(r, v.failFast); err != nil {
+			return errors.Internal("", "validation rules cannot be evaluated").WithCause(err)
+		}
+	default:
+		if !isStruct(req) {
+			return nil
+		}
+		vs = v.checkStruct(req)
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	if v.failFast {
+		vs = vs[:1]
+	}
+	return vs.Err()
+}
+
+func isStruct(req any) bool {
+	t := reflect.TypeOf(req)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying v, for Check.
+func NewContext(ctx context.Context, v *Validator) context.Context {
+	return context.WithValue(ctx, ctxKey{}, v)
+}
+
+// FromContext returns the Validator the middleware put in ctx.
+func FromContext(ctx context.Context) (*Validator, bool) {
+	v, ok := ctx.Value(ctxKey{}).(*Validator)
+	return v, ok
+}
+
+// Check validates req with the Validator in ctx, and is nil when there is
+// none (the middleware is not on this operation's chain). Code that decodes
+// a request after the middleware chain ran (HTTP routes) calls it.
+func Check(ctx context.Context, req any) error {
+	v, ok := FromContext(ctx)
+	if !ok {
+		return nil
+	}
+	return v.Validate(req)
+}
