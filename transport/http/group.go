@@ -39,6 +39,15 @@ func (g *RouteGroup) Handle(method, relativePath string, h HandlerFunc) {
 	g.s.routeTable.add(method, full, op, h)
 }
 
+// HandleOperation registers h for method and relative path under the
+// operation name op, which middleware selectors and governance rules match,
+// instead of "METHOD /path": the routes gctl generates from google.api.http
+// rules name the gRPC method ("/pkg.Service/Method"), so that one rule
+// covers a method on both transports.
+func (g *RouteGroup) HandleOperation(method, relativePath, op string, h HandlerFunc) {
+	g.rg.Handle(method, relativePath, g.s.adapt(op, g.chain(), h))
+}
+
 func (g *RouteGroup) chain() middleware.Middleware { return middleware.Chain(g.mws...) }
 
 // GET registers a GET route.
