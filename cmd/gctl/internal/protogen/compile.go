@@ -12,9 +12,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/bufbuild/protocompile"
+	"github.com/bufbuild/protocompile/ast"
 	"github.com/bufbuild/protocompile/linker"
+	"github.com/bufbuild/protocompile/parser"
 	"github.com/bufbuild/protocompile/reporter"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -96,8 +99,13 @@ func Compile(opts CompileOptions) (linker.Files, error) {
 // is not a well-known type, and collects every error reported.
 func compile(ctx context.Context, files []string, find func(string) (protocompile.SearchResult, error)) (linker.Files, error) {
 	var reported []reporter.ErrorWithPos
+	rec := &recorder{
+		find:    protocompile.WithStandardImports(protocompile.ResolverFunc(find)).FindFileByPath,
+		sources: map[string][]byte{},
+		missing: map[string]error{},
+	}
 	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(protocompile.ResolverFunc(find)),
+		Resolver: protocompile.ResolverFunc(rec.findFile),
 		// Standard source info: the comments protoc keeps, so generated
 		// code gets the same doc comments.
 		SourceInfoMode: protocompile.SourceInfoStandard,
@@ -125,6 +133,11 @@ func compile(ctx context.Context, files []string, find func(string) (protocompil
 	// comes back as the error itself rather than through the reporter.
 	if !errors.Is(err, reporter.ErrInvalidSource) {
 		add(err)
+	}
+	// protocompile returns only the first of those, and none at all once
+	// another file reported an error: find every import of a missing file.
+	for _, e := range rec.unresolvedImports() {
+		add(e)
 	}
 	slices.SortStableFunc(errs, func(a, b error) int {
 		var pa, pb reporter.ErrorWithPos
@@ -204,8 +217,14 @@ func (r *dirResolver) find(name string) (protocompile.SearchResult, error) {
 			return protocompile.SearchResult{Desc: fd}, nil
 		}
 	}
-	return protocompile.SearchResult{}, fmt.Errorf("%s: not found in import paths %s: %w", name, strings.Join(r.dirs, ", "), fs.ErrNotExist)
+	return protocompile.SearchResult{}, notFound(fmt.Sprintf("%s: not found in import paths %s", name, strings.Join(r.dirs, ", ")))
 }
+
+// notFound is a missing file: errors.Is(err, fs.ErrNotExist) holds.
+type notFound string
+
+func (e notFound) Error() string        { return string(e) }
+func (e notFound) Is(target error) bool { return target == fs.ErrNotExist }
 
 // readIn reads name under root; a directory is an error, not a missing file.
 func readIn(root *os.Root, name string) ([]byte, error) {
@@ -222,4 +241,62 @@ func readIn(root *os.Root, name string) ([]byte, error) {
 		return nil, errors.New("is a directory")
 	}
 	return io.ReadAll(f)
+}
+
+// recorder wraps a find function to remember the sources it served and the
+// names it could not resolve, so that every unresolved import is reported.
+type recorder struct {
+	find    func(string) (protocompile.SearchResult, error)
+	mu      sync.Mutex
+	sources map[string][]byte
+	missing map[string]error
+}
+
+func (r *recorder) findFile(name string) (protocompile.SearchResult, error) {
+	res, err := r.find(name)
+	if err != nil {
+		r.mu.Lock()
+		r.missing[name] = err
+		r.mu.Unlock()
+		return res, err
+	}
+	if res.Source != nil {
+		data, err := io.ReadAll(res.Source)
+		if err != nil {
+			return protocompile.SearchResult{}, err
+		}
+		r.mu.Lock()
+		r.sources[name] = data
+		r.mu.Unlock()
+		res.Source = bytes.NewReader(data)
+	}
+	return res, nil
+}
+
+// unresolvedImports is an error at each import of a name that could not be
+// resolved, worded as protocompile words it.
+func (r *recorder) unresolvedImports() []error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.missing) == 0 {
+		return nil
+	}
+	var errs []error
+	for name, data := range r.sources {
+		file, _ := parser.Parse(name, bytes.NewReader(data), reporter.NewHandler(reporter.NewReporter(
+			func(reporter.ErrorWithPos) error { return nil }, nil)))
+		if file == nil {
+			continue
+		}
+		for _, decl := range file.Decls {
+			imp, ok := decl.(*ast.ImportNode)
+			if !ok || imp.Name == nil {
+				continue
+			}
+			if cause, ok := r.missing[imp.Name.AsString()]; ok {
+				errs = append(errs, reporter.Error(file.NodeInfo(imp.Name), cause))
+			}
+		}
+	}
+	return errs
 }

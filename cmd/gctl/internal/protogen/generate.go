@@ -38,7 +38,7 @@ func Generate(files linker.Files, opts GenOptions) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	gen, err := gogen.Options{}.New(req)
+	gen, err := gogen.Options{ParamFunc: param}.New(req)
 	if err != nil {
 		return nil, fmt.Errorf("protogen: %w", err)
 	}
@@ -122,4 +122,16 @@ func Request(files linker.Files, opts GenOptions) (*pluginpb.CodeGeneratorReques
 // not compile (the well-known types, the registry's files).
 type unwrapper interface {
 	Unwrap() protoreflect.FileDescriptor
+}
+
+// param takes the parameters that are neither protogen's (paths, module,
+// M..., annotate_code) nor unknown to both plugins.
+func param(name, value string) error {
+	if name == "require_unimplemented_servers" { // protoc-gen-go-grpc's
+		if value != "true" {
+			return errors.New("require_unimplemented_servers=" + value + ": gctl always requires Unimplemented<Service>Server")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown parameter %q", name)
 }
