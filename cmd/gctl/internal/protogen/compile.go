@@ -52,6 +52,7 @@ var registryFiles = []string{
 // position (a reporter.ErrorWithPos).
 type CompileErrors []error
 
+// Error is one line per error.
 func (e CompileErrors) Error() string {
 	lines := make([]string, len(e))
 	for i, err := range e {

@@ -13,7 +13,10 @@
 // generated buf/validate) register, unless a file of that name is in the import
 // paths. Comments are kept (protoc's standard source info), so generated code
 // carries them as doc comments. Every problem is reported, each as
-// file:line:column: message, in a [CompileErrors].
+// file:line:column: message, in a [CompileErrors]. As with protoc, an import
+// present in several import paths is the first one's; a file to compile
+// present in several is an error, since the one compiled might not be the
+// one meant.
 //
 // [Generate] writes, for each compiled file:
 //
@@ -32,4 +35,8 @@
 // The golden test (golden_test.go) runs the real protoc, protoc-gen-go and
 // protoc-gen-go-grpc on testdata/corpus and compares byte for byte; in CI they
 // are installed into tools/bin (ci/tools.sh).
+//
+// The package does not decide where files are written or which files to
+// compile (the gctl command does), and it does not write HTTP bindings or
+// OpenAPI documents.
 package protogen
