@@ -65,8 +65,9 @@ func (e CompileErrors) Error() string {
 func (e CompileErrors) Unwrap() []error { return e }
 
 // Compile parses and links opts.Files and their imports. On success the
-// result holds one linked file per name in opts.Files, in that order. On
-// failure the error is a CompileErrors with every problem found.
+// result holds one linked file per distinct name in opts.Files, in that order. On
+// failure the error is a CompileErrors with every problem found. A name given
+// twice is compiled once.
 func Compile(opts CompileOptions) (linker.Files, error) {
 	if len(opts.ImportPaths) == 0 {
 		return nil, errors.New("protogen: no import path")
@@ -85,7 +86,12 @@ func Compile(opts CompileOptions) (linker.Files, error) {
 		r.roots = append(r.roots, root)
 	}
 	var errs CompileErrors
+	var files []string
 	for _, name := range opts.Files {
+		if slices.Contains(files, name) {
+			continue
+		}
+		files = append(files, name)
 		if err := r.checkInput(name); err != nil {
 			errs = append(errs, err)
 		}
@@ -93,7 +99,7 @@ func Compile(opts CompileOptions) (linker.Files, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return compile(context.Background(), opts.Files, r.find)
+	return compile(context.Background(), files, r.find)
 }
 
 // compile runs protocompile over files with find resolving every name that

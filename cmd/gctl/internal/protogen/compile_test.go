@@ -186,6 +186,18 @@ func TestCompileStaysInImportPaths(t *testing.T) {
 	}
 }
 
+func TestCompileSameFileTwice(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"a.proto": header + "message A {}\n"})
+	files, err := Compile(CompileOptions{ImportPaths: []string{dir}, Files: []string{"a.proto", "a.proto"}})
+	if err != nil || len(files) != 1 {
+		t.Fatalf("Compile = %d files, %v; want a.proto once", len(files), err)
+	}
+	out, err := Generate(append(files, files...), GenOptions{})
+	if err != nil || len(out) != 1 {
+		t.Fatalf("Generate = %d files, %v; want a.pb.go once", len(out), err)
+	}
+}
+
 func TestCompileNeedsImportPathAndFiles(t *testing.T) {
 	if _, err := Compile(CompileOptions{Files: []string{"a.proto"}}); err == nil {
 		t.Error("no import path: no error")

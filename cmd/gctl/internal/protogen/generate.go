@@ -82,8 +82,10 @@ func Request(files linker.Files, opts GenOptions) (*pluginpb.CodeGeneratorReques
 	}
 	generate := map[string]bool{}
 	for _, f := range files {
-		generate[f.Path()] = true
-		req.FileToGenerate = append(req.FileToGenerate, f.Path())
+		if !generate[f.Path()] {
+			generate[f.Path()] = true
+			req.FileToGenerate = append(req.FileToGenerate, f.Path())
+		}
 	}
 	seen := map[string]bool{}
 	var add func(fd protoreflect.FileDescriptor)
