@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/goxkit/gox/contrib/validate/protovalidate"
-	"github.com/goxkit/gox/contrib/validate/protovalidate/internal/testpb"
+	"github.com/goxkit/gox/contrib/validate/protovalidate/testpb"
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/middleware/validate"
