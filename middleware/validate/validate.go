@@ -85,8 +85,9 @@ func WithStructValidator(sv *validator.Validate) Option {
 	return func(v *Validator) { v.structs = sv }
 }
 
-// WithFailFast reports only the first violation of a request, sparing the
-// work of finding the others.
+// WithFailFast reports only the first violation of a request. protovalidate
+// then stops at it; go-playground/validator has no such mode, so a struct
+// is checked whole and the rest dropped.
 func WithFailFast() Option { return func(v *Validator) { v.failFast = true } }
 
 // WithSkip leaves the operations m matches unchecked ("/pkg.Svc/Method",

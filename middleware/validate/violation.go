@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -60,8 +61,11 @@ func (vs Violations) Err() *errors.Error {
 	for i, v := range vs {
 		names[i] = v.Field
 	}
-	return errors.BadRequest(ReasonInvalidField, vs.Error()).
-		WithMetadata(map[string]string{MetadataField: FieldList(names...)}).WithCause(vs)
+	// one copy and one stack capture (WithCause's), not three: an invalid
+	// request is an ordinary request, not a rare failure
+	e := &errors.Error{Code: http.StatusBadRequest, Reason: ReasonInvalidField, Message: vs.Error(),
+		Metadata: map[string]string{MetadataField: FieldList(names...)}}
+	return e.WithCause(vs)
 }
 
 // BadRequest returns vs as a google.rpc.BadRequest, one FieldViolation per
