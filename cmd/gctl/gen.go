@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/goxkit/gox/cmd/gctl/internal/apigen"
+	"github.com/goxkit/gox/cmd/gctl/internal/genfile"
 )
 
 // genCommand is `gctl gen`: code generated from a definition, rewritten
@@ -41,13 +42,13 @@ func genCommand() *cli.Command {
 				}
 				w := c.Root().Writer
 				if c.Bool("check") {
-					if stale := apigen.Stale(dir, files); len(stale) > 0 {
+					if stale := genfile.Stale(dir, files); len(stale) > 0 {
 						return fmt.Errorf("generated files out of date in %s: %s; run gctl gen api --dir %s", dir, strings.Join(stale, ", "), dir)
 					}
 					fmt.Fprintf(w, "%s: generated files are up to date\n", dir)
 					return nil
 				}
-				wrote, err := apigen.Write(dir, files)
+				wrote, err := genfile.Write(dir, files)
 				for _, f := range wrote {
 					fmt.Fprintf(w, "  write %s\n", filepath.Join(dir, f))
 				}

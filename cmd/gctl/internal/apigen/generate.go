@@ -4,28 +4,18 @@ import (
 	"bytes"
 	"fmt"
 	"go/format"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/template"
-)
 
-// File is one file gctl writes.
-type File struct {
-	// Name is the file's name in the package's directory.
-	Name string
-	Data []byte
-	// Once marks the implementation file: written when missing, never
-	// overwritten.
-	Once bool
-}
+	"github.com/goxkit/gox/cmd/gctl/internal/genfile"
+)
 
 // Generate returns the files for api: the routes, the client and the mock
 // (rewritten freely: `DO NOT EDIT`) and the implementation (written once).
-func Generate(api *API) ([]File, error) {
+func Generate(api *API) ([]genfile.File, error) {
 	base := snake(api.Interface)
-	var out []File
+	var out []genfile.File
 	for _, f := range []struct {
 		name string
 		tmpl *template.Template
@@ -44,70 +34,9 @@ func Generate(api *API) ([]File, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: gctl generated code that does not parse (a gctl bug): %w", f.name, err)
 		}
-		out = append(out, File{Name: f.name, Data: src, Once: f.once})
+		out = append(out, genfile.File{Name: f.name, Data: src, Once: f.once})
 	}
 	return out, nil
-}
-
-// Write writes files into dir: the generated ones when their bytes change,
-// the implementation only when it does not exist. It returns the names it
-// wrote.
-func Write(dir string, files []File) ([]string, error) {
-	var wrote []string
-	for _, f := range files {
-		p := filepath.Join(dir, f.Name)
-		old, err := os.ReadFile(p)
-		switch {
-		case err == nil && (f.Once || bytes.Equal(old, f.Data)):
-			continue
-		case err != nil && !os.IsNotExist(err):
-			return wrote, err
-		}
-		if err := writeFile(p, f.Data); err != nil {
-			return wrote, err
-		}
-		wrote = append(wrote, f.Name)
-	}
-	return wrote, nil
-}
-
-// Stale returns the generated files of files whose copy in dir is missing
-// or differs (the implementation file is the user's and never stale).
-func Stale(dir string, files []File) []string {
-	var stale []string
-	for _, f := range files {
-		if f.Once {
-			continue
-		}
-		old, err := os.ReadFile(filepath.Join(dir, f.Name))
-		if err != nil || !bytes.Equal(old, f.Data) {
-			stale = append(stale, f.Name)
-		}
-	}
-	return stale
-}
-
-// writeFile writes through a temporary file and a rename, so a failure
-// leaves the old file whole.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // snake turns UserService into user_service.
