@@ -142,8 +142,8 @@ func (v *Validator) Validate(req any) error {
 	case nil:
 		return nil
 	case proto.Message:
-		if v.protos == nil {
-			return nil
+		if v.protos == nil || !r.ProtoReflect().IsValid() {
+			return nil // no rules, or a typed nil: nothing to check
 		}
 		var err error
 		if vs, err = v.protos.ValidateProto(r, v.failFast); err != nil {
@@ -164,12 +164,16 @@ func (v *Validator) Validate(req any) error {
 	return vs.Err()
 }
 
+// isStruct reports whether req is a struct or a non-nil pointer to one.
 func isStruct(req any) bool {
-	t := reflect.TypeOf(req)
-	if t.Kind() == reflect.Pointer {
-		t = t.Elem()
+	rv := reflect.ValueOf(req)
+	if rv.Kind() == reflect.Pointer {
+		if rv.IsNil() {
+			return false
+		}
+		rv = rv.Elem()
 	}
-	return t.Kind() == reflect.Struct
+	return rv.Kind() == reflect.Struct
 }
 
 type ctxKey struct{}

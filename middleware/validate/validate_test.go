@@ -138,7 +138,7 @@ func TestMiddleware(t *testing.T) {
 	if reached, err = call(t, m, "/svc.S/M", valid()); !reached || err != nil {
 		t.Fatalf("valid struct: reached %v, err %v", reached, err)
 	}
-	for _, req := range []any{nil, []byte("raw"), "text", 7} {
+	for _, req := range []any{nil, []byte("raw"), "text", 7, (*order)(nil), (*wrapperspb.StringValue)(nil)} {
 		if reached, err = call(t, m, "/svc.S/M", req); !reached || err != nil {
 			t.Fatalf("%T request: reached %v, err %v", req, reached, err)
 		}
