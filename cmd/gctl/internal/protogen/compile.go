@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -105,25 +106,27 @@ func Compile(opts CompileOptions) (linker.Files, error) {
 // compile runs protocompile over files with find resolving every name that
 // is not a well-known type, and collects every error reported.
 func compile(ctx context.Context, files []string, find func(string) (protocompile.SearchResult, error)) (linker.Files, error) {
-	var reported []reporter.ErrorWithPos
 	rec := &recorder{
 		find:    protocompile.WithStandardImports(protocompile.ResolverFunc(find)).FindFileByPath,
 		sources: map[string][]byte{},
 		missing: map[string]error{},
 	}
-	c := protocompile.Compiler{
-		Resolver: protocompile.ResolverFunc(rec.findFile),
-		// Standard source info: the comments protoc keeps, so generated
-		// code gets the same doc comments.
-		SourceInfoMode: protocompile.SourceInfoStandard,
-		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
-			reported = append(reported, err) // the handler serializes calls
-			return nil                       // go on: report every error
-		}, nil),
-	}
-	linked, err := c.Compile(ctx, files...)
+	linked, reported, err := compileOnce(ctx, files, rec)
 	if err == nil {
 		return linked, nil
+	}
+	// protocompile waits only for the files it was asked for: an error in
+	// an import it stopped waiting on (its importer failed first) may be
+	// reported late or never. Compile again with every file seen so far
+	// asked for, until no new file turns up: then every error is in.
+	roots := files
+	for {
+		known := rec.known(files)
+		if len(known) == len(roots) {
+			break
+		}
+		roots = known
+		_, reported, err = compileOnce(ctx, roots, rec)
 	}
 	var errs CompileErrors
 	seen := map[string]bool{}
@@ -166,7 +169,52 @@ func compile(ctx context.Context, files []string, find func(string) (protocompil
 		}
 		return 0
 	})
-	return nil, errs
+	return nil, oneErrorPerCycle(errs)
+}
+
+// compileOnce runs protocompile once; reported holds what its reporter got
+// until Compile returned.
+func compileOnce(ctx context.Context, files []string, rec *recorder) (linker.Files, []reporter.ErrorWithPos, error) {
+	var mu sync.Mutex
+	var reported []reporter.ErrorWithPos
+	c := protocompile.Compiler{
+		Resolver: protocompile.ResolverFunc(rec.findFile),
+		// Standard source info: the comments protoc keeps, so generated
+		// code gets the same doc comments.
+		SourceInfoMode: protocompile.SourceInfoStandard,
+		Reporter: reporter.NewReporter(func(err reporter.ErrorWithPos) error {
+			mu.Lock()
+			reported = append(reported, err)
+			mu.Unlock()
+			return nil // go on: report every error
+		}, nil),
+	}
+	linked, err := c.Compile(ctx, files...)
+	mu.Lock()
+	defer mu.Unlock()
+	return linked, slices.Clone(reported), err
+}
+
+// oneErrorPerCycle keeps the first error of each import cycle: protocompile
+// may find the same cycle from each file in it.
+func oneErrorPerCycle(errs CompileErrors) CompileErrors {
+	const prefix = "cycle found in imports: "
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		msg := e.Error()
+		if i := strings.Index(msg, prefix); i >= 0 {
+			files := strings.Split(msg[i+len(prefix):], " -> ")
+			slices.Sort(files)
+			key := strings.Join(slices.Compact(files), "\x00")
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // dirResolver finds files in import directories, each opened as an os.Root
@@ -280,8 +328,24 @@ func (r *recorder) findFile(name string) (protocompile.SearchResult, error) {
 	return res, nil
 }
 
-// unresolvedImports is an error at each import of a name that could not be
-// resolved, worded as protocompile words it.
+// known is files followed by every other file served from source so far,
+// sorted.
+func (r *recorder) known(files []string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := slices.Clone(files)
+	for _, name := range slices.Sorted(maps.Keys(r.sources)) {
+		if !slices.Contains(files, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// unresolvedImports is an error at each import of a name that can not be
+// resolved, worded as protocompile words it. protocompile stops at the first
+// failure, so some imports were never looked up: those are looked up here,
+// and the imports of what they find checked in turn.
 func (r *recorder) unresolvedImports() []error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -289,21 +353,54 @@ func (r *recorder) unresolvedImports() []error {
 		return nil
 	}
 	var errs []error
-	for name, data := range r.sources {
-		file, _ := parser.Parse(name, bytes.NewReader(data), reporter.NewHandler(reporter.NewReporter(
-			func(reporter.ErrorWithPos) error { return nil }, nil)))
-		if file == nil {
-			continue
-		}
-		for _, decl := range file.Decls {
-			imp, ok := decl.(*ast.ImportNode)
-			if !ok || imp.Name == nil {
-				continue
+	todo := slices.Sorted(maps.Keys(r.sources))
+	for len(todo) > 0 {
+		name := todo[0]
+		todo = todo[1:]
+		for _, imp := range importsOf(name, r.sources[name]) {
+			dep := imp.name
+			if _, ok := r.sources[dep]; !ok {
+				if _, ok := r.missing[dep]; !ok {
+					res, err := r.find(dep)
+					switch {
+					case err != nil:
+						r.missing[dep] = err
+					case res.Source != nil:
+						data, err := io.ReadAll(res.Source)
+						if err != nil {
+							r.missing[dep] = err
+							break
+						}
+						r.sources[dep] = data
+						todo = append(todo, dep)
+					}
+				}
 			}
-			if cause, ok := r.missing[imp.Name.AsString()]; ok {
-				errs = append(errs, reporter.Error(file.NodeInfo(imp.Name), cause))
+			if cause, ok := r.missing[dep]; ok {
+				errs = append(errs, reporter.Error(imp.span, cause))
 			}
 		}
 	}
 	return errs
+}
+
+type importDecl struct {
+	name string
+	span ast.SourceSpan
+}
+
+// importsOf parses src (ignoring its errors) for its import statements.
+func importsOf(name string, src []byte) []importDecl {
+	quiet := reporter.NewHandler(reporter.NewReporter(func(reporter.ErrorWithPos) error { return nil }, nil))
+	file, _ := parser.Parse(name, bytes.NewReader(src), quiet)
+	if file == nil {
+		return nil
+	}
+	var imps []importDecl
+	for _, decl := range file.Decls {
+		if imp, ok := decl.(*ast.ImportNode); ok && imp.Name != nil {
+			imps = append(imps, importDecl{imp.Name.AsString(), file.NodeInfo(imp.Name)})
+		}
+	}
+	return imps
 }
