@@ -82,6 +82,28 @@ func TestCompileReportsEveryErrorWithPosition(t *testing.T) {
 	)
 }
 
+// Errors in imports (not asked for) are reported with the importer's, every
+// run, although protocompile stops at the first failing import.
+func TestCompileReportsErrorsInImports(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"a.proto":   header + "import \"gone.proto\";\nimport \"b.proto\";\nmessage A { Nope n = 1; }\n",
+		"b.proto":   header + "import \"c.proto\";\nmessage B {\n  int32 x = ;\n}\n",
+		"c.proto":   header + "import \"d.proto\";\nimport \"gone/too.proto\";\n",
+		"d.proto":   header + "message D { Unknown u = 1; }\n",
+		"z.proto":   header + "message Z {}\n", // not imported: not read, not reported
+		"bad.proto": "not a proto file\n",      // idem
+	})
+	for range 20 {
+		got := compileErr(t, CompileOptions{ImportPaths: []string{dir}, Files: []string{"a.proto"}})
+		wantLines(t, got,
+			"a.proto:4:8: gone.proto: not found in import paths "+dir,
+			"b.proto:6:13: syntax error: unexpected ';', expecting int literal",
+			"c.proto:5:8: gone/too.proto: not found in import paths "+dir,
+			"d.proto:4:13: field p.D.u: unknown type Unknown",
+		)
+	}
+}
+
 func TestCompileErrorsAreErrorWithPos(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"a.proto": header + "message A {\n  string name = ;\n}\n"})
 	_, err := Compile(CompileOptions{ImportPaths: []string{dir}, Files: []string{"a.proto"}})
