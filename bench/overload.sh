@@ -25,7 +25,8 @@
 #   bash bench/overload.sh [STEP=10]
 # Env: CPUS=pin (default: taskset -c 1) | quota (a cgroup with a quota of one
 # CPU per server, not pinned; root, cgroup v1 or v2); MODES="gox goxgov
-# gozero" (gox is started in any case: C is measured on it); ITERS=SHA-256 rounds per
+# gozero" (gox is started in any case: C is measured on it); QUEUE_DELAY=5ms sets
+# goxgov's shedding.queue_delay (default: governance's); ITERS=SHA-256 rounds per
 # request (default: the server's, ~1 ms); TIMEOUT=500ms; NICE=0 (root: NICE=-10
 # runs servers and generator ahead of the host's other processes, which on a
 # shared host otherwise take half the server's core and delay the generator
@@ -62,6 +63,7 @@ serve() { # serve MODE
   local m=$1 p=${PORT[$1]} args
   args=(-mode "$m" -addr "127.0.0.1:$p" -log "$OUT" "${ITERFLAG[@]}")
   [[ $m == gozero ]] && args+=(-cpulog 250ms)
+  [[ $m == goxgov && -n "${QUEUE_DELAY:-}" ]] && args+=(-queue-delay "$QUEUE_DELAY")
   if [[ $CPUS == quota ]]; then
     cgroup "goxovl-$$-$p"
     nice -n "$NICE" sh -c 'echo $$ >"$0"; exec "$@"' "$CGPROCS" "$OUT/server" "${args[@]}" >"$OUT/$m.out" 2>"$OUT/$m.err" &

@@ -50,7 +50,8 @@
 // call while the CPU time queued in front of the call (the Sampler's
 // Backlog: runnable goroutines times the CPU time per scheduling) is over
 // an eighth of the target while the CPU is at or over its threshold, a
-// quarter of it below (half that again for Low calls). That gate acts at
+// quarter of it below, never less than minRT (half that again for Low
+// calls). That gate acts at
 // once and holds the wait well under the target, so the share stays whole;
 // the share is the safety valve for a wait the estimate misses. The
 // refusals are cheap, so the backlog stays short and the admitted calls run

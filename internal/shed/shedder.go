@@ -50,6 +50,7 @@ type Shedder struct {
 	adjusted atomic.Int64  // clock reading of the last change of admit
 	readAt   atomic.Int64  // clock reading of the last backlog read
 	waiting  atomic.Int64  // what it read
+	fastest  atomic.Int64  // the window's minRT then, ns (0: not measured)
 	lastShed atomic.Int64  // clock reading of the last shed at high CPU; never when none
 	shed     atomic.Uint64
 }
@@ -113,8 +114,9 @@ func WithQueueDelay(queue func() time.Duration, target time.Duration) Option {
 // WithBacklog makes the Shedder refuse, call by call, while the work
 // waiting for a CPU right now (backlog: a Sampler's Backlog) exceeds an
 // eighth of the queue delay's target while the CPU is at or over its
-// threshold, a quarter of it below (see WithQueueDelay, which it needs; half
-// that again for Low calls): the estimate counts every runnable goroutine
+// threshold, a quarter of it below, and never less than the fastest calls
+// take (the window's minRT) (see WithQueueDelay, which it needs; half that
+// again for Low calls): the estimate counts every runnable goroutine
 // at the average cost of one, so a burst of a lightly loaded process can
 // look like a backlog it clears in a few milliseconds. The admitted share follows the queue every
 // queueEvery; this acts at once and holds the backlog, not a reading of it
@@ -138,11 +140,17 @@ func (s *Shedder) backlogged(now time.Duration, p Priority) bool {
 	}
 	if last := s.readAt.Load(); (last == never || now-time.Duration(last) >= backlogEvery) && s.readAt.CompareAndSwap(last, int64(now)) {
 		s.waiting.Store(int64(s.backlog()))
+		if e := s.win.estimate(now); e.ok {
+			s.fastest.Store(int64(e.minRT))
+		}
 	}
 	limit := s.target / 4 // a burst a process keeps up with is no overload
 	if s.cpu() >= s.threshold {
 		limit = s.target / 8
 	}
+	// a call may always wait for one as long as the fastest calls take:
+	// handlers of 10 ms are not refused because one is queued
+	limit = max(limit, time.Duration(s.fastest.Load()))
 	if p < Normal {
 		limit /= 2
 	}

@@ -465,3 +465,29 @@ func TestBacklogRefusesAtOnce(t *testing.T) {
 		t.Fatalf("%d backlog reads over 10 × backlogEvery; want 10", reads)
 	}
 }
+
+// The backlog a call may join is never less than the fastest calls take:
+// a service whose handlers take 10 ms is not refused at high CPU because
+// one call is queued (an eighth of the 10 ms target would be 1.25 ms).
+func TestBacklogFloorIsTheFastestCall(t *testing.T) {
+	var backlog time.Duration
+	r := newRig(t, WithQueueDelay(func() time.Duration { return 0 }, 10*time.Millisecond),
+		WithBacklog(func() time.Duration { return backlog }))
+	r.traffic(20, 5, 10*time.Millisecond) // minRT 10 ms
+	r.cpu = 1
+	try := func(b time.Duration) bool {
+		backlog = b
+		r.now += backlogEvery
+		tok, ok := r.s.Allow(Normal)
+		if ok {
+			r.s.Done(tok)
+		}
+		return ok
+	}
+	if !try(9 * time.Millisecond) {
+		t.Fatal("refused with 9 ms queued; the fastest call takes 10 ms")
+	}
+	if try(11 * time.Millisecond) {
+		t.Fatal("admitted with 11 ms queued")
+	}
+}

@@ -14,11 +14,15 @@ import (
 var (
 	stateEvery = flag.Duration("state", 0, "goxgov: print the governor's shedder state (JSON) to stderr this often (0: never)")
 	rejectAll  = flag.Bool("reject", false, "goxgov: a rate limit of 1 call/s on /work, so that nearly every call is refused (429): the cost of a refusal")
+	queueDelay = flag.Duration("queue-delay", 0, "goxgov: governance's shedding.queue_delay (0: its default)")
 )
 
 func init() {
 	governed = func(logger *slog.Logger) (middleware.Middleware, func() error, error) {
 		c := governance.DefaultConfig()
+		if *queueDelay > 0 {
+			c.Shedding.QueueDelay = *queueDelay
+		}
 		if *rejectAll {
 			c.Rules = append(c.Rules, governance.Rule{Exact: []string{"GET /work"},
 				RateLimit: &governance.RateLimit{Rate: governance.Rate{Limit: 1, Per: time.Second, Burst: 1}}})
