@@ -357,3 +357,16 @@ func fieldOf(m map[string]any) string {
 	f, _ := data["field"].(string)
 	return f
 }
+
+// TestEscapedVariable: a variable of several segments may come as one
+// segment with its '/' escaped, as OpenAPI clients send path parameters.
+func TestEscapedVariable(t *testing.T) {
+	impl := &library{}
+	base, _ := serve(t, impl)
+	if r := do(t, "GET", base+"/v1/shelves%2F1%2Fbooks%2F2", ""); r.status != 200 {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if got := impl.request().(*testpb.GetBookRequest).Name; got != "shelves/1/books/2" {
+		t.Errorf("name = %q", got)
+	}
+}

@@ -159,6 +159,12 @@ func (b *binding) bind(r *http.Request, m protoreflect.Message) error {
 	}
 	vals, ok := b.tmpl.match(r.URL.EscapedPath())
 	if !ok {
+		// a variable of several segments sent as one, its '/' escaped
+		// (what an OpenAPI client does with a path parameter): match the
+		// decoded path, as gin routed it
+		vals, ok = b.tmpl.match(escapeSegments(r.URL.Path))
+	}
+	if !ok {
 		return errors.NotFound("ROUTE_NOT_FOUND", "no route matches the request path")
 	}
 	for i, fds := range b.vars {

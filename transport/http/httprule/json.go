@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // fieldJSON returns the value of key in the JSON object whole.
@@ -20,3 +21,12 @@ func fieldJSON(whole []byte, key string) ([]byte, error) {
 }
 
 func queryUnescape(s string) (string, error) { return url.QueryUnescape(s) }
+
+// escapeSegments escapes each '/'-separated segment of a decoded path.
+func escapeSegments(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return strings.Join(segs, "/")
+}
