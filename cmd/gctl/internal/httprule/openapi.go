@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,7 +57,7 @@ var chainErrors = map[int][]string{
 // status with its reasons as an enum. Messages are in components/schemas
 // under their full proto names. It returns Services' errors.
 func OpenAPI(files []protoreflect.FileDescriptor, o OpenAPIOptions) (*openapi31.Spec, error) {
-	g := &oapi{schemas: map[string]map[string]any{}, opts: o}
+	g := &oapi{schemas: map[string]map[string]any{}, shapes: map[string]string{}, opts: o}
 	spec := &openapi31.Spec{Openapi: "3.1.0", Paths: &openapi31.Paths{MapOfPathItemValues: map[string]openapi31.PathItem{}}}
 	var names []string
 	for _, fd := range files {
@@ -104,8 +105,11 @@ func OpenAPIJSON(files []protoreflect.FileDescriptor, o OpenAPIOptions) ([]byte,
 
 type oapi struct {
 	schemas map[string]map[string]any
+	shapes  map[string]string // a path with its parameters' names left out → the path
 	opts    OpenAPIOptions
 }
+
+var pathParamRe = regexp.MustCompile(`\{[^}]*\}`)
 
 func ptrOr(s string) *string {
 	if s == "" {
@@ -206,6 +210,27 @@ func (g *oapi) operation(spec *openapi31.Spec, s *Service, m *Method, b *Binding
 	}
 	in := m.Desc.Input()
 	path, wild := openAPIPath(b.Template)
+	// OpenAPI has one path per shape, its parameters' names aside: a
+	// binding of a shape already in the document takes that path and its
+	// parameters' names (each parameter's description names its field)
+	shapeKey := pathParamRe.ReplaceAllString(path, "{}")
+	names := pathParamRe.FindAllString(path, -1)
+	rename := map[string]string{}
+	if prev, ok := g.shapes[shapeKey]; ok {
+		prevNames := pathParamRe.FindAllString(prev, -1)
+		for i, n := range names {
+			rename[strings.Trim(n, "{}")] = strings.Trim(prevNames[i], "{}")
+		}
+		path = prev
+	} else {
+		g.shapes[shapeKey] = path
+	}
+	paramName := func(n string) (string, string) {
+		if r, ok := rename[n]; ok && r != n {
+			return r, "binds " + n + "; "
+		}
+		return n, ""
+	}
 	// path parameters
 	for _, v := range b.Template.Vars {
 		fd, _ := lookup(in, v.FieldPath)
@@ -213,11 +238,13 @@ func (g *oapi) operation(spec *openapi31.Spec, s *Service, m *Method, b *Binding
 		if !(v.End-v.Start == 1 && b.Template.Segments[v.Start].Kind == Wildcard) {
 			sch = map[string]any{"type": "string", "pattern": varPattern(b.Template, v)}
 		}
-		p := openapi31.Parameter{Name: strings.Join(v.FieldPath, "."), In: openapi31.ParameterInPath, Required: ptrBool(true),
-			Schema: sch, Description: ptrOr(comment(fileOf(fd), fd))}
+		name, note := paramName(strings.Join(v.FieldPath, "."))
+		p := openapi31.Parameter{Name: name, In: openapi31.ParameterInPath, Required: ptrBool(true),
+			Schema: sch, Description: ptrOr(strings.TrimSuffix(note+comment(fileOf(fd), fd), "; "))}
 		op.Parameters = append(op.Parameters, openapi31.ParameterOrReference{Parameter: &p})
 	}
-	for _, name := range slices.Sorted(maps.Keys(wild)) {
+	for _, n := range slices.Sorted(maps.Keys(wild)) {
+		name, _ := paramName(n)
 		p := openapi31.Parameter{Name: name, In: openapi31.ParameterInPath, Required: ptrBool(true),
 			Schema: map[string]any{"type": "string"}, Description: ptrOr("a segment the template matches by '*' and does not bind")}
 		op.Parameters = append(op.Parameters, openapi31.ParameterOrReference{Parameter: &p})

@@ -127,7 +127,15 @@ func TestOpenAPIMapping(t *testing.T) {
 	if enum := get(op, "responses", "404", "content", "application/json", "schema", "allOf").([]any)[1]; !strings.Contains(toJSON(enum), `"BOOK_NOT_FOUND","ROUTE_NOT_FOUND"`) {
 		t.Errorf("404 reasons %s", toJSON(enum))
 	}
-	if enum := toJSON(get(paths, "/v1/shelves/{shelf_id}/books", "post", "responses", "409")); !strings.Contains(enum, "BOOK_EXISTS") {
+	// one path per shape: CreateBook's {shelf_id} takes ListBooks' name
+	post := get(paths, "/v1/shelves/{shelf.id}/books", "post")
+	if p := toJSON(get(post, "parameters").([]any)[0]); !strings.Contains(p, `"name":"shelf.id"`) || !strings.Contains(p, `"description":"binds shelf_id"`) {
+		t.Errorf("renamed path parameter %s", p)
+	}
+	if _, dup := paths["/v1/shelves/{shelf_id}/books"]; dup {
+		t.Error("two paths of the same shape")
+	}
+	if enum := toJSON(get(post, "responses", "409")); !strings.Contains(enum, "BOOK_EXISTS") {
 		t.Errorf("declared 409 missing: %s", enum)
 	}
 	var query []string
