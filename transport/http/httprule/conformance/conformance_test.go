@@ -1,12 +1,27 @@
-package httprule_test
+package conformance_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/emptypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/goxkit/gox/errors"
+	xhttp "github.com/goxkit/gox/transport/http"
+	"github.com/goxkit/gox/transport/http/httprule/internal/testpb"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
@@ -19,7 +34,7 @@ import (
 // errors, against the OpenAPI document gctl wrote for the same .proto
 // (internal/testpb/library.openapi.json).
 func TestRepliesMatchOpenAPI(t *testing.T) {
-	spec, err := os.ReadFile("internal/testpb/library.openapi.json")
+	spec, err := os.ReadFile("../internal/testpb/library.openapi.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +49,14 @@ func TestRepliesMatchOpenAPI(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	base, _ := serve(t, &library{})
+	s, err := xhttp.NewServer(xhttp.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterLibraryHTTP(s, library{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	base := ts.URL
 	for _, tc := range []struct {
 		method, path, body string
 		status             int
@@ -98,3 +120,50 @@ func TestRepliesMatchOpenAPI(t *testing.T) {
 type noLookup struct{}
 
 func (noLookup) Lookup(string) (*v3.PathItem, string, bool) { return nil, "", false }
+
+// library answers with a full book, or the errors the document declares.
+type library struct {
+	testpb.UnimplementedLibraryServer
+}
+
+func book(name string) *testpb.Book {
+	return &testpb.Book{Name: name, Id: "b1", Title: "Dune", Pages: 412, Genre: testpb.Genre_FICTION,
+		Published: timestamppb.New(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)), ReadTime: durationpb.New(90 * time.Minute),
+		Subtitle: wrapperspb.String("Book One"), Labels: map[string]string{"lang": "en"}, Tags: []string{"sf", "classic"},
+		Format: &testpb.Book_Isbn{Isbn: "978-0441013593"}}
+}
+
+func (library) GetBook(_ context.Context, r *testpb.GetBookRequest) (*testpb.Book, error) {
+	if strings.HasSuffix(r.Name, "/404") {
+		st, _ := status.New(codes.NotFound, "no such book").WithDetails(&errdetails.ErrorInfo{Reason: "BOOK_NOT_FOUND"})
+		return nil, st.Err()
+	}
+	return book(r.Name), nil
+}
+
+func (library) ListBooks(_ context.Context, r *testpb.ListBooksRequest) (*testpb.ListBooksResponse, error) {
+	return &testpb.ListBooksResponse{Books: []*testpb.Book{book("shelves/1/books/1")}, Echo: r}, nil
+}
+
+func (library) CreateBook(_ context.Context, r *testpb.CreateBookRequest) (*testpb.Book, error) {
+	if r.Book.GetTitle() == "taken" {
+		return nil, errors.Conflict("BOOK_EXISTS", "a book of that title is on the shelf")
+	}
+	return r.Book, nil
+}
+
+func (library) UpdateBook(_ context.Context, r *testpb.UpdateBookRequest) (*testpb.Book, error) {
+	return r.Book, nil
+}
+
+func (library) CancelBook(context.Context, *testpb.CancelBookRequest) (*emptypb.Empty, error) {
+	return &emptypb.Empty{}, nil
+}
+
+func (l library) GetTitle(ctx context.Context, r *testpb.GetBookRequest) (*testpb.Book, error) {
+	return l.GetBook(ctx, r)
+}
+
+func (l library) GetTags(ctx context.Context, r *testpb.GetBookRequest) (*testpb.Book, error) {
+	return l.GetBook(ctx, r)
+}
