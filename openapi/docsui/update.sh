@@ -4,7 +4,7 @@
 # and writes the few the page needs into assets/, the scripts gzipped.
 # Needs npm, tar and gzip.
 set -eu
-VERSION=5.35.0
+VERSION=5.35.0 # also in README.md
 cd "$(dirname "$0")"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
