@@ -40,7 +40,6 @@ import (
 	"context"
 	stderrors "errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -93,10 +92,13 @@ func Register[Req, Resp any, PReq interface {
 		if err != nil {
 			return implError(err)
 		}
-		out, err := b.marshal(resp.ProtoReflect())
+		buf := bufPool.Get().(*[]byte)
+		defer putBuf(buf)
+		out, err := b.marshal((*buf)[:0], resp.ProtoReflect())
 		if err != nil {
 			return errors.Internal("", "cannot encode the response: "+err.Error()).WithCause(err)
 		}
+		*buf = out
 		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
 		return nil
 	})
@@ -236,7 +238,10 @@ var bodyUnmarshal = protojson.UnmarshalOptions{}
 
 // bindBody reads the body into m or into the rule's body field.
 func (b *binding) bindBody(r *http.Request, m protoreflect.Message) error {
-	data, err := io.ReadAll(r.Body)
+	buf := bufPool.Get().(*[]byte)
+	defer putBuf(buf)
+	data, err := readAll((*buf)[:0], r.Body)
+	*buf = data
 	if err != nil {
 		if maxErr, ok := stderrors.AsType[*http.MaxBytesError](err); ok {
 			return errors.New(http.StatusRequestEntityTooLarge, errors.ReasonTooLarge,
@@ -305,14 +310,14 @@ func invalidField(name, msg string) *errors.Error {
 
 var respMarshal = protojson.MarshalOptions{EmitUnpopulated: true}
 
-// marshal writes the response, or its response_body field.
-func (b *binding) marshal(m protoreflect.Message) ([]byte, error) {
+// marshal appends the response, or its response_body field, to dst.
+func (b *binding) marshal(dst []byte, m protoreflect.Message) ([]byte, error) {
 	if b.respBody == nil {
-		return respMarshal.Marshal(m.Interface())
+		return respMarshal.MarshalAppend(dst, m.Interface())
 	}
 	fd := b.respBody
 	if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
-		return respMarshal.Marshal(m.Get(fd).Message().Interface())
+		return respMarshal.MarshalAppend(dst, m.Get(fd).Message().Interface())
 	}
 	// a scalar, list or map: its JSON value within the message's
 	only := m.New()
@@ -323,7 +328,8 @@ func (b *binding) marshal(m protoreflect.Message) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return fieldJSON(whole, fd.JSONName())
+	v, err := fieldJSON(whole, fd.JSONName())
+	return append(dst, v...), err
 }
 
 // implError is the error the implementation returned as the chain and the
