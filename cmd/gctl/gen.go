@@ -3,13 +3,20 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
+	"golang.org/x/mod/modfile"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/goxkit/gox/cmd/gctl/internal/apigen"
 	"github.com/goxkit/gox/cmd/gctl/internal/genfile"
+	"github.com/goxkit/gox/cmd/gctl/internal/httprule"
+	"github.com/goxkit/gox/cmd/gctl/internal/protogen"
 )
 
 // genCommand is `gctl gen`: code generated from a definition, rewritten
@@ -17,8 +24,8 @@ import (
 func genCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "gen",
-		Usage: "generate code from a definition: gctl gen api",
-		Commands: []*cli.Command{{
+		Usage: "generate code from a definition: gctl gen proto | api",
+		Commands: []*cli.Command{genProtoCommand(), {
 			Name:  "api",
 			Usage: "HTTP routes, a typed client and a mock from a Go interface (and its implementation file, once)",
 			Description: "Reads the interface marked //gox:api (or --interface) in --dir. Each method is\n" +
@@ -40,26 +47,157 @@ func genCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				w := c.Root().Writer
-				if c.Bool("check") {
-					if stale := genfile.Stale(dir, files); len(stale) > 0 {
-						return fmt.Errorf("generated files out of date in %s: %s; run gctl gen api --dir %s", dir, strings.Join(stale, ", "), dir)
-					}
-					fmt.Fprintf(w, "%s: generated files are up to date\n", dir)
-					return nil
-				}
-				wrote, err := genfile.Write(dir, files)
-				for _, f := range wrote {
-					fmt.Fprintf(w, "  write %s\n", filepath.Join(dir, f))
-				}
-				if err != nil {
-					return err
-				}
-				if len(wrote) == 0 {
-					fmt.Fprintf(w, "%s: nothing to change\n", dir)
-				}
-				return nil
+				return writeGenerated(c, dir, files, "gctl gen api --dir "+dir)
 			},
 		}},
 	}
+}
+
+// genProtoCommand is `gctl gen proto`: .proto files compiled in process
+// (no protoc, no plugins), their message, gRPC and HTTP-binding code and
+// the OpenAPI document of their HTTP bindings.
+func genProtoCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "proto",
+		Usage:     "Go code for .proto files (messages as protoc-gen-go writes them, gRPC, HTTP bindings) and their OpenAPI document, with no protoc",
+		ArgsUsage: "[file.proto ...]",
+		Description: "Files are named relative to the first import path, as protoc names them; without any, every .proto\n" +
+			"under api/ (or under the import path when there is no api/). Writes name.pb.go, name_grpc.pb.go and,\n" +
+			"for services with google.api.http rules, name_http.gox.go next to each file (paths=source_relative)\n" +
+			"and the OpenAPI 3.1 document of every binding (--openapi).",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "proto_path", Aliases: []string{"I"}, Value: []string{"."}, Usage: "import `dir`ectories, searched in order (well-known types, google/api and buf/validate are built in)"},
+			&cli.StringFlag{Name: "out", Value: ".", Usage: "output `dir`ectory"},
+			&cli.StringFlag{Name: "go_opt", Usage: "protoc-gen-go's `options` (default paths=source_relative)"},
+			&cli.StringFlag{Name: "openapi", Value: "api/openapi.json", Usage: "where to write the OpenAPI document of the HTTP bindings, under --out (empty: not written)"},
+			&cli.StringFlag{Name: "errors", Value: "envelope", Usage: "error `format` the document describes: envelope (gox's default) | problem (http.error_format: problem)"},
+			&cli.StringFlag{Name: "title", Usage: "the document's `title` (default: the module's last path element)"},
+			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail when a generated file is missing or differs (for CI)"},
+		},
+		Action: func(_ context.Context, c *cli.Command) error {
+			imports := c.StringSlice("proto_path")
+			names := c.Args().Slice()
+			if len(names) == 0 {
+				var err error
+				if names, err = findProtos(imports[0]); err != nil {
+					return err
+				}
+			}
+			compiled, err := protogen.Compile(protogen.CompileOptions{ImportPaths: imports, Files: names})
+			if err != nil {
+				return err
+			}
+			out, err := protogen.Generate(compiled, protogen.GenOptions{Parameter: c.String("go_opt")})
+			if err != nil {
+				return err
+			}
+			var files []genfile.File
+			for name, data := range out {
+				files = append(files, genfile.File{Name: name, Data: data})
+			}
+			var fds []protoreflect.FileDescriptor
+			for _, f := range compiled {
+				fds = append(fds, f)
+				src, err := httprule.GenerateGo(f)
+				if err != nil {
+					return err
+				}
+				if src != nil {
+					files = append(files, genfile.File{Name: httprule.GoFileName(f.Path()), Data: src})
+				}
+			}
+			if doc := c.String("openapi"); doc != "" && hasBindings(fds) {
+				o := httprule.OpenAPIOptions{Title: c.String("title"), Problem: c.String("errors") == "problem"}
+				if e := c.String("errors"); e != "envelope" && e != "problem" {
+					return fmt.Errorf("--errors %q: want envelope or problem", e)
+				}
+				if o.Title == "" {
+					o.Title = moduleName()
+				}
+				b, err := httprule.OpenAPIJSON(fds, o)
+				if err != nil {
+					return err
+				}
+				files = append(files, genfile.File{Name: doc, Data: b})
+			}
+			slices.SortFunc(files, func(a, b genfile.File) int { return strings.Compare(a.Name, b.Name) })
+			return writeGenerated(c, c.String("out"), files, "gctl gen proto")
+		},
+	}
+}
+
+// writeGenerated writes files under dir, or with --check reports the stale
+// ones.
+func writeGenerated(c *cli.Command, dir string, files []genfile.File, again string) error {
+	w := c.Root().Writer
+	if c.Bool("check") {
+		if stale := genfile.Stale(dir, files); len(stale) > 0 {
+			return fmt.Errorf("generated files out of date in %s: %s; run %s", dir, strings.Join(stale, ", "), again)
+		}
+		fmt.Fprintf(w, "%s: generated files are up to date\n", dir)
+		return nil
+	}
+	wrote, err := genfile.Write(dir, files)
+	for _, f := range wrote {
+		fmt.Fprintf(w, "  write %s\n", filepath.Join(dir, f))
+	}
+	if err != nil {
+		return err
+	}
+	if len(wrote) == 0 {
+		fmt.Fprintf(w, "%s: nothing to change\n", dir)
+	}
+	return nil
+}
+
+// findProtos lists the .proto files under root/api (or root), relative to
+// root, slash-separated; vendored third_party trees are left out.
+func findProtos(root string) ([]string, error) {
+	start := filepath.Join(root, "api")
+	if fi, err := os.Stat(start); err != nil || !fi.IsDir() {
+		start = root
+	}
+	var names []string
+	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != start && (strings.HasPrefix(d.Name(), ".") || d.Name() == "third_party" || d.Name() == "vendor" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".proto") {
+			rel, err := filepath.Rel(root, p)
+			if err != nil {
+				return err
+			}
+			names = append(names, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("no .proto file under %s; name the files to compile", start)
+	}
+	return names, nil
+}
+
+func hasBindings(fds []protoreflect.FileDescriptor) bool {
+	for _, fd := range fds {
+		if svcs, err := httprule.Services(fd); err == nil && len(svcs) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// moduleName is the last element of the module path in ./go.mod, "" without one.
+func moduleName() string {
+	b, err := os.ReadFile("go.mod")
+	if err != nil {
+		return ""
+	}
+	p := modfile.ModulePath(b)
+	return p[strings.LastIndex(p, "/")+1:]
 }
