@@ -66,16 +66,16 @@ func genProtoCommand() *cli.Command {
 			"for services with google.api.http rules, name_http.gox.go next to each file (paths=source_relative)\n" +
 			"and the OpenAPI 3.1 document of every binding (--openapi).",
 		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "proto_path", Aliases: []string{"I"}, Value: []string{"."}, Usage: "import `dir`ectories, searched in order (well-known types, google/api and buf/validate are built in)"},
+			&cli.StringSliceFlag{Name: "proto-path", Aliases: []string{"I"}, Value: []string{"."}, Usage: "import `dir`ectories, searched in order (well-known types, google/api and buf/validate are built in)"},
 			&cli.StringFlag{Name: "out", Value: ".", Usage: "output `dir`ectory"},
-			&cli.StringFlag{Name: "go_opt", Usage: "protoc-gen-go's `options` (default paths=source_relative)"},
+			&cli.StringFlag{Name: "go-opt", Usage: "protoc-gen-go's `options` (default paths=source_relative)"},
 			&cli.StringFlag{Name: "openapi", Value: "api/openapi.json", Usage: "where to write the OpenAPI document of the HTTP bindings, under --out (empty: not written)"},
 			&cli.StringFlag{Name: "errors", Value: "envelope", Usage: "error `format` the document describes: envelope (gox's default) | problem (http.error_format: problem)"},
 			&cli.StringFlag{Name: "title", Usage: "the document's `title` (default: the module's last path element)"},
 			&cli.BoolFlag{Name: "check", Usage: "write nothing; fail when a generated file is missing or differs (for CI)"},
 		},
 		Action: func(_ context.Context, c *cli.Command) error {
-			imports := c.StringSlice("proto_path")
+			imports := c.StringSlice("proto-path")
 			names := c.Args().Slice()
 			if len(names) == 0 {
 				var err error
@@ -87,7 +87,7 @@ func genProtoCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			out, err := protogen.Generate(compiled, protogen.GenOptions{Parameter: c.String("go_opt")})
+			out, err := protogen.Generate(compiled, protogen.GenOptions{Parameter: c.String("go-opt")})
 			if err != nil {
 				return err
 			}

@@ -163,7 +163,7 @@ func walk(c *cli.Command, path []string, fn func(path []string, c *cli.Command))
 
 // flagLine is one flag of a help page: its names, then a placeholder when it
 // takes a value (`--dir dir`), a tab, then the usage.
-var flagLine = regexp.MustCompile(`^--[a-z][a-z-]*(, -[a-z])?( [a-z][a-z-]*)?\t`)
+var flagLine = regexp.MustCompile(`^--[a-z][a-z-]*( [a-z][a-z-]*)?(, -[a-zA-Z]( [a-z][a-z-]*)?)?( \[ [^]]+ \])?\t`)
 
 // Every flag of every command reads as `--flag` or `--flag value`: a word in
 // back quotes in a usage text is not taken as the value's placeholder
