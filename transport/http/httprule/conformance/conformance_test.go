@@ -34,7 +34,14 @@ import (
 // errors, against the OpenAPI document gctl wrote for the same .proto
 // (internal/testpb/library.openapi.json).
 func TestRepliesMatchOpenAPI(t *testing.T) {
-	spec, err := os.ReadFile("../internal/testpb/library.openapi.json")
+	t.Run("envelope", func(t *testing.T) { repliesMatch(t, "envelope", "../internal/testpb/library.openapi.json") })
+	t.Run("problem", func(t *testing.T) { repliesMatch(t, "problem", "../internal/testpb/library.problem.openapi.json") })
+}
+
+// repliesMatch serves the routes with the error format errorFormat and
+// validates traffic against the document at specPath.
+func repliesMatch(t *testing.T, errorFormat, specPath string) {
+	spec, err := os.ReadFile(specPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +56,7 @@ func TestRepliesMatchOpenAPI(t *testing.T) {
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
-	s, err := xhttp.NewServer(xhttp.Config{})
+	s, err := xhttp.NewServer(xhttp.Config{ErrorFormat: errorFormat})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +173,39 @@ func (l library) GetTitle(ctx context.Context, r *testpb.GetBookRequest) (*testp
 
 func (l library) GetTags(ctx context.Context, r *testpb.GetBookRequest) (*testpb.Book, error) {
 	return l.GetBook(ctx, r)
+}
+
+// TestValidatorNotices: a reply in the other error format fails the
+// document, so that the passing test above means something.
+func TestValidatorNotices(t *testing.T) {
+	spec, err := os.ReadFile("../internal/testpb/library.openapi.json") // the envelope's
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := libopenapi.NewDocument(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(doc, config.WithPathTree(noLookup{}))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	s, err := xhttp.NewServer(xhttp.Config{ErrorFormat: "problem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testpb.RegisterLibraryHTTP(s, library{})
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	resp, err := http.Get(ts.URL + "/v1/shelves%2F1%2Fbooks%2F404")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	req, _ := http.NewRequest("GET", ts.URL+"/v1/shelves%2F1%2Fbooks%2F404", nil)
+	if ok, _ := v.ValidateHttpResponse(req, resp); ok {
+		t.Errorf("a problem+json 404 (%s) passed the envelope document", body)
+	}
 }
