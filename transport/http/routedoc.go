@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/gin-gonic/gin"
@@ -37,15 +38,30 @@ type handlerDoc struct {
 // handlerDocs holds, by handler, what JSON and Doc know of the handlers
 // they return. A handler is told by its closure (each call of JSON or Doc
 // makes one), so JSON and Doc are meant to be called once per route, at
-// registration, not per request: an entry stays for the process's life.
+// registration, not per request: an entry stays for the process's life,
+// and past maxHandlerDocs of them (a JSON call per request, say) no more
+// are kept — those routes are documented by method and path only, and
+// memory stays bounded.
 var handlerDocs sync.Map // unsafe.Pointer (the closure) → *handlerDoc
+
+// handlerDocCount counts handlerDocs' entries, up to maxHandlerDocs.
+var handlerDocCount atomic.Int64
+
+// maxHandlerDocs bounds handlerDocs: far more routes than a service has.
+const maxHandlerDocs = 1 << 14
 
 // handlerKey is h's closure: what its func value points to. Every closure
 // JSON and Doc return captures a variable, so each is an allocation of its
 // own; the map keeps it alive, so its address is never reused.
 func handlerKey(h HandlerFunc) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&h)) }
 
-func describe(h HandlerFunc, d *handlerDoc) { handlerDocs.Store(handlerKey(h), d) }
+func describe(h HandlerFunc, d *handlerDoc) {
+	if handlerDocCount.Add(1) > maxHandlerDocs {
+		handlerDocCount.Add(-1)
+		return
+	}
+	handlerDocs.Store(handlerKey(h), d)
+}
 
 func docOf(h HandlerFunc) *handlerDoc {
 	if h == nil {
