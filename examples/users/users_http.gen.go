@@ -15,7 +15,8 @@ type UsersRoutes interface {
 // RegisterUsersHTTP serves svc on r, a route per method, each
 // through xhttp.JSON: path and query parameters bound by the request's uri
 // and form tags, the JSON body decoded, all validated by its binding tags;
-// the reply written as JSON, an error as a gox error.
+// the reply written as JSON, an error as a gox error. The methods' doc
+// comments are the routes' summaries in the service's API document.
 //
 //	GET /v1/users/{id} → GetUser
 //	GET /v1/users → ListUsers
@@ -23,9 +24,9 @@ type UsersRoutes interface {
 //	PATCH /v1/users/{id} → RenameUser
 //	DELETE /v1/users/{id} → DeleteUser
 func RegisterUsersHTTP(r UsersRoutes, svc Users) {
-	r.Handle("GET", "/v1/users/:id", xhttp.JSON(svc.GetUser))
-	r.Handle("GET", "/v1/users", xhttp.JSON(svc.ListUsers))
-	r.Handle("POST", "/v1/users", xhttp.JSON(svc.CreateUser))
-	r.Handle("PATCH", "/v1/users/:id", xhttp.JSON(svc.RenameUser))
-	r.Handle("DELETE", "/v1/users/:id", xhttp.JSON(svc.DeleteUser))
+	r.Handle("GET", "/v1/users/:id", xhttp.Doc("GetUser returns the user with the id, or 404 USER_NOT_FOUND.", "", xhttp.JSON(svc.GetUser)))
+	r.Handle("GET", "/v1/users", xhttp.Doc("ListUsers returns the users whose name starts with a prefix, at most limit of them.", "", xhttp.JSON(svc.ListUsers)))
+	r.Handle("POST", "/v1/users", xhttp.Doc("CreateUser adds a user.", "", xhttp.JSON(svc.CreateUser)))
+	r.Handle("PATCH", "/v1/users/:id", xhttp.Doc("RenameUser changes a user's name.", "", xhttp.JSON(svc.RenameUser)))
+	r.Handle("DELETE", "/v1/users/:id", xhttp.Doc("DeleteUser removes a user.", "", xhttp.JSON(svc.DeleteUser)))
 }

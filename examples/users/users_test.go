@@ -2,17 +2,25 @@ package users
 
 import (
 	"context"
+	"encoding/json"
 	stderrors "errors"
+	"strings"
 	"testing"
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/goxtest"
+	"github.com/goxkit/gox/openapi"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
 // serve starts the service over HTTP with the generated routes and returns
 // the generated client of it.
 func serve(t *testing.T) *UsersClient {
+	_, c := serveWith(t)
+	return c
+}
+
+func serveWith(t *testing.T) (*xhttp.Server, *UsersClient) {
 	t.Helper()
 	c := xhttp.DefaultConfig()
 	c.Addr = "127.0.0.1:0"
@@ -31,7 +39,35 @@ func serve(t *testing.T) *UsersClient {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = hc.Close() })
-	return NewUsersClient(hc)
+	return s, NewUsersClient(hc)
+}
+
+// The generated routes describe themselves: the service's OpenAPI document
+// has each method's route, its doc comment as the summary, its request's
+// binding tags as constraints.
+func TestOpenAPI(t *testing.T) {
+	s, _ := serveWith(t)
+	doc, err := openapi.Document(s, openapi.Options{Title: "users"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths map[string]map[string]struct {
+			Summary string `json:"summary"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Paths["/v1/users/{id}"]["get"].Summary; got != "GetUser returns the user with the id, or 404 USER_NOT_FOUND." {
+		t.Fatalf("GET /v1/users/{id} summary %q", got)
+	}
+	if got := d.Paths["/v1/users"]["post"].Summary; got != "CreateUser adds a user." {
+		t.Fatalf("POST /v1/users summary %q", got)
+	}
+	if !strings.Contains(string(doc), `"maxLength":64`) && !strings.Contains(string(doc), `"maxLength": 64`) {
+		t.Fatalf("the name's binding:\"max=64\" is not in the document:\n%.2000s", doc)
+	}
 }
 
 // The generated client and routes agree end to end: path variables, query
