@@ -19,6 +19,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/middleware/validate"
 )
 
 // Context is the request context handed to handlers: gin's, plus decoding that
@@ -163,7 +164,13 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 				return err
 			}
 		}
-		if err := Validate(req); err != nil {
+		// the validation middleware's validator when it is on the chain (its
+		// options: fail fast, a custom validator), else the binding tags
+		if v, ok := validate.FromContext(c.Request.Context()); ok {
+			if err := v.Validate(req); err != nil {
+				return err
+			}
+		} else if err := Validate(req); err != nil {
 			return err
 		}
 		resp, err := fn(c.Request.Context(), req)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/goxkit/gox/middleware/validate"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
 
@@ -73,5 +74,28 @@ func TestBindingNamesTheJSONField(t *testing.T) {
 	resp, m := do(s, http.MethodPost, "/orders/7?dry_run=true&page=2", `{"by":"ann","text":"t","address":{"city":"x"}}`)
 	if resp.StatusCode != 200 || got == nil || got.ID != "7" || !got.DryRun || got.Page != 2 || got.Text != "t" {
 		t.Fatalf("status %d body %v, bound %+v", resp.StatusCode, m, got)
+	}
+}
+
+// With the validation middleware on the chain, JSON routes validate with
+// its validator and options: fail fast names only the first field of two.
+func TestJSONUsesTheValidationMiddleware(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		opts  []xhttp.Option
+		field string
+	}{
+		{"binding tags", nil, "by,text"},
+		{"middleware, fail fast", []xhttp.Option{xhttp.WithMiddleware(validate.Server(validate.WithFailFast()))}, "by"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newServer(t, xhttp.DefaultConfig(), c.opts...)
+			s.POST("/orders/:id", xhttp.JSON(func(_ context.Context, o *order) (*order, error) { return o, nil }))
+			resp, body := do(s, http.MethodPost, "/orders/7", `{"address":{"city":"x"}}`)
+			data, _ := body["data"].(map[string]any)
+			if resp.StatusCode != 400 || body["reason"] != "INVALID_FIELD" || data["field"] != c.field {
+				t.Fatalf("%d %v; want 400 INVALID_FIELD on %q", resp.StatusCode, body, c.field)
+			}
+		})
 	}
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/validate"
 	"github.com/goxkit/gox/transport"
 	xhttp "github.com/goxkit/gox/transport/http"
 	"github.com/goxkit/gox/transport/http/httprule/internal/testpb"
@@ -100,7 +101,7 @@ func (l *library) GetTags(ctx context.Context, r *testpb.GetBookRequest) (*testp
 
 // serve runs a gox HTTP server with the generated routes of impl; ops
 // records the operation each request ran under.
-func serve(t testing.TB, impl testpb.LibraryServer) (base string, ops func() []string) {
+func serve(t testing.TB, impl testpb.LibraryServer, extra ...middleware.Middleware) (base string, ops func() []string) {
 	t.Helper()
 	var mu sync.Mutex
 	var seen []string
@@ -114,7 +115,7 @@ func serve(t testing.TB, impl testpb.LibraryServer) (base string, ops func() []s
 			return next(ctx, req)
 		}
 	}
-	s, err := xhttp.NewServer(xhttp.Config{}, xhttp.WithMiddleware(record))
+	s, err := xhttp.NewServer(xhttp.Config{}, xhttp.WithMiddleware(append([]middleware.Middleware{record}, extra...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,5 +369,33 @@ func TestEscapedVariable(t *testing.T) {
 	}
 	if got := impl.request().(*testpb.GetBookRequest).Name; got != "shelves/1/books/2" {
 		t.Errorf("name = %q", got)
+	}
+}
+
+// titleRequired is a stand-in for protovalidate: a book's title is required.
+type titleRequired struct{}
+
+func (titleRequired) ValidateProto(m proto.Message, _ bool) ([]validate.Violation, error) {
+	if b, ok := m.(*testpb.CreateBookRequest); ok && b.GetBook().GetTitle() == "" {
+		return []validate.Violation{{Field: "book.title", Rule: "required"}}, nil
+	}
+	return nil, nil
+}
+
+// With the validation middleware on the chain, a generated route validates
+// the request once it is bound (body, path and query), answers 400
+// INVALID_FIELD naming the field, and never calls the implementation.
+func TestValidation(t *testing.T) {
+	impl := &library{}
+	base, _ := serve(t, impl, validate.Server(validate.WithProto(titleRequired{})))
+	r := do(t, "POST", base+"/v1/shelves/3/books", `{"pages":"204"}`)
+	if m := decode(t, r.body); r.status != 400 || m["reason"] != validate.ReasonInvalidField || fieldOf(m) != "book.title" {
+		t.Fatalf("an invalid book: %d %s; want 400 INVALID_FIELD on book.title", r.status, r.body)
+	}
+	if impl.request() != nil {
+		t.Fatal("the implementation was called with an invalid request")
+	}
+	if r := do(t, "POST", base+"/v1/shelves/3/books", `{"title":"Solaris"}`); r.status != 200 {
+		t.Fatalf("a valid book: %d %s", r.status, r.body)
 	}
 }

@@ -50,6 +50,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/middleware/validate"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 	xhttp "github.com/goxkit/gox/transport/http"
 )
@@ -86,6 +87,12 @@ func Register[Req, Resp any, PReq interface {
 	r.HandleOperation(rule.Method, b.tmpl.ginPath(), rule.Operation, func(c *xhttp.Context) error {
 		req := PReq(new(Req))
 		if err := b.bind(c.Request, req.ProtoReflect()); err != nil {
+			return err
+		}
+		// the validation middleware, when on the chain, left its validator in
+		// the context: the request is only whole now (the chain ran before the
+		// body was read)
+		if err := validate.Check(c.Request.Context(), req); err != nil {
 			return err
 		}
 		resp, err := fn(c.Request.Context(), req)
