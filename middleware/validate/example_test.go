@@ -3,6 +3,7 @@ package validate_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware"
@@ -37,4 +38,22 @@ func Example() {
 	// 400 INVALID_FIELD
 	// field "email" fails "email"; field "tags[0].name" fails "required"
 	// email,tags[0].name
+}
+
+type invoice struct {
+	Lines []struct {
+		SKU string `json:"sku"`
+	} `json:"lines"`
+	Page int `form:"page"`
+}
+
+// FieldPath names a field that go-playground/validator reports by its Go
+// path as the client sent it.
+func ExampleFieldPath() {
+	t := reflect.TypeFor[*invoice]()
+	fmt.Println(validate.FieldPath(t, "invoice.Lines[2].SKU"))
+	fmt.Println(validate.FieldPath(t, "invoice.Page"))
+	// Output:
+	// lines[2].sku
+	// page
 }

@@ -8,8 +8,8 @@ import (
 	"github.com/go-playground/validator/v10"
 )
 
-// checkStruct checks req's `binding` tags. Its field paths follow
-// transport/http.Validate's: the two are kept equal by a test.
+// checkStruct checks req's `binding` tags, naming each field by FieldPath,
+// as transport/http.Validate does: a test keeps the two errors equal.
 func (v *Validator) checkStruct(req any) Violations {
 	err := v.structs.Struct(req)
 	if err == nil {
@@ -23,16 +23,24 @@ func (v *Validator) checkStruct(req any) Violations {
 	vs := make(Violations, len(verrs))
 	t := reflect.TypeOf(req)
 	for i, fe := range verrs {
-		vs[i] = Violation{Field: fieldPath(t, fe.StructNamespace()), Rule: fe.ActualTag()}
+		vs[i] = Violation{Field: FieldPath(t, fe.StructNamespace()), Rule: fe.ActualTag()}
 	}
 	return vs
 }
 
-// fieldPath turns the validator's Go path of a field ("Order.Items[2].Name",
-// led by the type's name) into the client's ("items[2].name"): each field by
-// its wire name, embedded structs without a json name flattened as
-// encoding/json flattens them. A step it cannot follow is kept as it is.
-func fieldPath(t reflect.Type, goPath string) string {
+// FieldPath turns the path go-playground/validator gives a field of a
+// value of type t (FieldError.StructNamespace: "Order.Items[2].Name", led
+// by the type's name) into the path the client sees ("items[2].name"):
+// each field by its json tag, else its form or uri tag (query and path
+// parameters), else its Go name; elements and map keys in brackets as the
+// validator writes them; an embedded struct without a json name left out,
+// as encoding/json flattens its fields into the parent's. A step that names
+// no field of t is kept as it is, and a path of the type's name alone is
+// returned whole. t may be a pointer type.
+//
+// It is how this package's Validator and transport/http's Validate name
+// the fields of a struct.
+func FieldPath(t reflect.Type, goPath string) string {
 	steps := splitPath(goPath)
 	if len(steps) > 0 {
 		steps = steps[1:] // the struct's own name

@@ -96,18 +96,18 @@ func jsonError(err error, t reflect.Type) error {
 		if field == "" {
 			field = "(root)"
 		}
-		return errors.BadRequest("INVALID_FIELD",
+		return errors.BadRequest(validate.ReasonInvalidField,
 			fmt.Sprintf("field %q must be %s, got JSON %s", field, typeErr.Type.String(), typeErr.Value)).
-			WithMetadata(map[string]string{"field": fieldList(field)}).WithCause(err)
+			WithMetadata(map[string]string{validate.MetadataField: validate.FieldList(field)}).WithCause(err)
 	}
 	return errors.BadRequest("MALFORMED_JSON", "cannot decode JSON body: "+err.Error()).WithCause(err)
 }
 
 // Validate checks v against its `binding` struct tags (go-playground/validator,
 // as gin does) and returns a 400 naming every failing field as the client
-// sent it: by its json tag, nested fields and elements in JSON's terms
-// ("address.city", "items[2].name"); a field without a json tag by its form
-// or uri tag, else its Go name.
+// sent it (validate.FieldPath): by its json tag, nested fields and elements
+// in JSON's terms ("address.city", "items[2].name"); a field without a json
+// tag by its form or uri tag, else its Go name.
 func Validate(v any) error {
 	if binding.Validator == nil {
 		return nil
@@ -118,18 +118,18 @@ func Validate(v any) error {
 	}
 	var verrs validator.ValidationErrors
 	if !stderrors.As(err, &verrs) {
-		return errors.BadRequest("INVALID_FIELD", err.Error()).WithCause(err)
+		return errors.BadRequest(validate.ReasonInvalidField, err.Error()).WithCause(err)
 	}
 	msgs := make([]string, 0, len(verrs))
 	fields := make([]string, 0, len(verrs))
 	t := reflect.TypeOf(v)
 	for _, fe := range verrs {
-		name := fieldPath(t, fe.StructNamespace())
+		name := validate.FieldPath(t, fe.StructNamespace())
 		msgs = append(msgs, fmt.Sprintf("field %q fails %q", name, fe.ActualTag()))
 		fields = append(fields, name)
 	}
-	return errors.BadRequest("INVALID_FIELD", strings.Join(msgs, "; ")).
-		WithMetadata(map[string]string{"field": fieldList(fields...)}).WithCause(err)
+	return errors.BadRequest(validate.ReasonInvalidField, strings.Join(msgs, "; ")).
+		WithMetadata(map[string]string{validate.MetadataField: validate.FieldList(fields...)}).WithCause(err)
 }
 
 // JSON adapts a typed function into a HandlerFunc: the JSON body (if any) is
@@ -198,75 +198,10 @@ func paramError(kind string, req any, values map[string][]string, tag string, er
 		}
 	}
 	if name == "" {
-		return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter: %v", kind, err)).WithCause(err)
+		return errors.BadRequest(validate.ReasonInvalidField, fmt.Sprintf("%s parameter: %v", kind, err)).WithCause(err)
 	}
-	return errors.BadRequest("INVALID_FIELD", fmt.Sprintf("%s parameter %q: %v", kind, name, err)).
-		WithMetadata(map[string]string{"field": fieldList(name)}).WithCause(err)
-}
-
-// fieldList is the "field" metadata of a 400: the names ","-separated, a
-// "%" or "," inside a name (a map key may hold any) written as %25 or %2C,
-// so splitting on "," and url.PathUnescape give each name back.
-func fieldList(names ...string) string {
-	for i, n := range names {
-		names[i] = fieldEscaper.Replace(n)
-	}
-	return strings.Join(names, ",")
-}
-
-var fieldEscaper = strings.NewReplacer("%", "%25", ",", "%2C")
-
-// fieldPath turns the validator's Go path of a field ("Order.Items[2].Name",
-// led by the type's name) into the client's ("items[2].name"): each field by
-// its wire name, embedded structs without a json name flattened as
-// encoding/json flattens them. A step it cannot follow is kept as it is.
-func fieldPath(t reflect.Type, goPath string) string {
-	steps := splitPath(goPath)
-	if len(steps) > 0 {
-		steps = steps[1:] // the struct's own name
-	}
-	var b strings.Builder
-	for _, step := range steps {
-		name, index, _ := strings.Cut(step, "[")
-		if index != "" {
-			index = "[" + index
-		}
-		for t != nil && t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		wire := name
-		if f, ok := structField(t, name); ok {
-			t = f.Type
-			wire = wireName(f)
-			if wire == "" && index == "" {
-				continue // embedded: its fields are the parent's in JSON
-			}
-			if wire == "" {
-				wire = f.Name
-			}
-		} else {
-			t = nil
-		}
-		for range strings.Count(index, "[") {
-			for t != nil && t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Map) {
-				t = t.Elem()
-			} else {
-				t = nil
-			}
-		}
-		if b.Len() > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(wire)
-		b.WriteString(index)
-	}
-	if b.Len() == 0 {
-		return goPath
-	}
-	return b.String()
+	return errors.BadRequest(validate.ReasonInvalidField, fmt.Sprintf("%s parameter %q: %v", kind, name, err)).
+		WithMetadata(map[string]string{validate.MetadataField: validate.FieldList(name)}).WithCause(err)
 }
 
 // jsonField drops from encoding/json's path of a mistyped field
@@ -331,43 +266,4 @@ func indirect(t reflect.Type) reflect.Type {
 		return t.Elem()
 	}
 	return t
-}
-
-// splitPath splits a path at the dots outside brackets (a map key may hold dots).
-func splitPath(p string) []string {
-	var steps []string
-	depth, start := 0, 0
-	for i := 0; i < len(p); i++ {
-		switch p[i] {
-		case '[':
-			depth++
-		case ']':
-			depth = max(depth-1, 0)
-		case '.':
-			if depth == 0 {
-				steps = append(steps, p[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(steps, p[start:])
-}
-
-func structField(t reflect.Type, name string) (reflect.StructField, bool) {
-	if t == nil || t.Kind() != reflect.Struct {
-		return reflect.StructField{}, false
-	}
-	return t.FieldByName(name)
-}
-
-// wireName is the name a client uses for f: its json tag, else its form or
-// uri tag (query and path parameters), else its Go name; "" for an embedded
-// struct that encoding/json flattens.
-func wireName(f reflect.StructField) string {
-	for _, key := range [...]string{"json", "form", "uri"} {
-		if n, _, _ := strings.Cut(f.Tag.Get(key), ","); n != "" && n != "-" {
-			return n
-		}
-	}
-	return jsonName(f)
 }
