@@ -13,7 +13,7 @@
 //     routes use. Fields are named as the client sent them: by their json
 //     tag ("address.city", "items[2].name"), else their form or uri tag,
 //     else their Go name; the same names transport/http reports.
-//   - anything else (a nil stream request, raw bytes) passes.
+//   - anything else (raw bytes, a string) passes.
 //
 // A violation is errors.BadRequest with reason INVALID_FIELD, a message
 // listing each field and the rule it fails (`field "name" fails
@@ -27,8 +27,13 @@
 // puts its Validator in the context instead, and the code that decodes the
 // request (a JSON route, a generated proto binding) calls Check after
 // decoding. On gRPC and queue consumers the chain sees the decoded request
-// and the middleware checks it itself. Streaming RPCs are not checked: their
-// messages arrive after the chain has run.
+// and the middleware checks it itself. On a gRPC stream the chain runs
+// before any message has arrived: the middleware has transport/grpc check
+// each message the server receives (every message of a client-streaming or
+// bidirectional call, the one request of a server-streaming call) as it is
+// received, and the first bad one ends the call with the same error as a
+// bad unary request (InvalidArgument with its BadRequest detail), the
+// handler getting it from Recv. What the server sends is not checked.
 //
 // Proto field paths are proto field names ("display_name",
 // "items[2].name", `labels["k"]`), as google.rpc.BadRequest prescribes for
@@ -111,9 +116,12 @@ func New(opts ...Option) *Validator {
 func Server(opts ...Option) middleware.Middleware { return New(opts...).Middleware() }
 
 // Middleware checks each request before the next handler runs and answers
-// a bad one with Validate's error. Operations WithSkip matches, and HTTP
-// requests, whose body is not decoded yet, go straight on; an HTTP request
-// carries the Validator in its context for Check.
+// a bad one with Validate's error. Operations WithSkip matches go straight
+// on. So do HTTP requests, whose body is not decoded yet: an HTTP request
+// carries the Validator in its context for Check. A gRPC stream has no
+// request yet either: each message the server receives on it is checked as
+// it arrives (transport/grpc's Transport.CheckRecv), and the first bad one
+// ends the call with Validate's error.
 func (v *Validator) Middleware() middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
 		return func(ctx context.Context, req any) (any, error) {
@@ -122,8 +130,16 @@ func (v *Validator) Middleware() middleware.Middleware {
 					return next(ctx, req)
 				}
 			}
-			if _, ok := req.(*http.Request); ok {
+			switch req.(type) {
+			case *http.Request:
 				return next(NewContext(ctx, v), req)
+			case nil:
+				if tr, ok := transport.FromServerContext(ctx); ok {
+					if rc, ok := tr.(recvChecker); ok {
+						rc.CheckRecv(v.Validate) // a stream's messages
+					}
+				}
+				return next(ctx, req)
 			}
 			if err := v.Validate(req); err != nil {
 				return nil, err
@@ -131,6 +147,13 @@ func (v *Validator) Middleware() middleware.Middleware {
 			return next(ctx, req)
 		}
 	}
+}
+
+// recvChecker is implemented by the Transporter of a call whose messages
+// arrive after the middleware chain ran (transport/grpc's, for streams):
+// CheckRecv has check look at each message as it is received.
+type recvChecker interface {
+	CheckRecv(check func(msg any) error)
 }
 
 // Validate checks req: nil when it is valid or has no rules, else a 400

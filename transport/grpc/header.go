@@ -65,6 +65,8 @@ type Transport struct {
 	// invoker, or a closure that runs the stream.
 	next       middleware.Handler
 	start, end time.Time
+	// recvChecks check each message a stream receives (CheckRecv).
+	recvChecks []func(msg any) error
 }
 
 var _ transport.Transporter = (*Transport)(nil)
@@ -88,6 +90,25 @@ func (t *Transport) Operation() string { return t.operation }
 // stream (server side): its length says how long the stream lasted, not
 // how loaded the server is.
 func (t *Transport) Streaming() bool { return t.streaming }
+
+// CheckRecv has check look at every message the server receives on this
+// call's stream, before the handler gets it: middleware/validate calls it,
+// since a stream's messages arrive after the chain has run (the chain sees
+// no request). A message check refuses is not handed over: the handler's
+// Recv gets check's error as a gRPC status (a gox 400 is InvalidArgument
+// with its details; errors.As finds the gox error), and so do its later
+// Recv and Send calls, and the call ends with that error whatever the
+// handler returns. For a server-streaming call it is the one request, which
+// grpc-go's generated code receives before it calls the method: a refused
+// request never reaches the method. Checks run in the order given; on a
+// unary call (server side) CheckRecv does nothing, the chain having the
+// request. Call it from a middleware, before the handler runs; check must
+// be safe for concurrent use.
+func (t *Transport) CheckRecv(check func(msg any) error) {
+	if t.streaming {
+		t.recvChecks = append(t.recvChecks, check)
+	}
+}
 
 // RemoteAddr is the caller's address, host:port, as the connection has it
 // (server side; "" on a client or when grpc-go has none).

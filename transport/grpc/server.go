@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/health"
 	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/internal/listen"
@@ -238,8 +239,11 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 	st := s.newState(ss.Context(), info.FullMethod)
 	st.t.streaming = true
 	st.t.next = func(ctx context.Context, _ any) (any, error) {
-		w := &serverStream{ServerStream: ss, ctx: ctx}
+		w := &serverStream{ServerStream: ss, ctx: ctx, checks: st.t.recvChecks, production: s.production}
 		err := handler(srv, w)
+		if refused := w.refused.Load(); refused != nil {
+			return nil, refused.err
+		}
 		if failed := w.failed.Load(); failed != nil {
 			return nil, sentStatus(*failed)
 		}
@@ -256,18 +260,43 @@ func (s *Server) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerIn
 // serverStream gives the handler the context the middleware chain built,
 // and keeps the first error of SendMsg or RecvMsg: grpc-go answers the
 // client with its status at once (an oversize message: ResourceExhausted),
-// so that is the call's outcome whatever the handler returns after.
+// so that is the call's outcome whatever the handler returns after. It runs
+// the checks middleware gave the call (Transport.CheckRecv) on each message
+// received; the first message refused ends the call with the check's error.
 type serverStream struct {
 	grpc.ServerStream
-	ctx    context.Context
-	failed atomic.Pointer[error]
+	ctx        context.Context
+	checks     []func(msg any) error
+	production bool
+	failed     atomic.Pointer[error]
+	refused    atomic.Pointer[statusError] // a check's error, as the handler sees it
 }
 
 func (w *serverStream) Context() context.Context { return w.ctx }
 
-func (w *serverStream) SendMsg(m any) error { return w.keep(w.ServerStream.SendMsg(m)) }
+func (w *serverStream) SendMsg(m any) error {
+	if r := w.refused.Load(); r != nil {
+		return r // the call has failed: nothing more goes out
+	}
+	return w.keep(w.ServerStream.SendMsg(m))
+}
 
-func (w *serverStream) RecvMsg(m any) error { return w.keep(w.ServerStream.RecvMsg(m)) }
+func (w *serverStream) RecvMsg(m any) error {
+	if r := w.refused.Load(); r != nil {
+		return r
+	}
+	if err := w.keep(w.ServerStream.RecvMsg(m)); err != nil || len(w.checks) == 0 {
+		return err
+	}
+	for _, check := range w.checks {
+		if err := check(m); err != nil {
+			r := &statusError{e: errors.FromError(err), st: ToStatus(err, w.production), err: err}
+			w.refused.CompareAndSwap(nil, r)
+			return w.refused.Load()
+		}
+	}
+	return nil
+}
 
 func (w *serverStream) keep(err error) error {
 	if err != nil && err != io.EOF {
