@@ -30,6 +30,55 @@ step "scaffold"
 "$W/gctl" new api --name shop --dir "$W/shop" >/dev/null
 "$W/gctl" new rpc --name example.com/user --trace otlp --dir "$W/user" >/dev/null
 
+step "add an RPC with an HTTP binding to the rpc service: gctl gen proto with nothing on PATH"
+python3 - "$W/user/api/greeter/v1/greeter.proto" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+s = s.replace("service Greeter {", """service Greeter {
+  // Shout greets loudly.
+  // errors: 400 NAME_REQUIRED
+  rpc Shout(ShoutRequest) returns (ShoutResponse) {
+    option (google.api.http) = {post: "/v1/shout" body: "*"};
+  }
+""", 1)
+s += """
+message ShoutRequest {
+  string name = 1;
+  int32 times = 2;
+}
+
+message ShoutResponse {
+  string message = 1;
+}
+"""
+open(p, "w").write(s)
+PY
+cat >"$W/user/internal/handler/shout.go" <<'GO'
+package handler
+
+import (
+	"context"
+	"strings"
+
+	greeterv1 "example.com/user/api/greeter/v1"
+	"example.com/user/internal/errs"
+)
+
+// Shout greets req.Name in capitals, req.Times times.
+func (g *Greeter) Shout(_ context.Context, req *greeterv1.ShoutRequest) (*greeterv1.ShoutResponse, error) {
+	if req.GetName() == "" {
+		return nil, errs.ErrNameRequired
+	}
+	return &greeterv1.ShoutResponse{Message: strings.TrimSpace(strings.Repeat("HELLO, "+strings.ToUpper(req.GetName())+"! ", int(req.GetTimes())))}, nil
+}
+GO
+out=$(cd "$W/user" && "$W/gctl" gen proto --check 2>&1) && fail "gen proto --check passed with an RPC added to the .proto"
+expect_has "$out" "greeter.pb.go" "gen proto --check names the stale file"
+out=$(cd "$W/user" && PATH=/nonexistent "$W/gctl" gen proto 2>&1) || fail "gctl gen proto: $out"
+expect_has "$out" "api/openapi.json" "gen proto rewrote the OpenAPI document"
+( cd "$W/user" && PATH=/nonexistent "$W/gctl" gen proto --check >/dev/null ) || fail "gen proto --check after regenerating"
+
 step "build and test the generated projects"
 for p in shop user; do
   ( cd "$W/$p" && go vet ./... && go test -race -count=1 ./... && go build -o "$p" . )
@@ -98,6 +147,14 @@ out=$(grpcurl -plaintext -d '{"name":"nobody"}' $G greeter.v1.Greeter/SayHello 2
 expect_has "$out" "NotFound" "SayHello(nobody) status"
 expect_has "$out" "NOBODY" "SayHello(nobody) reason detail"
 expect_has "$(curl -s http://127.0.0.1:18280/metrics)" 'operation="/greeter.v1.Greeter/SayHello"' "grpc metrics"
+# the RPC added above: over gRPC and over HTTP through its binding, the same answer
+viagrpc=$(grpcurl -plaintext -d '{"name":"ann","times":2}' $G greeter.v1.Greeter/Shout) || fail "Shout over gRPC"
+viahttp=$(curl -s -X POST -d '{"name":"ann","times":2}' http://127.0.0.1:18280/v1/shout)
+same=$(python3 -c 'import json,sys; a,b=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(a==b and a["message"]=="HELLO, ANN! HELLO, ANN!")' "$viagrpc" "$viahttp")
+expect_eq "$same" "True" "Shout: gRPC $viagrpc, HTTP $viahttp"
+expect_has "$(curl -s -X POST -d '{"times":2}' http://127.0.0.1:18280/v1/shout)" '"reason":"NAME_REQUIRED"' "Shout over HTTP without a name"
+expect_has "$(curl -s http://127.0.0.1:18280/openapi.json)" '"/v1/shout"' "the served OpenAPI document has the new binding"
+expect_has "$(curl -s http://127.0.0.1:18280/docs/)" 'swagger-ui-bundle.js' "docs page"
 kill -TERM "$USER_PID"
 set +e; wait "$USER_PID"; rc=$?; set -e
 expect_eq "$rc" "0" "rpc exit code after SIGTERM"

@@ -362,7 +362,14 @@ func merge(doc, other map[string]any, yields func(method, path string) bool) err
 			}
 			ours := object(comps, section)
 			for _, name := range sortedKeys(theirs) {
-				if mine, both := ours[name]; both && !reflect.DeepEqual(mine, theirs[name]) {
+				mine, both := ours[name]
+				if both && strings.HasPrefix(name, "gox.") {
+					// gox's own error bodies and responses: the running
+					// server's description wins over what a generator
+					// (maybe of another gox version) wrote.
+					continue
+				}
+				if both && !reflect.DeepEqual(mine, theirs[name]) {
 					return fmt.Errorf("component %s/%s differs from the routes' (path of its first use: %s)",
 						section, name, firstUse(other, "#/components/"+section+"/"+name))
 				}

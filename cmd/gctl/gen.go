@@ -6,17 +6,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v3"
 	"golang.org/x/mod/modfile"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/goxkit/gox/cmd/gctl/internal/apigen"
 	"github.com/goxkit/gox/cmd/gctl/internal/genfile"
-	"github.com/goxkit/gox/cmd/gctl/internal/httprule"
-	"github.com/goxkit/gox/cmd/gctl/internal/protogen"
+	"github.com/goxkit/gox/cmd/gctl/internal/genproto"
 )
 
 // genCommand is `gctl gen`: code generated from a definition, rewritten
@@ -83,44 +80,17 @@ func genProtoCommand() *cli.Command {
 					return err
 				}
 			}
-			compiled, err := protogen.Compile(protogen.CompileOptions{ImportPaths: imports, Files: names})
+			title := c.String("title")
+			if title == "" {
+				title = moduleName()
+			}
+			files, err := genproto.Files(genproto.Options{
+				ImportPaths: imports, Files: names, GoOpt: c.String("go-opt"),
+				OpenAPI: c.String("openapi"), Errors: c.String("errors"), Title: title,
+			})
 			if err != nil {
 				return err
 			}
-			out, err := protogen.Generate(compiled, protogen.GenOptions{Parameter: c.String("go-opt")})
-			if err != nil {
-				return err
-			}
-			var files []genfile.File
-			for name, data := range out {
-				files = append(files, genfile.File{Name: name, Data: data})
-			}
-			var fds []protoreflect.FileDescriptor
-			for _, f := range compiled {
-				fds = append(fds, f)
-				src, err := httprule.GenerateGo(f)
-				if err != nil {
-					return err
-				}
-				if src != nil {
-					files = append(files, genfile.File{Name: httprule.GoFileName(f.Path()), Data: src})
-				}
-			}
-			if doc := c.String("openapi"); doc != "" && hasBindings(fds) {
-				o := httprule.OpenAPIOptions{Title: c.String("title"), Problem: c.String("errors") == "problem"}
-				if e := c.String("errors"); e != "envelope" && e != "problem" {
-					return fmt.Errorf("--errors %q: want envelope or problem", e)
-				}
-				if o.Title == "" {
-					o.Title = moduleName()
-				}
-				b, err := httprule.OpenAPIJSON(fds, o)
-				if err != nil {
-					return err
-				}
-				files = append(files, genfile.File{Name: doc, Data: b})
-			}
-			slices.SortFunc(files, func(a, b genfile.File) int { return strings.Compare(a.Name, b.Name) })
 			return writeGenerated(c, c.String("out"), files, "gctl gen proto")
 		},
 	}
@@ -181,15 +151,6 @@ func findProtos(root string) ([]string, error) {
 		return nil, fmt.Errorf("no .proto file under %s; name the files to compile", start)
 	}
 	return names, nil
-}
-
-func hasBindings(fds []protoreflect.FileDescriptor) bool {
-	for _, fd := range fds {
-		if svcs, err := httprule.Services(fd); err == nil && len(svcs) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // moduleName is the last element of the module path in ./go.mod, "" without one.

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"text/template"
+
+	"github.com/goxkit/gox/cmd/gctl/internal/genproto"
 )
 
 //go:embed all:templates
@@ -41,7 +43,7 @@ type Result struct {
 
 // Render writes the project for o into dir. dir must be empty or missing
 // unless force is set; even then an existing file is never overwritten,
-// except files whose header says they are generated.
+// except files whose header says they are generated and OpenAPIFile.
 func Render(o Options, dir, source string, force bool) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -62,7 +64,7 @@ func Render(o Options, dir, source string, force bool) (*Result, error) {
 	sort.Strings(names)
 	for _, name := range names {
 		dst := filepath.Join(dir, filepath.FromSlash(name))
-		if old, err := os.ReadFile(dst); err == nil && !bytes.Contains(firstLine(old), []byte("DO NOT EDIT")) {
+		if old, err := os.ReadFile(dst); err == nil && !bytes.Contains(firstLine(old), []byte("DO NOT EDIT")) && name != OpenAPIFile {
 			res.Skipped = append(res.Skipped, name)
 			continue
 		}
@@ -147,7 +149,6 @@ func renderAll(d Data) (map[string][]byte, error) {
 				}
 				raw, name = b.Bytes(), strings.TrimSuffix(name, ".tmpl")
 			}
-			name = strings.TrimSuffix(name, ".gen") // pregenerated code, kept out of gctl's own build
 			if len(bytes.TrimSpace(raw)) == 0 {
 				return nil
 			}
@@ -165,7 +166,53 @@ func renderAll(d Data) (map[string][]byte, error) {
 			return nil, err
 		}
 	}
+	if err := generateProto(out, d.Base()); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// OpenAPIFile is where the OpenAPI document of a project's HTTP bindings
+// is generated: `gctl gen proto`'s default, embedded by api/api.go.
+const OpenAPIFile = "api/openapi.json"
+
+// generateProto adds to out what `gctl gen proto` writes for its .proto
+// files, as that command would run in the project (title: the module's last
+// element), so a new project starts with the code its definitions give and
+// `gctl gen proto --check` passes in it.
+func generateProto(out map[string][]byte, title string) error {
+	var protos []string
+	for name := range out {
+		if strings.HasSuffix(name, ".proto") {
+			protos = append(protos, name)
+		}
+	}
+	if len(protos) == 0 {
+		return nil
+	}
+	sort.Strings(protos)
+	tmp, err := os.MkdirTemp("", "gctl-proto-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	for _, name := range protos {
+		p := filepath.Join(tmp, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, out[name], 0o644); err != nil {
+			return err
+		}
+	}
+	files, err := genproto.Files(genproto.Options{ImportPaths: []string{tmp}, Files: protos, OpenAPI: OpenAPIFile, Title: title})
+	if err != nil {
+		return fmt.Errorf("generate the code of %s: %w", strings.Join(protos, ", "), err)
+	}
+	for _, f := range files {
+		out[filepath.ToSlash(f.Name)] = f.Data
+	}
+	return nil
 }
 
 func firstLine(b []byte) []byte {
