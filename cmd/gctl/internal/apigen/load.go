@@ -33,6 +33,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -169,7 +170,7 @@ func Load(dir, name string) (*API, error) {
 	for _, m := range c.it.Methods.List {
 		pos := fset.Position(m.Pos())
 		if len(m.Names) == 0 {
-			return nil, &Error{pos, fmt.Sprintf("interface %s embeds %s: list its methods instead", api.Interface, exprString(m.Type))}
+			return nil, &Error{pos, fmt.Sprintf("interface %s embeds %s: list its methods instead", api.Interface, types.ExprString(m.Type))}
 		}
 		meth, err := method(m, pos, ctxName, structs)
 		if err != nil {
@@ -207,16 +208,16 @@ func method(m *ast.Field, pos token.Position, ctxName string, structs map[string
 	if len(params) != 2 || len(results) != 2 {
 		return bad("%d parameters and %d results; %s", len(params), len(results), shape)
 	}
-	if ctxName == "" || exprString(params[0]) != ctxName+".Context" {
-		return bad("its first parameter is %s, not context.Context; %s", exprString(params[0]), shape)
+	if ctxName == "" || types.ExprString(params[0]) != ctxName+".Context" {
+		return bad("its first parameter is %s, not context.Context; %s", types.ExprString(params[0]), shape)
 	}
 	req, ok := params[1].(*ast.StarExpr)
 	if !ok {
-		return bad("its request is %s, not a pointer to a struct; %s", exprString(params[1]), shape)
+		return bad("its request is %s, not a pointer to a struct; %s", types.ExprString(params[1]), shape)
 	}
 	reqName, ok := req.X.(*ast.Ident)
 	if !ok {
-		return bad("its request type %s is not of this package: gctl reads the request's fields, so declare it here", exprString(req.X))
+		return bad("its request type %s is not of this package: gctl reads the request's fields, so declare it here", types.ExprString(req.X))
 	}
 	st, ok := structs[reqName.Name]
 	if !ok {
@@ -224,12 +225,12 @@ func method(m *ast.Field, pos token.Position, ctxName string, structs map[string
 	}
 	resp, ok := results[0].(*ast.StarExpr)
 	if !ok {
-		return bad("its result is %s, not a pointer; %s", exprString(results[0]), shape)
+		return bad("its result is %s, not a pointer; %s", types.ExprString(results[0]), shape)
 	}
-	if exprString(results[1]) != "error" {
-		return bad("its last result is %s, not error; %s", exprString(results[1]), shape)
+	if types.ExprString(results[1]) != "error" {
+		return bad("its last result is %s, not error; %s", types.ExprString(results[1]), shape)
 	}
-	meth.Req, meth.Resp = reqName.Name, exprString(resp.X)
+	meth.Req, meth.Resp = reqName.Name, types.ExprString(resp.X)
 
 	meth.HTTPMethod, meth.Path = "POST", "/"+kebab(meth.Name)
 	if d, ok := directive(m.Doc, directiveHTTP); ok {
@@ -433,31 +434,6 @@ func importPath(f *ast.File, name string) string {
 		}
 	}
 	return ""
-}
-
-func exprString(e ast.Expr) string {
-	switch t := e.(type) {
-	case *ast.Ident:
-		return t.Name
-	case *ast.SelectorExpr:
-		return exprString(t.X) + "." + t.Sel.Name
-	case *ast.StarExpr:
-		return "*" + exprString(t.X)
-	case *ast.ArrayType:
-		if t.Len == nil {
-			return "[]" + exprString(t.Elt)
-		}
-		return "[...]" + exprString(t.Elt)
-	case *ast.MapType:
-		return "map[" + exprString(t.Key) + "]" + exprString(t.Value)
-	case *ast.IndexExpr:
-		return exprString(t.X) + "[" + exprString(t.Index) + "]"
-	case *ast.InterfaceType:
-		return "interface{...}"
-	case *ast.FuncType:
-		return "func(...)"
-	}
-	return fmt.Sprintf("%T", e)
 }
 
 func hasDirective(doc *ast.CommentGroup, d string) bool {

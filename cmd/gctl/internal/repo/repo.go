@@ -13,6 +13,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"go/types"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -203,7 +204,7 @@ func (d *Data) readModel(dir string) error {
 	}
 	d.Lower = snake(d.Model)
 	for _, f := range found.Fields.List {
-		typ := exprString(f.Type)
+		typ := types.ExprString(f.Type)
 		tag := ""
 		if f.Tag != nil {
 			tag = reflect.StructTag(strings.Trim(f.Tag.Value, "`")).Get("gorm")
@@ -239,20 +240,6 @@ func (d *Data) readModel(dir string) error {
 		return fmt.Errorf("model %q: string primary keys are not generated yet (tests could not create rows without knowing the key); use an integer ID", d.Model)
 	}
 	return nil
-}
-
-func exprString(e ast.Expr) string {
-	switch t := e.(type) {
-	case *ast.Ident:
-		return t.Name
-	case *ast.SelectorExpr:
-		return exprString(t.X) + "." + t.Sel.Name
-	case *ast.StarExpr:
-		return "*" + exprString(t.X)
-	case *ast.ArrayType:
-		return "[]" + exprString(t.Elt)
-	}
-	return "?"
 }
 
 // snake is gorm's default column naming for common names: UserID → user_id.
