@@ -3,6 +3,8 @@
 #   /ping and POST /echo: bare gin vs gox (wrk)
 #   /ping:                gin with its own Recovery+Logger to a file vs gox
 #   unary echo:           bare grpc-go vs gox (cmd/grpcload)
+#   POST /v1/fields/{name}: gox's route generated from a google.api.http rule
+#                         vs the same route hand-written with xhttp.JSON
 # gox runs two chains: the issue's ("recovery, request id, access log to a
 # file, metrics, tracing off") and the scaffold's, which adds the timeout and
 # metadata propagation.
@@ -117,6 +119,7 @@ run "GET /ping, scaffold chain" gin gox http /ping
 run "GET /ping, baseline with gin.Logger" ginlog gox http /ping
 run "POST /echo (JSON), issue chain" gin gox:issue http /echo "$PWD/echo.lua"
 run "POST /echo (JSON), scaffold chain" gin gox http /echo "$PWD/echo.lua"
+run "POST /v1/fields/{name}: generated from google.api.http (gox) vs hand-written xhttp.JSON (baseline), scaffold chain" goxhand goxrule http /v1/fields/title "$PWD/field.lua"
 run "gRPC unary echo, issue chain" grpc goxgrpc:issue grpc
 run "gRPC unary echo, scaffold chain" grpc goxgrpc grpc
 run "GET /ping, scaffold chain, through log rotations" gin gox http /ping

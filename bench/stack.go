@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"google.golang.org/grpc"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
+	"google.golang.org/protobuf/types/known/typepb"
 
 	"github.com/goxkit/gox/contrib/prometheus"
 	"github.com/goxkit/gox/log"
@@ -27,7 +28,41 @@ import (
 	"github.com/goxkit/gox/middleware/timeout"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 	xhttp "github.com/goxkit/gox/transport/http"
+	"github.com/goxkit/gox/transport/http/httprule"
 )
+
+// FieldJSON is the body of the fields routes (Fields): a
+// google.protobuf.Field, nine fields of strings, numbers, enums and a bool.
+const FieldJSON = `{"kind":"TYPE_STRING","cardinality":"CARDINALITY_OPTIONAL","number":3,"typeUrl":"type.googleapis.com/x.Y",` +
+	`"oneofIndex":1,"packed":true,"jsonName":"displayName","defaultValue":"none"}`
+
+// HandField is the hand-written twin of typepb.Field for xhttp.JSON.
+type HandField struct {
+	Kind         string `json:"kind"`
+	Cardinality  string `json:"cardinality"`
+	Number       int32  `json:"number"`
+	Name         string `json:"name" uri:"name"`
+	TypeURL      string `json:"typeUrl"`
+	OneofIndex   int32  `json:"oneofIndex"`
+	Packed       bool   `json:"packed"`
+	JSONName     string `json:"jsonName"`
+	DefaultValue string `json:"defaultValue"`
+}
+
+// Fields registers POST /v1/fields/{name} on s, answering the body with
+// the path's name in it: generated, the route gctl generates from a
+// google.api.http rule with body "*" (the very call a generated
+// _http.gox.go makes: protojson in and out, the path variable bound into
+// the message, operation "/bench.Fields/Update"); otherwise the same route
+// written by hand with xhttp.JSON (encoding/json, gin's uri binding).
+func Fields(s *xhttp.Server, generated bool) {
+	if generated {
+		httprule.Register(s, httprule.Rule{Method: "POST", Pattern: "/v1/fields/{name}", Operation: "/bench.Fields/Update", Body: "*"},
+			func(_ context.Context, f *typepb.Field) (*typepb.Field, error) { return f, nil })
+		return
+	}
+	s.POST("/v1/fields/:name", xhttp.JSON(func(_ context.Context, f *HandField) (*HandField, error) { return f, nil }))
+}
 
 // Echo is the JSON body of the echo route.
 type Echo struct {

@@ -26,7 +26,7 @@ import (
 )
 
 func main() {
-	mode := flag.String("mode", "gox", "gin | ginlog | gox | grpc | goxgrpc")
+	mode := flag.String("mode", "gox", "gin | ginlog | gox | goxhand | goxrule (POST /v1/fields/{name}, hand-written or generated from a google.api.http rule) | grpc | goxgrpc")
 	chain := flag.String("chain", "default", "gox chain: default (the scaffold's) | issue (recovery, request id, access log, metrics: the target's definition) | none | nolog | logonly | requestidonly | metricsonly")
 	work := flag.Duration("work", 0, "gin mode: busy-spin this long in each handler, to calibrate what handler time costs under load")
 	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
@@ -80,6 +80,16 @@ func run(mode, chain, addr, logPath string, logBuf int, work time.Duration) erro
 		defer f.Close()
 		srv := &http.Server{Handler: bench.GinWithLogger(f)}
 		serve, shutdown = func() error { return srv.Serve(lis) }, func() { _ = srv.Shutdown(context.Background()) }
+	case "goxhand", "goxrule": // POST /v1/fields/{name}: hand-written (xhttp.JSON) or generated (google.api.http)
+		m := prometheus.New()
+		c, err := chainOf(chain, logger, m)
+		if err != nil {
+			return err
+		}
+		s := bench.GoxWith(c, m)
+		bench.Fields(s, mode == "goxrule")
+		srv := &http.Server{Handler: s}
+		serve, shutdown = func() error { return srv.Serve(lis) }, func() { _ = srv.Shutdown(context.Background()) }
 	case "gin", "gox":
 		h := bench.Gin()
 		if work > 0 {
@@ -107,7 +117,7 @@ func run(mode, chain, addr, logPath string, logBuf int, work time.Duration) erro
 		s := bench.GoxGRPCWith(c).GRPC()
 		serve, shutdown = func() error { return s.Serve(lis) }, s.GracefulStop
 	default:
-		return fmt.Errorf("-mode %q is not one of gin, ginlog, gox, grpc, goxgrpc", mode)
+		return fmt.Errorf("-mode %q is not one of gin, ginlog, gox, goxhand, goxrule, grpc, goxgrpc", mode)
 	}
 	go func() { <-ctx.Done(); shutdown() }()
 	if err := serve(); err != nil && err != http.ErrServerClosed {
