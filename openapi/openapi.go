@@ -31,6 +31,16 @@
 // not the same, in both is an error naming it — but an operation of a plain
 // handler gives way to the merged document's description of it.
 //
+// The routes of those bindings (registered with HandleOperation under their
+// gRPC method, Route.Named) are described by the merged document alone:
+// a route it describes, by an operation of the route's method whose
+// operationId is gctl's for the gRPC method ("Service_Method",
+// "Service_Method_1", ...) or at a path of the same shape, adds nothing of
+// its own, so no operation is there twice under two templates of one path.
+// A route no merged document describes (none merged, or one older than
+// the route) is an operation with its method and path only, at the merged
+// document's spelling of that path if it has one.
+//
 // Mount serves the document (built once, on the first request) and the
 // docs page, to everyone (Public), behind basic auth (Management, the
 // credentials of the service's other management pages) or not at all
@@ -44,6 +54,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -104,12 +115,33 @@ func Build(routes []xhttp.Route, o Options) ([]byte, error) {
 		r.Spec.Info.WithDescription(o.Description)
 	}
 
-	type opKey struct{ method, path string }
+	merged := make([]map[string]any, len(o.Merge))
+	for i, m := range o.Merge {
+		other, err := decode(m)
+		if err != nil {
+			return nil, fmt.Errorf("openapi: merged document %d: %w", i+1, err)
+		}
+		merged[i] = other
+	}
+	described := mergedOperations(merged)
+
 	plain := map[opKey]bool{}             // operations of plain handlers: a merged document may describe them
 	requiredQuery := map[opKey][]string{} // query parameters a binding tag requires
 	bodies := map[opKey]map[string]any{}  // request bodies
 	for _, rt := range routes {
 		p, params := oasPath(rt.Path)
+		if rt.Named() {
+			// a route of a proto HTTP binding (HandleOperation): the merged
+			// document describes it, as its generator knows it; else it is
+			// described by its method and path only
+			if described.has(rt.Method, p, rt.Operation) {
+				continue
+			}
+			if dp, ok := described.pathOfShape(p); ok {
+				p, params = dp, pathParams(dp) // one path per shape: the document's
+			}
+			rt = xhttp.Route{Method: rt.Method, Path: rt.Path, Operation: rt.Operation}
+		}
 		key := opKey{strings.ToLower(rt.Method), p}
 		oc, err := r.NewOperationContext(rt.Method, p)
 		if err != nil {
@@ -190,11 +222,7 @@ func Build(routes []xhttp.Route, o Options) ([]byte, error) {
 	}
 	addErrorComponents(object(doc, "components"), problem)
 
-	for i, m := range o.Merge {
-		other, err := decode(m)
-		if err != nil {
-			return nil, fmt.Errorf("openapi: merged document %d: %w", i+1, err)
-		}
+	for i, other := range merged {
 		if err := merge(doc, other, func(method, path string) bool { return plain[opKey{method, path}] }); err != nil {
 			return nil, fmt.Errorf("openapi: merged document %d: %w", i+1, err)
 		}
@@ -220,7 +248,102 @@ func Document(s *xhttp.Server, o Options) ([]byte, error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// opKey names an operation: its method in lower case, and its path.
+type opKey struct{ method, path string }
+
+// described is what the merged documents describe, to tell a route of a
+// proto HTTP binding (Route.Named) they describe from one they do not.
+type described struct {
+	shapes map[opKey]bool // method, path with its parameters' names left out
+	ids    map[opKey]bool // method, operationId (and that id without a trailing "_<n>")
+	paths  map[string]string
+}
+
+// mergedOperations collects the operations of docs.
+func mergedOperations(docs []map[string]any) described {
+	d := described{shapes: map[opKey]bool{}, ids: map[opKey]bool{}, paths: map[string]string{}}
+	for _, doc := range docs {
+		paths, _ := doc["paths"].(map[string]any)
+		for _, p := range sortedKeys(paths) {
+			item, ok := paths[p].(map[string]any)
+			if !ok {
+				continue
+			}
+			if _, seen := d.paths[pathShape(p)]; !seen {
+				d.paths[pathShape(p)] = p
+			}
+			for method, v := range item {
+				op, ok := v.(map[string]any)
+				if !ok || !isMethod(method) {
+					continue
+				}
+				d.shapes[opKey{method, pathShape(p)}] = true
+				if id, _ := op["operationId"].(string); id != "" {
+					d.ids[opKey{method, id}] = true
+					if i := strings.LastIndexByte(id, '_'); i > 0 && isDigits(id[i+1:]) {
+						d.ids[opKey{method, id[:i]}] = true // an additional binding's: "Library_GetBook_1"
+					}
+				}
+			}
+		}
+	}
+	return d
+}
+
+// has reports whether the merged documents describe the route of a proto
+// HTTP binding for gRPC method op (a full method, "/pkg.Service/Method")
+// served at method and path (OpenAPI's syntax): an operation of method
+// whose operationId is the method's as gctl names it ("Service_Method",
+// "Service_Method_<n>" for the n-th additional binding), or one at a path
+// of the same shape (its parameters' names aside). A binding's template
+// and the gin route it is served by can differ in shape, a variable over
+// several segments ("{name=shelves/*}") being one parameter in the
+// document and several segments in the route: the operationId tells.
+func (d described) has(method, path, op string) bool {
+	method = strings.ToLower(method)
+	if d.shapes[opKey{method, pathShape(path)}] {
+		return true
+	}
+	svc, name, ok := strings.Cut(strings.TrimPrefix(op, "/"), "/")
+	if !ok {
+		return false
+	}
+	svc = svc[strings.LastIndexByte(svc, '.')+1:]
+	return d.ids[opKey{method, svc + "_" + name}]
+}
+
+// pathOfShape is the merged documents' path of path's shape, if any.
+func (d described) pathOfShape(path string) (string, bool) {
+	p, ok := d.paths[pathShape(path)]
+	return p, ok
+}
+
+var pathParamRe = regexp.MustCompile(`\{[^}]*\}`)
+
+// pathShape is path with its parameters' names left out ("/v1/{}/books"):
+// two paths of one shape are the same to OpenAPI.
+func pathShape(path string) string { return pathParamRe.ReplaceAllLiteralString(path, "{}") }
+
+// pathParams lists the parameters of an OpenAPI path.
+func pathParams(path string) []string {
+	var names []string
+	for _, m := range pathParamRe.FindAllString(path, -1) {
+		names = append(names, m[1:len(m)-1])
+	}
+	return names
+}
+
+func isDigits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // oasPath turns gin's path syntax into OpenAPI's, and lists its parameters.
+// An escaped colon (gin's literal ':', "/v1/books\:batchGet") is a colon.
 func oasPath(p string) (string, []string) {
 	segs := strings.Split(p, "/")
 	var params []string
@@ -228,6 +351,8 @@ func oasPath(p string) (string, []string) {
 		if s != "" && (s[0] == ':' || s[0] == '*') {
 			params = append(params, s[1:])
 			segs[i] = "{" + s[1:] + "}"
+		} else {
+			segs[i] = strings.ReplaceAll(s, `\:`, ":")
 		}
 	}
 	return strings.Join(segs, "/"), params

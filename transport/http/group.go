@@ -43,9 +43,11 @@ func (g *RouteGroup) Handle(method, relativePath string, h HandlerFunc) {
 // operation name op, which middleware selectors and governance rules match,
 // instead of "METHOD /path": the routes gctl generates from google.api.http
 // rules name the gRPC method ("/pkg.Service/Method"), so that one rule
-// covers a method on both transports.
+// covers a method on both transports. Routes lists the route with
+// Operation op.
 func (g *RouteGroup) HandleOperation(method, relativePath, op string, h HandlerFunc) {
 	g.rg.Handle(method, relativePath, g.s.adapt(op, g.chain(), h))
+	g.s.routeTable.add(method, joinPath(g.rg.BasePath(), relativePath), op, h)
 }
 
 func (g *RouteGroup) chain() middleware.Middleware { return middleware.Chain(g.mws...) }

@@ -20,7 +20,10 @@ type Route struct {
 	// Method is the HTTP method; Path the full path in gin's syntax
 	// ("/users/:id", "/files/*path").
 	Method, Path string
-	// Operation is the name the middleware sees ("GET /users/:id").
+	// Operation is the name the middleware sees: "GET /users/:id", or the
+	// one HandleOperation was given, the gRPC full method
+	// ("/pkg.Service/Method") for the routes gctl generates from
+	// google.api.http rules. Named reports which.
 	Operation string
 	// Request and Response are the Req and Resp of a handler made by JSON
 	// (struct types, not pointers); nil for any other handler.
@@ -28,6 +31,13 @@ type Route struct {
 	// Summary and Description are what Doc gave the handler, if anything.
 	Summary, Description string
 }
+
+// Named reports whether r was registered under an operation name of its
+// own (HandleOperation) rather than "METHOD /path" (an empty Operation is
+// taken as the latter). The openapi package leaves the description of such
+// a route to the document merged for it: the one gctl generates for the
+// proto HTTP bindings.
+func (r Route) Named() bool { return r.Operation != "" && r.Operation != r.Method+" "+r.Path }
 
 // handlerDoc is what is known of a handler beyond its code.
 type handlerDoc struct {

@@ -22,7 +22,8 @@ type docUser struct {
 func getDocUser(_ context.Context, r *docUserReq) (*docUser, error) { return &docUser{ID: r.ID}, nil }
 
 // The routes a server lists are what an API document is made from: each
-// with its full path, the Req and Resp of a JSON handler, and what Doc said.
+// with its full path, the Req and Resp of a JSON handler, and what Doc said;
+// a route registered with HandleOperation under the name it was given.
 func TestRoutesListTypesAndDocs(t *testing.T) {
 	s, err := xhttp.NewServer(xhttp.DefaultConfig())
 	if err != nil {
@@ -33,6 +34,8 @@ func TestRoutesListTypesAndDocs(t *testing.T) {
 	v1.DELETE("/users/:id", xhttp.Doc("Delete a user", "Gone for good.", xhttp.JSON(getDocUser)))
 	v1.POST("/raw", xhttp.Doc("Raw", "", func(c *xhttp.Context) error { c.String(http.StatusOK, "raw"); return nil }))
 	s.GET("/plain", func(c *xhttp.Context) error { c.String(http.StatusOK, "plain"); return nil })
+	// a route of a proto HTTP binding, as gctl generates it
+	v1.HandleOperation("GET", "/books/:p2", "/lib.v1.Library/GetBook", func(c *xhttp.Context) error { return nil })
 
 	want := []xhttp.Route{
 		{Method: "GET", Path: "/ping", Operation: "GET /ping"},
@@ -43,9 +46,19 @@ func TestRoutesListTypesAndDocs(t *testing.T) {
 			Summary: "Delete a user", Description: "Gone for good."},
 		{Method: "POST", Path: "/v1/raw", Operation: "POST /v1/raw", Summary: "Raw"},
 		{Method: "GET", Path: "/plain", Operation: "GET /plain"},
+		{Method: "GET", Path: "/v1/books/:p2", Operation: "/lib.v1.Library/GetBook"},
 	}
-	if got := s.Routes(); !reflect.DeepEqual(got, want) {
+	got := s.Routes()
+	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("routes:\n got %+v\nwant %+v", got, want)
+	}
+	for i, r := range got {
+		if r.Named() != (i == len(got)-1) {
+			t.Errorf("%s %s: Named %v", r.Method, r.Path, r.Named())
+		}
+	}
+	if (xhttp.Route{Method: "GET", Path: "/x"}).Named() {
+		t.Error("a route without an operation name is Named")
 	}
 	if f := s.ErrorFormat(); f != "envelope" {
 		t.Fatalf("error format %q, want envelope", f)
