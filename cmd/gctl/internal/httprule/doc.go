@@ -65,4 +65,15 @@
 // or, with OpenAPIOptions.Problem, as problem+json; a default response
 // covers the rest. A custom method OpenAPI has no operation for (not HEAD,
 // OPTIONS or TRACE) is served but not described.
+//
+// The buf.validate rules of the messages (what protovalidate checks, and
+// gox answers 400 INVALID_FIELD to) are constraints of their schemas and of
+// the parameters (pvschema.go): required properties (a field with a rule
+// that refuses its zero value too: protojson reads an absent field as
+// zero), lengths, patterns (RE2 written in the syntax ECMA-262 shares),
+// formats, enums, ranges (64-bit integers as patterns of their decimal
+// strings, floats widened to what rounds into range), item and size rules,
+// required oneofs. A rule JSON Schema cannot state exactly (CEL, byte
+// lengths of strings, ...) is left out, so the document never refuses what
+// the service accepts; docs/validation.md has the table.
 package httprule

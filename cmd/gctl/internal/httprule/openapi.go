@@ -107,6 +107,7 @@ type oapi struct {
 	schemas map[string]map[string]any
 	shapes  map[string]string // a path with its parameters' names left out → the path
 	opts    OpenAPIOptions
+	plain   bool // messages without their buf.validate rules (pvschema.go)
 }
 
 var pathParamRe = regexp.MustCompile(`\{[^}]*\}`)
@@ -238,6 +239,9 @@ func (g *oapi) operation(spec *openapi31.Spec, s *Service, m *Method, b *Binding
 		if !(v.End-v.Start == 1 && b.Template.Segments[v.Start].Kind == Wildcard) {
 			sch = map[string]any{"type": "string", "pattern": varPattern(b.Template, v)}
 		}
+		if pf, leaf := paramRules(in, v.FieldPath); leaf != nil {
+			sch = g.applyRules(leaf, &pf, sch)
+		}
 		name, note := paramName(strings.Join(v.FieldPath, "."))
 		p := openapi31.Parameter{Name: name, In: openapi31.ParameterInPath, Required: ptrBool(true),
 			Schema: sch, Description: ptrOr(strings.TrimSuffix(note+comment(fileOf(fd), fd), "; "))}
@@ -258,21 +262,25 @@ func (g *oapi) operation(spec *openapi31.Spec, s *Service, m *Method, b *Binding
 		if b.Body != "" {
 			bound[b.Body] = true
 		}
-		g.queryParams(&op, in, "", "", bound, map[protoreflect.FullName]bool{})
+		g.queryParams(&op, in, "", "", bound, true, true, map[protoreflect.FullName]bool{})
 	}
 	// body
 	switch b.Body {
 	case "":
 	case "*":
-		op.RequestBody = g.requestBody(g.messageSchema(in))
+		var paths [][]string
+		for _, v := range b.Template.Vars {
+			paths = append(paths, v.FieldPath)
+		}
+		op.RequestBody = g.requestBody(g.bodySchema(in, paths))
 	default:
-		op.RequestBody = g.requestBody(g.fieldSchema(in.Fields().ByName(protoreflect.Name(b.Body))))
+		op.RequestBody = g.requestBody(g.bodyFieldSchema(in.Fields().ByName(protoreflect.Name(b.Body)), b.Template))
 	}
 	// responses
 	out := m.Desc.Output()
 	var resp map[string]any
 	if b.ResponseBody != "" {
-		resp = g.fieldSchema(out.Fields().ByName(protoreflect.Name(b.ResponseBody)))
+		resp, _ = g.ruledField(out.Fields().ByName(protoreflect.Name(b.ResponseBody)))
 	} else {
 		resp = g.messageSchema(out)
 	}
@@ -309,18 +317,24 @@ func (g *oapi) operation(spec *openapi31.Spec, s *Service, m *Method, b *Binding
 
 func ptrBool(b bool) *bool { return &b }
 
-func (g *oapi) requestBody(schema map[string]any) *openapi31.RequestBodyOrReference {
+// requestBody is a request body of the schema, required when an empty
+// body (the empty message) breaks a buf.validate rule.
+func (g *oapi) requestBody(schema map[string]any, required bool) *openapi31.RequestBodyOrReference {
 	return &openapi31.RequestBodyOrReference{RequestBody: &openapi31.RequestBody{
 		Content:  map[string]openapi31.MediaType{"application/json": {Schema: schema}},
-		Required: ptrBool(false), // an empty body is the empty message
+		Required: ptrBool(required),
 	}}
 }
 
 // queryParams adds a parameter per field of md the request can set from the
 // query: scalars, enums, repeated ones, the well-known types with a text
-// form, and the fields of nested messages by dotted path (JSON names).
+// form, and the fields of nested messages by dotted path (JSON names). Their
+// buf.validate rules are constraints of their schemas; a parameter is
+// required when its field and the messages above it (all set once it is)
+// are (checked: md's rules apply, not under a field they are ignored on;
+// required: md is set whenever the request is valid).
 func (g *oapi) queryParams(op *openapi31.Operation, md protoreflect.MessageDescriptor, protoPrefix, jsonPrefix string,
-	bound map[string]bool, visiting map[protoreflect.FullName]bool) {
+	bound map[string]bool, checked, required bool, visiting map[protoreflect.FullName]bool) {
 	if visiting[md.FullName()] {
 		return // a recursive message: its fields are reachable above
 	}
@@ -332,6 +346,10 @@ func (g *oapi) queryParams(op *openapi31.Operation, md protoreflect.MessageDescr
 		if bound[pp] || fd.IsMap() {
 			continue
 		}
+		var pf pvField
+		if checked {
+			pf = pvFieldOf(fd)
+		}
 		var sch map[string]any
 		if fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind {
 			text, ok := wktText(fd.Message())
@@ -339,7 +357,7 @@ func (g *oapi) queryParams(op *openapi31.Operation, md protoreflect.MessageDescr
 			case ok:
 				sch = text
 			case !fd.IsList():
-				g.queryParams(op, fd.Message(), pp+".", jp+".", bound, visiting)
+				g.queryParams(op, fd.Message(), pp+".", jp+".", bound, checked && !pf.always, required && pf.required, visiting)
 				continue
 			default:
 				continue // a repeated message has no query form
@@ -350,7 +368,11 @@ func (g *oapi) queryParams(op *openapi31.Operation, md protoreflect.MessageDescr
 		if fd.IsList() {
 			sch = map[string]any{"type": "array", "items": sch}
 		}
+		sch = g.applyRules(fd, &pf, sch)
 		p := openapi31.Parameter{Name: jp, In: openapi31.ParameterInQuery, Schema: sch, Description: ptrOr(comment(fileOf(fd), fd))}
+		if pf.required && required {
+			p.Required = ptrBool(true)
+		}
 		op.Parameters = append(op.Parameters, openapi31.ParameterOrReference{Parameter: &p})
 	}
 }
@@ -502,15 +524,23 @@ func (g *oapi) messageSchema(md protoreflect.MessageDescriptor) map[string]any {
 		return s
 	}
 	name := string(md.FullName())
+	if g.plain && hasRules(md, map[protoreflect.FullName]bool{}) {
+		name += "-unvalidated"
+	}
 	if _, ok := g.schemas[name]; ok {
 		return ref(name)
 	}
 	s := map[string]any{"type": "object", "additionalProperties": false}
 	g.schemas[name] = s // before the fields: a message may hold itself
 	props := map[string]any{}
+	var required []any
 	for i := 0; i < md.Fields().Len(); i++ {
 		fd := md.Fields().Get(i)
-		fs := maps.Clone(g.fieldSchema(fd))
+		fs, req := g.ruledField(fd)
+		fs = maps.Clone(fs)
+		if req {
+			required = append(required, fd.JSONName())
+		}
 		desc := comment(fileOf(fd), fd)
 		if o := fd.ContainingOneof(); o != nil && !o.IsSynthetic() {
 			desc = strings.TrimSpace(desc + "\n\n" + oneofNote(o))
@@ -525,6 +555,14 @@ func (g *oapi) messageSchema(md protoreflect.MessageDescriptor) map[string]any {
 	}
 	if len(props) > 0 {
 		s["properties"] = props
+	}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	if !g.plain {
+		if one := oneofRequired(md); len(one) > 0 {
+			s["allOf"] = one
+		}
 	}
 	var exclusive []any
 	for i := 0; i < md.Oneofs().Len(); i++ {
