@@ -106,10 +106,15 @@ func Register[Req, Resp any, PReq interface {
 			return errors.Internal("", "cannot encode the response: "+err.Error()).WithCause(err)
 		}
 		*buf = out
-		c.Data(http.StatusOK, "application/json; charset=utf-8", out)
+		c.Writer.Header()["Content-Type"] = jsonContentType
+		c.Writer.WriteHeader(http.StatusOK)
+		_, _ = c.Writer.Write(out)
 		return nil
 	})
 }
+
+// jsonContentType is the reply's Content-Type, shared: net/http only reads it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // binding is a rule resolved against its messages.
 type binding struct {

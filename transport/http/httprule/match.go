@@ -21,12 +21,21 @@ func (t *Template) match(escapedPath string) ([]string, bool) {
 			return nil, false
 		}
 	}
-	var parts []string
-	if p != "" {
-		parts = strings.Split(p, "/")
+	// the segments, and ends[i], the end of the parts segment i matched, in
+	// arrays on the stack for the paths a service has
+	var partsBuf [16]string
+	var endsBuf [16]int
+	parts := partsBuf[:0]
+	for rest, more := p, p != ""; more; {
+		var seg string
+		seg, rest, more = strings.Cut(rest, "/")
+		parts = append(parts, seg)
 	}
-	// ends[i]: the end of the parts segment i matched
-	ends := make([]int, len(t.Segments))
+	ends := endsBuf[:0]
+	if len(t.Segments) > len(endsBuf) {
+		ends = make([]int, 0, len(t.Segments))
+	}
+	ends = ends[:len(t.Segments)]
 	n := 0
 	for i, sg := range t.Segments {
 		switch sg.Kind {
