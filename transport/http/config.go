@@ -25,6 +25,10 @@ type Config struct {
 	// Metrics says where /metrics is served (with WithMetricsHandler) and
 	// who may read it; by default it is public, on Addr.
 	Metrics MetricsConfig `yaml:"metrics"`
+	// CORS answers cross-origin requests; off without allowed origins.
+	CORS CORSConfig `yaml:"cors"`
+	// Headers are the security headers sent with every response.
+	Headers HeadersConfig `yaml:"headers"`
 }
 
 // MetricsConfig places and guards /metrics. With no credentials set it is
@@ -57,8 +61,9 @@ type PprofConfig struct {
 }
 
 // DefaultConfig returns :8080, 5s to read headers, 30s to read, 30s to write,
-// 120s idle, 4 MiB bodies, the envelope error format, pprof off and /metrics
-// public on :8080.
+// 120s idle, 4 MiB bodies, the envelope error format, pprof off, /metrics
+// public on :8080, CORS off, and the security headers nosniff,
+// X-Frame-Options DENY and Referrer-Policy no-referrer.
 func DefaultConfig() Config {
 	return Config{
 		Addr:              ":8080",
@@ -68,5 +73,7 @@ func DefaultConfig() Config {
 		IdleTimeout:       120 * time.Second,
 		MaxBodyBytes:      4 << 20,
 		ErrorFormat:       "envelope",
+		CORS:              CORSConfig{AllowedOrigins: []string{}, AllowedMethods: []string{}, AllowedHeaders: []string{}, ExposedHeaders: []string{}},
+		Headers:           HeadersConfig{FrameOptions: "DENY", ReferrerPolicy: "no-referrer"},
 	}
 }

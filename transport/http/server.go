@@ -35,6 +35,7 @@ type Server struct {
 	*RouteGroup
 	cfg        Config
 	engine     *gin.Engine
+	handler    http.Handler // engine behind the security headers and CORS
 	srv        *http.Server
 	encoder    ErrorEncoder
 	health     *health.Health
@@ -101,6 +102,12 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	if (c.Metrics.Username == "") != (c.Metrics.Password == "") {
 		return nil, fmt.Errorf("http: metrics.username and metrics.password go together (got only one)")
 	}
+	if err := c.CORS.validate(); err != nil {
+		return nil, err
+	}
+	if err := c.Headers.validate(); err != nil {
+		return nil, err
+	}
 	// gin's mode is process-wide, so it is the application's to set, not
 	// gox's: in gin's default debug mode, gin prints a warning and each
 	// route to stdout as they are registered, and nothing else changes for
@@ -137,7 +144,8 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 		})
 	}
 	s.routes()
-	s.srv = s.httpServer(engine)
+	s.handler = edge(c, engine)
+	s.srv = s.httpServer(s.handler)
 	return s, nil
 }
 
@@ -160,7 +168,7 @@ func (s *Server) Use(filters ...gin.HandlerFunc) { s.engine.Use(filters...) }
 func (s *Server) Engine() *gin.Engine { return s.engine }
 
 // ServeHTTP serves one request; tests call it with httptest.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Endpoint binds the listener if it is not bound yet and returns the URL the
 // server answers on.
