@@ -12,6 +12,11 @@ require (
 )
 
 require (
+	github.com/rs/cors v1.11.1 // indirect
+	github.com/unrolled/secure v1.18.0 // indirect
+)
+
+require (
 	github.com/bahlo/generic-list-go v0.2.0 // indirect
 	github.com/basgys/goxml2json v1.1.1-0.20231018121955-e66ee54ceaad // indirect
 	github.com/buger/jsonparser v1.6.1 // indirect
