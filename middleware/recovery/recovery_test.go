@@ -35,3 +35,52 @@ func TestPanicBecomesInternalErrorAndIsLogged(t *testing.T) {
 		t.Fatal(r, err)
 	}
 }
+
+var errBoom = stderrors.New("boom")
+
+// The error a panic becomes carries the panic's stack, its first frame the
+// panic site, so that an error reporter shows where the panic happened.
+func TestPanicErrorCarriesThePanicSite(t *testing.T) {
+	cases := []struct {
+		name, site string
+		panics     func()
+	}{
+		{"value", "recovery_test.panicsWithValue", panicsWithValue},
+		{"runtime error", "recovery_test.TestPanicErrorCarriesThePanicSite.func1", func() { var s []int; _ = s[len(s)+1] }},
+		{"error", "recovery_test.panicsWithError", panicsWithError},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := recovery.Recovery(slog.New(slog.DiscardHandler))(func(context.Context, any) (any, error) {
+				c.panics()
+				return nil, nil
+			})
+			_, err := h(context.Background(), nil)
+			p, ok := stderrors.AsType[*recovery.PanicError](err)
+			if !ok {
+				t.Fatalf("error %v has no PanicError", err)
+			}
+			lines := strings.Split(p.Stack, "\n")
+			if !strings.HasPrefix(lines[0], "goroutine ") || !strings.Contains(lines[1], c.site) {
+				t.Fatalf("stack does not start at the panic site %s:\n%s", c.site, p.Stack)
+			}
+			if strings.Contains(p.Stack, "recovery.Recovery") || strings.Contains(p.Stack, "\npanic(") {
+				t.Fatalf("stack keeps the recovery's frames:\n%s", p.Stack)
+			}
+			if !strings.Contains(p.Stack, "recovery_test.go") {
+				t.Fatalf("stack lacks the test file:\n%s", p.Stack)
+			}
+		})
+	}
+	_, err := recovery.Recovery(slog.New(slog.DiscardHandler))(func(context.Context, any) (any, error) {
+		panicsWithError()
+		return nil, nil
+	})(context.Background(), nil)
+	if !stderrors.Is(err, errBoom) || !strings.Contains(err.Error(), "panic: boom") {
+		t.Fatalf("panic(err): %v; want errors.Is the panicked error", err)
+	}
+}
+
+func panicsWithValue() { panic("handler bug") }
+
+func panicsWithError() { panic(errBoom) }
