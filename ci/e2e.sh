@@ -165,9 +165,9 @@ M=$W/mesh
 sed -i 's/addr: ":8080"/addr: "127.0.0.1:18380"/; s/port: 7946 /port: 17946 /; s/bind_addr: 0.0.0.0/bind_addr: 127.0.0.1/' "$M/config.yaml"
 sed -i '/^  ui:/,/^services:/ s/enabled: false/enabled: true/' "$M/config.yaml"   # the registry page
 sed -e 's/127.0.0.1:18380/127.0.0.1:18381/; s/port: 17946 /port: 17947 /; s/seeds: \[\]/seeds: ["127.0.0.1:17946"]/' "$M/config.yaml" >"$M/b.yaml"
-( cd "$M" && REGISTRY_UI_PASSWORD=pw exec ./mesh ) >"$W/mesh-a.log" 2>&1 &
+( cd "$M" && MANAGEMENT_PASSWORD=pw exec ./mesh ) >"$W/mesh-a.log" 2>&1 &
 MA=$!; CLEANUP+=("stop_pid $MA 5")
-( cd "$M" && REGISTRY_UI_PASSWORD=pw exec ./mesh --config b.yaml ) >"$W/mesh-b.log" 2>&1 &
+( cd "$M" && MANAGEMENT_PASSWORD=pw exec ./mesh --config b.yaml ) >"$W/mesh-b.log" 2>&1 &
 MB=$!; CLEANUP+=("stop_pid $MB 5")
 wait_until 30 curl -sf http://127.0.0.1:18380/ping
 wait_until 30 curl -sf http://127.0.0.1:18381/ping
@@ -205,7 +205,7 @@ kill -TERM "$MA"; set +e; wait "$MA"; rc=$?; set -e
 expect_eq "$rc" "0" "mesh a exit code after SIGTERM"
 # mono mode, by config alone: nothing registered, the service is called at its URL
 sed -i 's#url: http://127.0.0.1:8080#url: http://127.0.0.1:18380#' "$M/config.yaml"
-( cd "$M" && REGISTRY_MODE=mono REGISTRY_UI_PASSWORD=pw exec ./mesh ) >"$W/mesh-mono.log" 2>&1 &
+( cd "$M" && REGISTRY_MODE=mono MANAGEMENT_PASSWORD=pw exec ./mesh ) >"$W/mesh-mono.log" 2>&1 &
 MA=$!; CLEANUP+=("stop_pid $MA 5")
 wait_until 30 curl -sf http://127.0.0.1:18380/ping
 expect_has "$(cat "$W/mesh-mono.log")" 'mono mode' "mono mode log"
