@@ -77,19 +77,3 @@ func (o *Once) Host() string {
 	}
 	return ""
 }
-
-// LoadTLS reads a certificate and key, naming the server, address and files
-// when that fails. Both empty means no TLS.
-func LoadTLS(kind, addr, certFile, keyFile string) (*tls.Config, error) {
-	if certFile == "" && keyFile == "" {
-		return nil, nil
-	}
-	if certFile == "" || keyFile == "" {
-		return nil, fmt.Errorf("%s server on %s: tls needs both cert_file and key_file (got cert_file=%q key_file=%q)", kind, addr, certFile, keyFile)
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("%s server on %s: tls: %w", kind, addr, err)
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}

@@ -85,16 +85,16 @@ func WithServerOption(o ...grpc.ServerOption) Option {
 
 // NewServer returns a Server; it fails on a Config it cannot honour, naming the field.
 func NewServer(c Config, opts ...Option) (*Server, error) {
-	tlsConf, err := listen.LoadTLS("grpc", c.Addr, c.TLS.CertFile, c.TLS.KeyFile)
-	if err != nil {
-		return nil, err
-	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: c, logger: slog.Default()}
 	for _, o := range opts {
 		o(s)
+	}
+	tlsConf, err := c.TLS.server("grpc server on "+c.Addr, s.logger)
+	if err != nil {
+		return nil, err
 	}
 	if s.health == nil {
 		s.health = health.New(0)

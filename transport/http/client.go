@@ -3,16 +3,19 @@ package http
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/internal/tlsconf"
 	"github.com/goxkit/gox/internal/transportx"
 	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/registry"
@@ -38,6 +41,8 @@ type Client struct {
 	watcher   registry.Watcher
 	cancel    context.CancelFunc
 	done      chan struct{}
+
+	tlsFiles *ClientTLSConfig // WithTLSFiles
 }
 
 // ClientOption configures a Client.
@@ -50,6 +55,14 @@ func WithClientMiddleware(m ...middleware.Middleware) ClientOption {
 
 // WithHTTPClient sets the underlying client (transport, TLS, timeouts).
 func WithHTTPClient(hc *http.Client) ClientOption { return func(c *Client) { c.hc = hc } }
+
+// WithTLSFiles makes the client trust the CAs of t.CAFile and show the
+// certificate of t.CertFile and t.KeyFile to servers that ask (mutual TLS).
+// The files are read by NewClient — an error names the file — and again when
+// they change, at most once a second, when a connection is opened. It sets up
+// a clone of the transport of the client in use: http.DefaultTransport, or
+// the *http.Transport of WithHTTPClient, in whichever order they come.
+func WithTLSFiles(t ClientTLSConfig) ClientOption { return func(c *Client) { c.tlsFiles = &t } }
 
 // WithDiscovery lets the client call a service by name: a base URL
 // "discovery:///<service>[/path]" is resolved through d, and each call (each
@@ -82,6 +95,11 @@ func NewClient(baseURL string, opts ...ClientOption) (*Client, error) {
 	c := &Client{hc: http.DefaultClient, base: u, chain: middleware.Chain(), logger: slog.Default()}
 	for _, o := range opts {
 		o(c)
+	}
+	if c.tlsFiles != nil {
+		if c.hc, err = withTLSFiles(c.hc, *c.tlsFiles); err != nil {
+			return nil, err
+		}
 	}
 	if u.Scheme != schemeDiscovery {
 		if c.discovery != nil {
@@ -317,4 +335,52 @@ func Call[Out any](ctx context.Context, c *Client, method, path string, in any) 
 	var out Out
 	err := c.Invoke(ctx, method, path, in, &out)
 	return out, err
+}
+
+// withTLSFiles returns a copy of hc whose transport dials TLS with the
+// current files of t.
+func withTLSFiles(hc *http.Client, t ClientTLSConfig) (*http.Client, error) {
+	tc, err := tlsconf.NewClient("http client", t.files(), tlsconf.Options{NextProtos: []string{"h2", "http/1.1"}})
+	if err != nil {
+		return nil, err
+	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	base, ok := rt.(*http.Transport)
+	if !ok {
+		return nil, fmt.Errorf("http client: WithTLSFiles needs the *http.Transport of WithHTTPClient to set up, not a %T", rt)
+	}
+	tr := base.Clone()
+	tr.TLSClientConfig = tc.Config() // used through a proxy: the files as they were at start
+	tr.ForceAttemptHTTP2 = true
+	dial := tr.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
+	tr.DialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		cfg := tc.Config()
+		if cfg.ServerName == "" {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			cfg = cfg.Clone()
+			cfg.ServerName = host
+		}
+		raw, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		conn := tls.Client(raw, cfg)
+		if err := conn.HandshakeContext(ctx); err != nil {
+			_ = raw.Close()
+			return nil, err
+		}
+		return conn, nil
+	}
+	out := *hc
+	out.Transport = tr
+	return &out, nil
 }

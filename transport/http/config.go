@@ -1,6 +1,12 @@
 package http
 
-import "time"
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+
+	"github.com/goxkit/gox/internal/tlsconf"
+)
 
 // Config configures the HTTP server.
 type Config struct {
@@ -47,10 +53,62 @@ type MetricsConfig struct {
 	BearerToken string `yaml:"bearer_token"`
 }
 
-// TLSConfig names a certificate and key in PEM files.
+// TLSConfig is the server's certificate and, for mutual TLS, how clients
+// prove who they are. The files are PEM, read at start (a missing or
+// unreadable file, or a key that does not match its certificate, stops the
+// start and names the file) and read again when they change — cert-manager's
+// renewals included — at most once a second, on a handshake; a change that
+// does not load is logged and the previous files stay in use.
 type TLSConfig struct {
+	// CertFile is the certificate chain, leaf first (tls.crt). With KeyFile
+	// set, the server speaks HTTPS, HTTP/2 included.
+	CertFile string `yaml:"cert_file"`
+	// KeyFile is the certificate's private key (tls.key).
+	KeyFile string `yaml:"key_file"`
+	// ClientCAFile holds the CAs client certificates must chain to (ca.crt).
+	// Setting it turns on mutual TLS: client_auth defaults to require_and_verify.
+	ClientCAFile string `yaml:"client_ca_file"`
+	// ClientAuth is none, request, require_any, verify_if_given or
+	// require_and_verify (Go's tls.ClientAuthType). Empty: require_and_verify
+	// with client_ca_file, none without.
+	ClientAuth string `yaml:"client_auth"`
+	// MinVersion is the oldest TLS version accepted: 1.2 (the default) or 1.3.
+	MinVersion string `yaml:"min_version"`
+}
+
+// server builds the server's TLS, or nil without cert_file and key_file.
+func (c TLSConfig) server(prefix string, logger *slog.Logger) (*tls.Config, error) {
+	s, err := tlsconf.NewServer(prefix, tlsconf.ServerFiles{
+		CertFile: c.CertFile, KeyFile: c.KeyFile, ClientCAFile: c.ClientCAFile,
+		ClientAuth: c.ClientAuth, MinVersion: c.MinVersion,
+	}, tlsconf.Options{Logger: logger, NextProtos: []string{"h2", "http/1.1"}})
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return s.Config(), nil
+}
+
+// ClientTLSConfig is what a client trusts and, for mutual TLS, the
+// certificate it shows (WithTLSFiles). The files are PEM, read when the
+// client is made (an error names the file) and again when they change, at
+// most once a second, when a connection is opened.
+type ClientTLSConfig struct {
+	// CAFile holds the CAs the server's certificate must chain to; empty:
+	// the system's roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client's certificate and key, for
+	// servers that require one.
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+	// ServerName is the name the server's certificate must carry; empty:
+	// the host dialled.
+	ServerName string `yaml:"server_name"`
+	// MinVersion is 1.2 (the default) or 1.3.
+	MinVersion string `yaml:"min_version"`
+}
+
+func (c ClientTLSConfig) files() tlsconf.ClientFiles {
+	return tlsconf.ClientFiles{CAFile: c.CAFile, CertFile: c.CertFile, KeyFile: c.KeyFile, ServerName: c.ServerName, MinVersion: c.MinVersion}
 }
 
 // PprofConfig guards the profiling endpoints.

@@ -92,10 +92,6 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("http: error_format %q is not one of envelope, problem", c.ErrorFormat)
 	}
-	tlsConf, err := listen.LoadTLS("http", c.Addr, c.TLS.CertFile, c.TLS.KeyFile)
-	if err != nil {
-		return nil, err
-	}
 	if c.Pprof.Enabled && (c.Pprof.Username == "" || c.Pprof.Password == "") {
 		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password")
 	}
@@ -121,6 +117,10 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	s.RouteGroup = &RouteGroup{s: s, rg: &engine.RouterGroup}
 	for _, o := range opts {
 		o(s)
+	}
+	tlsConf, err := c.TLS.server("http server on "+c.Addr, s.logger)
+	if err != nil {
+		return nil, err
 	}
 	scheme := "http"
 	if tlsConf != nil {
