@@ -2,6 +2,7 @@ package sentry_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -172,7 +173,11 @@ func TestErrorReportCarriesWhereTheErrorWasMade(t *testing.T) {
 	if err := rep.Report(t.Context(), r); err != nil {
 		t.Fatal(err)
 	}
-	ev := s.only().Event
+	env := s.only()
+	ev := env.Event
+	if h := fmt.Sprint(env.Header); strings.Contains(h, "release") {
+		t.Errorf("envelope header %s names a release", h)
+	}
 	exc := ev.Exception[0]
 	if exc.Type != "DB_DOWN" || exc.Mechanism == nil || exc.Mechanism.Handled == nil || !*exc.Mechanism.Handled {
 		t.Errorf("exception type %q mechanism %+v, want DB_DOWN handled", exc.Type, exc.Mechanism)
