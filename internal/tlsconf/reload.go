@@ -38,7 +38,8 @@ type reloader[T any] struct {
 	opts  Options
 
 	cur  atomic.Pointer[T]
-	next atomic.Int64 // when the next check is due, UnixNano
+	t0   time.Time    // start; times are kept as durations since, monotonic, so a wall clock step does not stall the checks
+	next atomic.Int64 // when the next check is due, since t0
 
 	mu     sync.Mutex // one check at a time
 	stamps []stamp    // the files as they were at the last attempt
@@ -52,16 +53,17 @@ func (r *reloader[T]) start() error {
 		return err
 	}
 	r.cur.Store(v)
-	r.next.Store(r.opts.Now().Add(r.opts.CheckEvery).UnixNano())
+	r.t0 = r.opts.Now()
+	r.next.Store(int64(r.opts.CheckEvery))
 	return nil
 }
 
 // get returns the current value, checking the files first when a check is
 // due. Of concurrent callers only one checks; the others get the value as is.
 func (r *reloader[T]) get() *T {
-	now := r.opts.Now()
+	now := int64(r.opts.Now().Sub(r.t0))
 	n := r.next.Load()
-	if now.UnixNano() >= n && r.next.CompareAndSwap(n, now.Add(r.opts.CheckEvery).UnixNano()) {
+	if now >= n && r.next.CompareAndSwap(n, now+int64(r.opts.CheckEvery)) {
 		r.check()
 	}
 	return r.cur.Load()
