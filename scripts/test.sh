@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 source ci/lib.sh
 source ci/tools.sh
 source ci/jaeger.sh
+source ci/mailpit.sh
 for c in redis postgres mariadb clickhouse nats rabbitmq etcd consul; do source ci/$c.sh; done
 export PATH=$PWD/tools/bin:$PATH
 
@@ -20,6 +21,7 @@ install_apt
 step "build tools"
 build_tools
 install_jaeger
+install_mailpit
 
 step "gofmt"
 unformatted=$(gofmt -l $(find . -name '*.go' -not -path './tools/*' -not -path '*/testdata/*'))
@@ -47,6 +49,7 @@ start_nats
 start_rabbitmq
 start_etcd
 start_consul
+start_mailpit
 
 for m in "${MODULES[@]}"; do
   step "go test -race: $m"
