@@ -10,6 +10,7 @@ import (
 
 	"github.com/getsentry/sentry-go"
 
+	goxerrors "github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware/recovery"
 	"github.com/goxkit/gox/report"
 )
@@ -21,6 +22,9 @@ const (
 	maxTagValue     = 200
 	maxTags         = 64
 	maxContextValue = 1024
+	// maxExceptionValue bounds the error's text: the title of the issue
+	// in Sentry's list.
+	maxExceptionValue = 8192
 )
 
 // event is r as a Sentry event.
@@ -96,7 +100,7 @@ func (rep *Reporter) event(r *report.Report) *sentry.Event {
 func exception(r *report.Report) sentry.Exception {
 	e := sentry.Exception{Type: r.Reason, Value: r.Message}
 	if r.Err != nil {
-		e.Value = r.Err.Error()
+		e.Value = truncate(errorText(r.Err), maxExceptionValue)
 		if e.Type == "" {
 			e.Type = fmt.Sprintf("%T", r.Err)
 		}
@@ -240,4 +244,23 @@ func fingerprint(r *report.Report, st *sentry.Stacktrace) []string {
 		fp = append(fp, f.Module+"."+f.Function)
 	}
 	return fp
+}
+
+// errorText is what the exception says: a recovered panic's "panic: value"
+// rather than the 500 it became, a gox error's message and cause without
+// the code and reason the exception's type and the tags already carry,
+// any other error's text.
+func errorText(err error) string {
+	var p *recovery.PanicError
+	if errors.As(err, &p) {
+		return p.Error()
+	}
+	var ge *goxerrors.Error
+	if errors.As(err, &ge) && ge == err {
+		if c := ge.Unwrap(); c != nil {
+			return first(ge.Message, "error") + ": " + c.Error()
+		}
+		return first(ge.Message, err.Error())
+	}
+	return err.Error()
 }

@@ -39,8 +39,12 @@
 //	if err != nil {
 //		return err // "sentry.dsn: ...": the service does not start
 //	}
-//	d := report.NewDispatcher(report.WithReporter(rep))
-//	app := gox.New(..., gox.WithResource("sentry", rep.Close))
+//	d, err := report.NewDispatcher(report.WithReporter(rep), ...)
+//	...
+//	app := gox.New(...,
+//		gox.WithResource("sentry", rep.Close), // closed after d: resources close in reverse
+//		gox.WithResource("report", d.Close),   // delivers what is queued, flushes rep
+//	)
 package sentry
 
 import (

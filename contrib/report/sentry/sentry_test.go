@@ -106,7 +106,7 @@ func TestReportSendsOneEventWithWhatTheReportKnows(t *testing.T) {
 		t.Fatalf("%d exceptions, want 1", len(ev.Exception))
 	}
 	exc := ev.Exception[0]
-	if !strings.Contains(exc.Value, "boom: nil map") || exc.Mechanism == nil || exc.Mechanism.Handled == nil || *exc.Mechanism.Handled {
+	if exc.Value != "panic: boom: nil map" || exc.Mechanism == nil || exc.Mechanism.Handled == nil || *exc.Mechanism.Handled {
 		t.Errorf("exception %q mechanism %+v, want the panic's value, unhandled", exc.Value, exc.Mechanism)
 	}
 	if exc.Stacktrace == nil || len(exc.Stacktrace.Frames) < 2 {
@@ -179,6 +179,9 @@ func TestErrorReportCarriesWhereTheErrorWasMade(t *testing.T) {
 		t.Errorf("envelope header %s names a release", h)
 	}
 	exc := ev.Exception[0]
+	if exc.Value != "the database is not answering" {
+		t.Errorf("exception value %q, want the gox error's message", exc.Value)
+	}
 	if exc.Type != "DB_DOWN" || exc.Mechanism == nil || exc.Mechanism.Handled == nil || !*exc.Mechanism.Handled {
 		t.Errorf("exception type %q mechanism %+v, want DB_DOWN handled", exc.Type, exc.Mechanism)
 	}

@@ -46,8 +46,9 @@ func (t *roundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	// Close's contexts cancel it as well, until Report is done with the
 	// answer (sentry-go reads the body after RoundTrip returns).
 	ctx, cancel := context.WithCancelCause(req.Context())
-	stopReport := context.AfterFunc(t.ctx, func() { cancel(context.Cause(t.ctx)) })
-	stopClose := context.AfterFunc(t.stop, func() { cancel(context.Cause(t.stop)) })
+	reportCtx, closeCtx := t.ctx, t.stop // end clears the fields while a callback may run
+	stopReport := context.AfterFunc(reportCtx, func() { cancel(context.Cause(reportCtx)) })
+	stopClose := context.AfterFunc(closeCtx, func() { cancel(context.Cause(closeCtx)) })
 	prev := res.release
 	res.release = func() {
 		stopReport()
