@@ -3,10 +3,12 @@ package sentry_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -371,5 +373,34 @@ func TestCloseAbandonsASendAtItsDeadline(t *testing.T) {
 	}
 	if err := <-done; err == nil {
 		t.Error("the abandoned Report returned nil")
+	}
+}
+
+func TestConcurrentReportsAreAllDelivered(t *testing.T) {
+	s := newSink(t)
+	crumbs := sentry.NewBreadcrumbs()
+	logger := slog.New(crumbs.Handler(slog.NewTextHandler(io.Discard, nil)))
+	rep := newReporter(t, s, nil, sentry.WithBreadcrumbs(crumbs))
+	const workers, each = 8, 5
+	errs := make(chan error, workers*each)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				logger.Info("working", "worker", w, "i", i)
+				r, _ := panicReport(t)
+				errs <- rep.Report(t.Context(), r)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := len(s.received()); got != workers*each {
+		t.Errorf("Sentry received %d events, want %d", got, workers*each)
 	}
 }
