@@ -111,7 +111,7 @@ type Reporter struct {
 	downUntil time.Time // the backoff after a failed email
 	stats     Stats
 
-	sendMu sync.Mutex // one email at a time
+	sendMu sync.Mutex // one email at a time; taken before mu
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -274,8 +274,12 @@ func (rep *Reporter) sendAll(ctx context.Context, alerts []*alert) error {
 	return errors.Join(errs...)
 }
 
-// send mails a unless the hourly limit or a backoff holds it back.
+// send mails a unless the hourly limit or a backoff holds it back. Sends
+// are one at a time (sendMu), so that an email tells the alerts held back
+// before it exactly once.
 func (rep *Reporter) send(ctx context.Context, a *alert) error {
+	rep.sendMu.Lock()
+	defer rep.sendMu.Unlock()
 	now := rep.now()
 	rep.mu.Lock()
 	if now.Before(rep.downUntil) {
@@ -328,8 +332,6 @@ func (rep *Reporter) deliver(ctx context.Context, a *alert, h held) error {
 	if err != nil {
 		return fmt.Errorf("email: composing the alert: %w", err)
 	}
-	rep.sendMu.Lock()
-	defer rep.sendMu.Unlock()
 	if err := rep.client.DialAndSendWithContext(ctx, m); err != nil {
 		return fmt.Errorf("email: sending to %s: %w", rep.cfg.SMTP.Addr, err)
 	}

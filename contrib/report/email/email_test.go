@@ -3,6 +3,7 @@ package email
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -261,4 +262,54 @@ func TestWindowZeroMailsEveryFailure(t *testing.T) {
 		}
 	}
 	mp.messages(t, to, 3)
+}
+
+// TestConcurrentReportsCountEveryFailureOnce: reports from many goroutines,
+// while ended windows are looked for and then Close flushes: the counts of
+// the emails add up to the failures, none lost, none twice.
+func TestConcurrentReportsCountEveryFailureOnce(t *testing.T) {
+	mp := sharedMailpit(t)
+	to := inbox(t)
+	cfg := testConfig(mp, to)
+	cfg.Window = time.Hour
+	rep, err := New(cfg, noTick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := []string{"GET /a", "GET /b", "GET /c"}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 10 {
+				if err := rep.Report(ctx, failure(ops[(g+i)%len(ops)], 500)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 20 {
+			if err := rep.sendDue(ctx); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	wg.Wait()
+	if err := rep.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, m := range mp.messages(t, to, 6) { // the first of each group, and its count
+		n := 1
+		if i := strings.LastIndex(m.Subject, "(x"); i >= 0 {
+			if _, err := fmt.Sscanf(m.Subject[i:], "(x%d)", &n); err != nil {
+				t.Fatalf("subject %q: %v", m.Subject, err)
+			}
+		}
+		total += n
+	}
+	if total != 40 {
+		t.Errorf("the emails count %d failures, want the 40 reported", total)
+	}
 }

@@ -140,3 +140,23 @@ func TestSTARTTLSAndTLSWithAuthentication(t *testing.T) {
 		})
 	}
 }
+
+// TestOpportunisticFallsBackToClearText: a server that offers no STARTTLS
+// still gets the email with tls: opportunistic, and not with starttls.
+func TestOpportunisticFallsBackToClearText(t *testing.T) {
+	mp := sharedMailpit(t)
+	to := inbox(t)
+	cfg := testConfig(mp, to)
+	cfg.SMTP.TLS = TLSOpportunistic
+	rep := newReporter(t, cfg, noTick)
+	if err := rep.Report(context.Background(), failure("GET /clear", 500)); err != nil {
+		t.Fatal(err)
+	}
+	mp.messages(t, to, 1)
+
+	cfg.SMTP.TLS = TLSStartTLS
+	rep = newReporter(t, cfg, noTick, WithLogger(newLogger(io.Discard)))
+	if err := rep.Report(context.Background(), failure("GET /clear", 500)); err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("starttls to a server without it: %v, want an error saying STARTTLS", err)
+	}
+}
