@@ -13,6 +13,7 @@ import (
 
 	"github.com/goxkit/gox/internal/clock"
 	"github.com/goxkit/gox/report"
+	"github.com/goxkit/gox/transport"
 )
 
 // Option configures a Profiler.
@@ -93,6 +94,8 @@ func New(cfg Config, opts ...Option) (*Profiler, error) {
 	}
 	return p, nil
 }
+
+var _ transport.Server = (*Profiler)(nil)
 
 var errStarted = errors.New("profiling: profiler already started")
 
