@@ -33,7 +33,8 @@ func WithReporter(r report.Reporter) Option { return func(o *options) { o.report
 // WithLogger logs captures and failures to l (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithClock reads the time from now (tests); default time.Now.
+// WithClock reads the time from now (tests): cooldowns, file names and the
+// wall time CPU usage is measured over. Default time.Now.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // WithReader replaces what the Profiler reads each interval (tests, or
