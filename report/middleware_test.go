@@ -43,7 +43,10 @@ func TestHTTPFailuresAreReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.GET("/orders/:id", func(*xhttp.Context) error { return errors.Internal("ORDERS_DB", "orders are unreachable") })
-	s.GET("/panic", func(*xhttp.Context) error { var items []int; return errors.Internal("", strings.Repeat("x", items[len(items)+1])) })
+	s.GET("/panic", func(*xhttp.Context) error {
+		var items []int
+		return errors.Internal("", strings.Repeat("x", items[len(items)+1]))
+	})
 	s.GET("/missing", func(*xhttp.Context) error { return errors.NotFound("", "no such order") })
 	s.GET("/gateway", func(c *xhttp.Context) error { c.String(http.StatusBadGateway, "upstream down"); return nil })
 	s.GET("/ok", func(c *xhttp.Context) error { c.String(200, "ok"); return nil })
