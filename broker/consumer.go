@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/middleware/recovery"
+	"github.com/goxkit/gox/report"
 	"github.com/goxkit/gox/transport"
 )
 
@@ -43,6 +46,11 @@ type ConsumerOptions struct {
 	// Logger logs starts, receive failures and dead letters (default
 	// slog.Default()).
 	Logger *slog.Logger
+	// Reporter is given every dead-lettered message and every panic of the
+	// handler (with the recovery middleware in Middleware), as a report of
+	// kind queue: the operation is the topic, the tags name the group, the
+	// message id and the attempt. nil: nothing is reported.
+	Reporter report.Submitter
 }
 
 // Consumer consumes one topic for one group. It is a transport.Server: Start
@@ -218,16 +226,35 @@ func (c *Consumer) handle(base context.Context, d Delivery) {
 	case err == nil:
 		serr = d.Ack(sctx)
 	case msg.Attempt <= c.o.Retry && !IsPermanent(err):
+		c.report(ctx, msg, err, false)
 		serr = d.Retry(sctx, c.backoff(msg.Attempt), err)
 	default:
 		c.o.Logger.ErrorContext(ctx, "message dead-lettered", "topic", c.topic, "group", c.o.Group, "id", msg.ID,
 			"attempts", msg.Attempt, "error", err.Error())
+		c.report(ctx, msg, err, true)
 		serr = d.DeadLetter(sctx, err)
 	}
 	if serr != nil {
 		c.o.Logger.ErrorContext(ctx, "settling a message failed; it will be delivered again", "topic", c.topic,
 			"group", c.o.Group, "id", msg.ID, "error", serr.Error())
 	}
+}
+
+// report hands a dead letter, or a panic that will be retried, to the
+// Reporter.
+func (c *Consumer) report(ctx context.Context, msg *Message, err error, dead bool) {
+	if c.o.Reporter == nil {
+		return
+	}
+	if _, panicked := errors.AsType[*recovery.PanicError](err); !dead && !panicked {
+		return // an ordinary failure is retried; only its dead letter is news
+	}
+	outcome := "retry"
+	if dead {
+		outcome = "dead_letter"
+	}
+	c.o.Reporter.Submit(ctx, &report.Report{Kind: report.KindQueue, Operation: c.topic, Err: err, Tags: map[string]string{
+		"topic": c.topic, "group": c.o.Group, "message_id": msg.ID, "attempt": strconv.Itoa(msg.Attempt), "outcome": outcome}})
 }
 
 // backoff is Sleep doubled for each retry after the first, capped.
