@@ -11,6 +11,7 @@ import (
 
 	gerrors "github.com/goxkit/gox/errors"
 	"github.com/goxkit/gox/middleware"
+	"github.com/goxkit/gox/report"
 	"github.com/goxkit/gox/transport"
 )
 
@@ -60,6 +61,7 @@ type Bus struct {
 	unknown   UnknownPolicy
 	logger    *slog.Logger
 	chain     middleware.Middleware
+	reporter  report.Submitter
 }
 
 // BusOption configures a Bus.
@@ -70,6 +72,15 @@ func WithUnknown(p UnknownPolicy) BusOption { return func(b *Bus) { b.unknown = 
 
 // WithLogger logs unknown events and failing listeners to l.
 func WithLogger(l *slog.Logger) BusOption { return func(b *Bus) { b.logger = l } }
+
+// WithReporter reports to s the events whose listeners fail or panic when
+// a Channel dispatches them, as reports of kind event (operation the event
+// type, tags the event's id and source); the dispatcher leaves out the
+// expected failures (4xx). Where events arrive over a broker, HTTP or gRPC
+// the transport reports them (broker.ConsumerOptions.Reporter,
+// report.Middleware), and a direct Dispatch returns its error to the
+// caller: neither is reported here, so nothing is reported twice.
+func WithReporter(s report.Submitter) BusOption { return func(b *Bus) { b.reporter = s } }
 
 // WithMiddleware runs mws around each dispatch that does not already run
 // inside a server's chain (the channel sender's): logging, metrics and

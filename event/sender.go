@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/goxkit/gox/broker"
+	"github.com/goxkit/gox/middleware/recovery"
+	"github.com/goxkit/gox/report"
 )
 
 // Sender sends events: in process (Channel), through a broker
@@ -95,10 +97,26 @@ func (c *Channel) Send(ctx context.Context, e Event) error {
 
 func (c *Channel) work() {
 	for q := range c.ch {
-		if err := c.bus.Dispatch(q.ctx, q.e); err != nil {
+		if err := c.dispatch(q); err != nil {
 			c.logger.ErrorContext(q.ctx, "event listener failed", "type", q.e.Type, "id", q.e.ID, "error", err.Error())
+			if c.bus.reporter != nil {
+				c.bus.reporter.Submit(q.ctx, &report.Report{Kind: report.KindEvent, Operation: q.e.Type, Err: err,
+					Tags: map[string]string{"event_id": q.e.ID, "event_source": q.e.Source}})
+			}
 		}
 	}
+}
+
+// dispatch runs q's listeners. A panic is recovered and becomes the error
+// (logged, and reported with the panic site's stack), so one bad listener
+// neither ends the process from a worker gox started nor goes unnoticed.
+func (c *Channel) dispatch(q queued) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = recovery.ErrPanic.WithCause(recovery.NewPanicError(v))
+		}
+	}()
+	return c.bus.Dispatch(q.ctx, q.e)
 }
 
 // Start implements transport.Server; the workers already run.
