@@ -92,10 +92,17 @@ func submitCall(ctx context.Context, s Submitter, req any, err error, written in
 		r.Kind, r.Operation = Kind(tr.Kind()), tr.Operation()
 	}
 	classify(r)
-	if d, ok := s.(*Dispatcher); ok && d.expected(r) {
-		// before copying the request: a flood of 4xx costs nothing more
-		d.ignored.Add(1)
-		return
+	// Before the request is copied: a flood of 4xx, or of 5xx while the
+	// reporters are down and the queue is full, costs nothing more.
+	if d, ok := s.(*Dispatcher); ok {
+		if d.expected(r) {
+			d.ignored.Add(1)
+			return
+		}
+		if len(d.q) == cap(d.q) {
+			d.drop(1)
+			return
+		}
 	}
 	if r.Kind == KindHTTP {
 		r.HTTP = httpOf(tr, req)
