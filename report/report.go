@@ -10,6 +10,11 @@
 // the queue is full a report is dropped and counted, never waited for.
 // Expected failures — the 4xx class: bad input, not found, rate limited —
 // are not reported unless configured.
+//
+// The hooks that feed a Dispatcher: Middleware on the HTTP and gRPC chains,
+// broker.ConsumerOptions.Reporter for dead-lettered and panicking jobs,
+// event.WithReporter for listeners run by an event Channel, and Go for
+// goroutines. docs/alerts.md shows the wiring.
 package report
 
 import (
@@ -81,7 +86,8 @@ type Attachment struct {
 // Reporter sends reports somewhere: Sentry, email, a log. Report may block
 // and fail: it is called from the Dispatcher's goroutine, one report at a
 // time per reporter, never on a request's path. A Reporter that panics is
-// recovered and counted.
+// recovered and counted. r is shared with the other reporters: read it,
+// do not change it.
 type Reporter interface {
 	Report(ctx context.Context, r *Report) error
 }
