@@ -6,6 +6,7 @@ require (
 	buf.build/go/protovalidate v1.4.0
 	github.com/gin-gonic/gin v1.12.0
 	github.com/go-playground/validator/v10 v10.30.6
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/goxkit/gox v0.0.0
 	github.com/goxkit/gox/contrib/broker/dbbroker v0.0.0-00010101000000-000000000000
 	github.com/goxkit/gox/contrib/broker/kafka v0.0.0-00010101000000-000000000000
