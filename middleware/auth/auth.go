@@ -192,7 +192,11 @@ func (a *Authenticator) authenticate(ctx context.Context, tr transport.Transport
 	if err != nil && ok && tr.Kind() == transport.KindHTTP && errors.IsUnauthorized(err) {
 		// RFC 6750 §3: the challenge, with the error and a description the
 		// client may show; the message is already safe for clients
-		tr.ReplyHeader().Set("WWW-Authenticate", a.challenge+`, error="invalid_token", error_description="`+errors.FromError(err).Message+`"`)
+		sep := ", " // after the realm parameter
+		if a.cfg.Realm == "" {
+			sep = " " // straight after the scheme: "Bearer error=..."
+		}
+		tr.ReplyHeader().Set("WWW-Authenticate", a.challenge+sep+`error="invalid_token", error_description="`+errors.FromError(err).Message+`"`)
 	}
 	return claims, err
 }

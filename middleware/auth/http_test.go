@@ -185,13 +185,17 @@ func TestHTTPLeewayOnTheClock(t *testing.T) {
 func TestHTTPPublicOperationsSkipped(t *testing.T) {
 	c := staticConfig(t)
 	c.Public.Prefix = []string{"GET /open/"}
+	c.Realm = ""
 	base := serveHTTP(t, newAuth(t, c))
 	for _, h := range []string{"", "Bearer garbage"} {
 		if r := get(t, base+"/open/info", h); r.status != 200 || r.body["claims"] != false {
 			t.Errorf("public route with %q: %d %v", h, r.status, r.body)
 		}
 	}
-	if r := get(t, base+"/me", ""); r.status != 401 {
-		t.Errorf("/me is not public: %d", r.status)
+	if r := get(t, base+"/me", ""); r.status != 401 || r.challenge != "Bearer" {
+		t.Errorf("/me is not public: %d %q", r.status, r.challenge)
+	}
+	if r := get(t, base+"/me", "Bearer garbage"); r.challenge != `Bearer error="invalid_token", error_description="token invalid"` {
+		t.Errorf("no realm: challenge %q", r.challenge)
 	}
 }
