@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/casbin/casbin/v2/effector"
 	"github.com/casbin/casbin/v2/model"
@@ -98,6 +99,9 @@ func (mf *modelFile) scan(text string) (map[string]map[string]string, error) {
 	section, pending, start := "", "", 0
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
+		if !utf8.ValidString(line) {
+			return nil, fmt.Errorf("%s:%d: not UTF-8 text", mf.name, n)
+		}
 		if pending == "" {
 			start = n
 		}
@@ -251,7 +255,7 @@ func (mf *modelFile) checkMatchers(fns map[string]govaluate.ExpressionFunction) 
 			fs = maps.Clone(all)
 			fs["eval"] = func(...any) (any, error) { return false, nil }
 		}
-		expr, err := govaluate.NewEvaluableExpressionWithFunctions(a.Value, fs)
+		expr, err := compile(a.Value, fs)
 		if err != nil {
 			return fmt.Errorf("%s:%d: matchers %s: %v", mf.name, mf.lines[key], key, err)
 		}
@@ -262,6 +266,17 @@ func (mf *modelFile) checkMatchers(fns map[string]govaluate.ExpressionFunction) 
 		}
 	}
 	return nil
+}
+
+// compile compiles a matcher. govaluate panics on some malformed input (a
+// fuzz test found one): that is a refusal too, never a crash at start.
+func compile(expr string, fs map[string]govaluate.ExpressionFunction) (e *govaluate.EvaluableExpression, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, fmt.Errorf("the expression does not parse (%v)", r)
+		}
+	}()
+	return govaluate.NewEvaluableExpressionWithFunctions(expr, fs)
 }
 
 // known checks that the matcher variable v ("r_sub", "p_obj", "r_sub.Age")
