@@ -104,6 +104,11 @@ func (a *Auditor) Middleware() middleware.Middleware {
 			c := &call{a: a, tr: tr, start: a.now()}
 			c.begin(req)
 			ctx = context.WithValue(ctx, callKey{}, c)
+			if c.decoded.Load() == nil {
+				// HTTP (a queue message): the request is decoded after the
+				// chain ran, by gox's decoders, which hand it to this hook
+				ctx = middleware.NewDecodeHookContext(ctx, c.observe)
+			}
 			err = errPanicked // what a panic going through leaves
 			defer func() { c.finish(ctx, err) }()
 			reply, err = next(ctx, req)
@@ -125,17 +130,17 @@ type callKey struct{}
 
 // Observe hands the decoded request of an audited HTTP call to its record:
 // its resource fields and, with Config.RecordRequest, its snapshot come
-// from req. Call it with the request's context once the body is decoded; it
-// does nothing outside an audited call. The claims in ctx name the subject
-// when the audit middleware runs before the authentication one.
+// from req. gox's decoders do it for you (middleware.Decoded): the typed
+// handlers of transport/http (JSON, Context.Decode) and the routes gctl
+// generates from google.api.http rules. A handler that decodes the body
+// some other way (gin's ShouldBindJSON, its own json.Unmarshal) calls
+// Observe with the request's context once the body is decoded; it does
+// nothing outside an audited call, and the last request observed wins. The
+// claims in ctx name the subject when the audit middleware runs before the
+// authentication one.
 func Observe(ctx context.Context, req any) {
-	c, ok := ctx.Value(callKey{}).(*call)
-	if !ok || req == nil {
-		return
-	}
-	c.decoded.Store(&req)
-	if cl, ok := auth.FromContext(ctx); ok {
-		c.claims.CompareAndSwap(nil, cl)
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		c.observe(ctx, req)
 	}
 }
 
@@ -197,6 +202,18 @@ func (c *call) begin(req any) {
 		}
 	default:
 		c.decoded.Store(&req)
+	}
+}
+
+// observe takes req as the call's decoded request; it is the call's
+// middleware.DecodeHook.
+func (c *call) observe(ctx context.Context, req any) {
+	if req == nil {
+		return
+	}
+	c.decoded.Store(&req)
+	if cl, ok := auth.FromContext(ctx); ok {
+		c.claims.CompareAndSwap(nil, cl)
 	}
 }
 

@@ -27,12 +27,15 @@
 //     as JSON, redacted and bounded by Config.MaxRequestBytes.
 //
 // On gRPC and queue consumers the chain sees the decoded request. On HTTP
-// it sees the *http.Request before any handler decoded its body: a handler
-// (or the code that decodes for it) hands the decoded value to the record
-// with Observe. Without it, an HTTP record has the path parameters and, with
-// RecordRequest, the raw JSON body (read up to the limit and put back for
-// the handler). On a gRPC stream the first message received stands for the
-// request.
+// it sees the *http.Request before the handler decoded its body, so the
+// middleware leaves a hook in the context (middleware.NewDecodeHookContext)
+// that gox's decoders call with the decoded, valid request: transport/http's
+// JSON adapter and Context.Decode, and the routes gctl generates from
+// google.api.http rules (transport/http/httprule). A handler that decodes
+// the body some other way hands its value over with Observe. Without
+// either, an HTTP record has the path parameters and, with RecordRequest,
+// the raw JSON body (read up to the limit and put back for the handler). On
+// a gRPC stream the first message received stands for the request.
 //
 // Redaction: in a request snapshot and among the resources, the value of
 // every key whose name contains one of the secret names — password, token,

@@ -19,6 +19,7 @@ import (
 	"github.com/go-playground/validator/v10"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/validate"
 )
 
@@ -37,11 +38,19 @@ type HandlerFunc func(c *Context) error
 // It returns a 400 naming the problem (malformed JSON at an offset, the field
 // with the wrong type, the field failing validation), or a 413 when the body
 // is over the server's limit.
+//
+// The decoded, valid v is handed to the hooks of the middleware chain
+// (middleware.Decoded): an audited route's record takes its resource ids
+// from it.
 func (c *Context) Decode(v any) error {
 	if err := DecodeJSON(c.Request.Body, v); err != nil {
 		return err
 	}
-	return Validate(v)
+	if err := Validate(v); err != nil {
+		return err
+	}
+	middleware.Decoded(c.Request.Context(), v)
+	return nil
 }
 
 // DecodeJSON reads r to the end and decodes the one JSON value it holds into
@@ -136,6 +145,8 @@ func Validate(v any) error {
 // decoded into Req and validated, path and query parameters are bound through
 // `uri` and `form` tags, and the result is written as JSON with 200. The
 // route's Req and Resp are in Server.Routes, for the service's API document.
+// The decoded, valid request is handed to the hooks of the middleware chain
+// (middleware.Decoded) before fn runs.
 //
 //	s.POST("/users", http.JSON(svc.CreateUser)) // func(ctx, *CreateUserReq) (*User, error)
 func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) HandlerFunc {
@@ -173,6 +184,8 @@ func JSON[Req, Resp any](fn func(ctx context.Context, req *Req) (*Resp, error)) 
 		} else if err := Validate(req); err != nil {
 			return err
 		}
+		// the chain ran before the request was whole: its hooks (audit) see it now
+		middleware.Decoded(c.Request.Context(), req)
 		resp, err := fn(c.Request.Context(), req)
 		if err != nil {
 			return err

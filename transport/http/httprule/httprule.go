@@ -21,7 +21,11 @@
 // Every route runs the server's middleware chain like any gox route. Its
 // operation, which middleware selectors and governance rules match, is the
 // gRPC full method ("/pkg.Service/Method"), so one rule covers the method on
-// both transports; every additional binding of a method shares it.
+// both transports; every additional binding of a method shares it. The
+// chain runs before the request is bound: the bound, valid request is then
+// handed to the chain's decode hooks (middleware.Decoded; the audit
+// middleware takes its resource ids from it) before the implementation is
+// called.
 //
 // The reply is the response message (or its response_body field) in
 // protojson: JSON names, 64-bit integers as strings, enums by name, the
@@ -50,6 +54,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/goxkit/gox/errors"
+	"github.com/goxkit/gox/middleware"
 	"github.com/goxkit/gox/middleware/validate"
 	xgrpc "github.com/goxkit/gox/transport/grpc"
 	xhttp "github.com/goxkit/gox/transport/http"
@@ -95,6 +100,8 @@ func Register[Req, Resp any, PReq interface {
 		if err := validate.Check(c.Request.Context(), req); err != nil {
 			return err
 		}
+		// so do the chain's decode hooks (audit's resource ids)
+		middleware.Decoded(c.Request.Context(), req)
 		resp, err := fn(c.Request.Context(), req)
 		if err != nil {
 			return implError(err)
