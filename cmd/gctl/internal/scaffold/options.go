@@ -26,6 +26,7 @@ type Options struct {
 	Kind   string
 	Name   string // module path; its last element names the directory and binary
 	Err    string // error reporter
+	Auth   string // authentication of callers: none or jwt
 	Trace  string // tracing exporter
 	Metric string // metrics backend
 	DB     string
@@ -44,7 +45,8 @@ type Options struct {
 // supported lists the values each component flag accepts today. Components
 // that are not built yet are refused with this list, not half-generated.
 var supported = map[string][]string{
-	"err":      {"none"},
+	"err":      {"none", "sentry", "email"},
+	"auth":     {"none", "jwt"},
 	"trace":    {"none", "otlp", "jaeger"},
 	"metric":   {"none", "prom"},
 	"db":       {"sqlite", "mysql", "postgres", "clickhouse", "none"},
@@ -63,13 +65,11 @@ var Aliases = map[string]map[string]string{
 }
 
 // defaults are what a flag left out means: a service that needs no server.
-var defaults = map[string]string{"err": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory"} // queue: database when there is a database
+var defaults = map[string]string{"err": "none", "auth": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory"} // queue: database when there is a database
 
 // planned are values gctl does not accept yet but a later gox release adds;
 // the error for one says so.
-var planned = map[string]string{
-	"err": "sentry",
-}
+var planned = map[string]string{}
 
 var baseName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_-]*$`)
 
@@ -85,7 +85,7 @@ func (o *Options) Validate() error {
 	if err := checkName(o.Name); err != nil {
 		return fmt.Errorf("--name %q is not %w", o.Name, err)
 	}
-	for flag, v := range map[string]*string{"err": &o.Err, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry} {
+	for flag, v := range map[string]*string{"err": &o.Err, "auth": &o.Auth, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry} {
 		if *v == "" {
 			*v = defaults[flag]
 		}
@@ -149,6 +149,10 @@ func NameFromDir(dir string) (string, error) {
 
 // HasDB reports whether the project keeps state in a database.
 func (o Options) HasDB() bool { return o.DB != "none" }
+
+// HasErr reports whether the service sends its unexpected failures to an
+// error reporter (--err sentry or email).
+func (o Options) HasErr() bool { return o.Err != "none" && o.Err != "" }
 
 // HasCache reports whether the project has a cache.
 func (o Options) HasCache() bool { return o.Cache != "none" }

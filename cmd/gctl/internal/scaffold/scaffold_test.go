@@ -27,7 +27,8 @@ func TestValidateRejectsWithAClearMessage(t *testing.T) {
 		{scaffold.Options{Kind: "api", Name: "shop", Queue: "sqs"}, []string{`--queue "sqs"`, "supported today: database, memory, kafka, rabbitmq, nats, none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", DB: "none", Queue: "database"}, []string{"--queue database keeps messages in the service's database", "not none"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Cache: "memcached"}, []string{`--cache "memcached"`, "memory, redis, none"}},
-		{scaffold.Options{Kind: "api", Name: "shop", Err: "sentry"}, []string{`--err "sentry"`}},
+		{scaffold.Options{Kind: "api", Name: "shop", Err: "bugsnag"}, []string{`--err "bugsnag"`, "none, sentry, email"}},
+		{scaffold.Options{Kind: "api", Name: "shop", Auth: "basic"}, []string{`--auth "basic"`, "none, jwt"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Trace: "zipkin"}, []string{`--trace "zipkin"`, "none, otlp, jaeger"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Metric: "statsd"}, []string{`--metric "statsd"`, "none, prom"}},
 		{scaffold.Options{Kind: "api", Name: "shop", Registry: "zookeeper"}, []string{`--registry "zookeeper"`, "memory, gossip, consul, etcd, dns"}},
@@ -61,7 +62,7 @@ func TestValidateAcceptsAliases(t *testing.T) {
 	if err := o.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	want := scaffold.Options{Kind: "api", Name: "shop", Err: "none", DB: "postgres", Cache: "memory", Queue: "memory", Metric: "prom",
+	want := scaffold.Options{Kind: "api", Name: "shop", Err: "none", Auth: "none", DB: "postgres", Cache: "memory", Queue: "memory", Metric: "prom",
 		Trace: "otlp", Jaeger: true, Registry: "memory"}
 	if o != want {
 		t.Fatalf("got  %+v\nwant %+v", o, want)
@@ -146,13 +147,13 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 		{Kind: "api", Name: "shop"},
 		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none", Registry: "dns"},
 		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom", Registry: "etcd"},
-		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none"},
+		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none", Auth: "jwt", Err: "sentry"},
 		{Kind: "rpc", Name: "user"},
 		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis", Registry: "consul"},
-		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka"},
+		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka", Err: "email"},
 		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
-		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip"},
-		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom"}, // aliases
+		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip", Auth: "jwt"},
+		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom", Err: "email"}, // aliases
 	}
 	for _, o := range variants {
 		t.Run(o.Kind+"_"+o.Base(), func(t *testing.T) {
