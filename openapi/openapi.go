@@ -86,6 +86,10 @@ type Options struct {
 	// Username and Password guard Management exposure with basic auth:
 	// the credentials of the service's other management pages.
 	Username, Password string
+	// Guard, when set, guards Management exposure instead of Username and
+	// Password: the service's one management login (see
+	// transport/http.WithManagementGuard).
+	Guard func(http.Handler) http.Handler
 	// Docs is the docs page, mounted at /docs/ (docsui.Handler()); nil
 	// serves no page.
 	Docs http.Handler

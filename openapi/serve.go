@@ -78,6 +78,10 @@ func Mount(s *xhttp.Server, o Options) error {
 		return nil
 	case Public:
 	case Management:
+		if o.Guard != nil {
+			guard = o.Guard
+			break
+		}
 		if o.Username == "" || o.Password == "" {
 			return fmt.Errorf("openapi: expose %q needs a username and a password (basic auth)", o.Expose)
 		}

@@ -63,7 +63,7 @@ func newCommand(kind, usage string) *cli.Command {
 			&cli.StringFlag{Name: "name",
 				Usage: "module `path` of the service, such as shop or github.com/acme/shop; its last element names the directory and the binary (default: the name of the current directory, which the project is written into)"},
 			&cli.StringFlag{Name: "err", Usage: "error `reporter` of the failures the service did not expect (5xx, panics, dead letters, failing listeners): none | sentry (DSN from SENTRY_DSN) | email (SMTP)"},
-			&cli.StringFlag{Name: "auth", Usage: "caller `authentication`: none | jwt (bearer tokens checked on every route and RPC but those listed public in config.yaml; `go run . token <subject>` issues one)"},
+			&cli.StringFlag{Name: "auth", Usage: "caller `authentication`: none | jwt (bearer tokens checked on every route and RPC but those listed public in config.yaml; go run . token SUBJECT issues one)"},
 			&cli.StringFlag{Name: "trace", Usage: "tracing `exporter`: none | otlp (OTLP, off until TRACE_EXPORTER is set) | " +
 				"jaeger (OTLP, on from the start, to a local Jaeger at localhost:4317; OTEL_EXPORTER_OTLP_ENDPOINT moves it)"},
 			&cli.StringFlag{Name: "metric", Value: "prom", Usage: "metrics `backend`: prom (alias prometheus) | none"},

@@ -100,7 +100,13 @@ func (s *Server) routes() {
 		}
 	}
 	if s.cfg.Pprof.Enabled {
-		g := s.engine.Group(PathPprof, gin.BasicAuth(gin.Accounts{s.cfg.Pprof.Username: s.cfg.Pprof.Password}))
+		var auth gin.HandlerFunc
+		if s.guard != nil {
+			auth = ginGuard(s.guard)
+		} else {
+			auth = gin.BasicAuth(gin.Accounts{s.cfg.Pprof.Username: s.cfg.Pprof.Password})
+		}
+		g := s.engine.Group(PathPprof, auth)
 		g.GET("/", gin.WrapF(pprof.Index))
 		g.GET("/cmdline", gin.WrapF(pprof.Cmdline))
 		g.GET("/profile", gin.WrapF(pprof.Profile))
@@ -113,4 +119,22 @@ func (s *Server) routes() {
 	noMethod := s.adapt("NoMethod", s.chain(), func(*Context) error { return errMethodNotAllowed })
 	s.engine.NoRoute(notFound)
 	s.engine.NoMethod(noMethod)
+}
+
+// ginGuard runs an http middleware as a gin handler: the request goes on
+// down gin's chain only if g called the handler it wraps; otherwise g has
+// answered it.
+func ginGuard(g func(http.Handler) http.Handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		passed := false
+		g(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			passed = true
+			c.Request = r
+		})).ServeHTTP(c.Writer, c.Request)
+		if !passed {
+			c.Abort()
+			return
+		}
+		c.Next()
+	}
 }

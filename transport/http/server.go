@@ -42,6 +42,7 @@ type Server struct {
 	metrics    http.Handler
 	logger     *slog.Logger
 	production bool
+	guard      func(http.Handler) http.Handler // WithManagementGuard's, or nil
 
 	lis  net.Listener // from WithListener
 	bind *listen.Once
@@ -75,6 +76,16 @@ func WithMetricsHandler(h http.Handler) Option { return func(s *Server) { s.metr
 // WithLogger sets the logger for server errors.
 func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
 
+// WithManagementGuard guards the management routes the server mounts
+// itself (pprof) with g instead of pprof.username and password's basic
+// auth: g lets a request through to the handler it wraps or answers it
+// (401) itself. A service gives all its management pages one login this
+// way — basic auth, a bearer token, either — and hands the same guard to
+// the pages it mounts (openapi.Options.Guard, its own admin routes).
+func WithManagementGuard(g func(http.Handler) http.Handler) Option {
+	return func(s *Server) { s.guard = g }
+}
+
 // WithProduction hides causes, stacks and foreign error text from clients.
 func WithProduction(p bool) Option { return func(s *Server) { s.production = p } }
 
@@ -91,9 +102,6 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 		enc = ProblemEncoder
 	default:
 		return nil, fmt.Errorf("http: error_format %q is not one of envelope, problem", c.ErrorFormat)
-	}
-	if c.Pprof.Enabled && (c.Pprof.Username == "" || c.Pprof.Password == "") {
-		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password")
 	}
 	if (c.Metrics.Username == "") != (c.Metrics.Password == "") {
 		return nil, fmt.Errorf("http: metrics.username and metrics.password go together (got only one)")
@@ -117,6 +125,9 @@ func NewServer(c Config, opts ...Option) (*Server, error) {
 	s.RouteGroup = &RouteGroup{s: s, rg: &engine.RouterGroup}
 	for _, o := range opts {
 		o(s)
+	}
+	if c.Pprof.Enabled && s.guard == nil && (c.Pprof.Username == "" || c.Pprof.Password == "") {
+		return nil, fmt.Errorf("http: pprof.enabled needs pprof.username and pprof.password (or a management guard)")
 	}
 	tlsConf, err := c.TLS.server("http server on "+c.Addr, s.logger)
 	if err != nil {
