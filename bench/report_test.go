@@ -70,3 +70,48 @@ func BenchmarkReportFailingHandler(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReportFailingHandlerPaired serves the failing request once
+// without reporting and once with reporting to a slow (1ms) reporter in
+// each iteration, timing each, so that both see the same neighbours on a
+// loaded host: the ratio is what a report costs the request path.
+func BenchmarkReportFailingHandlerPaired(b *testing.B) {
+	quiet := slog.New(slog.DiscardHandler)
+	d, err := report.NewDispatcher(report.WithLogger(quiet), report.WithReporter(report.ReporterFunc(
+		func(context.Context, *report.Report) error { time.Sleep(time.Millisecond); return nil })))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close(context.Background())
+	server := func(mws ...middleware.Middleware) *xhttp.Server {
+		mws = append([]middleware.Middleware{requestid.Server()}, append(mws, recovery.Recovery(quiet))...)
+		s, err := xhttp.NewServer(xhttp.DefaultConfig(), xhttp.WithMiddleware(mws...), xhttp.WithLogger(quiet), xhttp.WithProduction(true))
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.GET("/orders/:id", func(*xhttp.Context) error { return errors.Internal("ORDERS_DB", "orders are unreachable") })
+		return s
+	}
+	off, on := server(), server(report.Middleware(d))
+	req := httptest.NewRequest(http.MethodGet, "/orders/7?expand=items", nil)
+	req.Header.Set("Authorization", "Bearer t")
+	var tOff, tOn time.Duration
+	serve := func(s *xhttp.Server) time.Duration {
+		w := httptest.NewRecorder()
+		t0 := time.Now()
+		s.ServeHTTP(w, req)
+		el := time.Since(t0)
+		if w.Code != 500 {
+			b.Fatal(w.Code)
+		}
+		return el
+	}
+	for b.Loop() {
+		tOff += serve(off)
+		tOn += serve(on)
+	}
+	b.ReportMetric(float64(tOff.Nanoseconds())/float64(b.N), "off-ns/op")
+	b.ReportMetric(float64(tOn.Nanoseconds())/float64(b.N), "reported-ns/op")
+	b.ReportMetric(float64(tOn)/float64(tOff), "reported/off")
+	b.ReportMetric(float64(d.Stats().Dropped)/float64(b.N), "dropped/op")
+}
