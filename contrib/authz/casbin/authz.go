@@ -51,7 +51,12 @@ func WithLogger(l *slog.Logger) Option { return func(z *Authorizer) { z.log = l 
 func WithPublic(m middleware.Matcher) Option { return func(z *Authorizer) { z.extraPublic = m } }
 
 // WithFunction adds a function the model's matchers may call, as
-// casbin's Enforcer.AddFunction does; the model is checked with it.
+// casbin's Enforcer.AddFunction does; the model is checked with it. A
+// function named as one of casbin's own (keyMatch2, regexMatch, ...)
+// replaces it, where casbin's AddFunction would silently keep its own.
+// The decision cache (Config.CacheSize) assumes fn answers from its
+// arguments alone: a function that reads the clock or outside state needs
+// cache_size: 0.
 func WithFunction(name string, fn govaluate.ExpressionFunction) Option {
 	return func(z *Authorizer) { z.fns[name] = fn }
 }
@@ -70,9 +75,10 @@ type Authorizer struct {
 	public      middleware.Matcher
 	ticker      func(time.Duration) (<-chan time.Time, func())
 
-	enforcer atomic.Pointer[casbin.Enforcer]
-	reload   sync.Mutex // one load at a time
-	loaded   []byte     // the policy file's content now in force
+	policies atomic.Pointer[policies] // in force; swapped whole on a reload
+	noCache  string                   // why decisions are not cached, when the model forbids it
+	reload   sync.Mutex               // one load at a time
+	loaded   []byte                   // the policy file's content now in force
 	stop     chan struct{}
 	wg       sync.WaitGroup
 	closing  sync.Once
@@ -133,8 +139,28 @@ func (z *Authorizer) readModel() error {
 		}
 		z.modelName, z.modelText = z.cfg.Model, string(b)
 	}
-	_, err := parseModel(z.modelName, z.modelText, z.fns)
-	return err
+	mf, err := parseModel(z.modelName, z.modelText, z.fns)
+	if err != nil {
+		return err
+	}
+	for key, a := range mf.model["g"] {
+		if len(a.ParamsTokens) > 0 {
+			// a conditional role link's functions (casbin's TimeMatchFunc)
+			// answer differently over time for the same request
+			z.noCache = fmt.Sprintf("%s: role definition %s = %s has link conditions", z.modelName, key, a.Value)
+		}
+	}
+	if z.noCache != "" && z.cfg.CacheSize > 0 {
+		z.log.Info("authz: decisions are not cached", "reason", z.noCache)
+	}
+	return nil
+}
+
+// policies is one set of policies in force: the enforcer loaded with them
+// and the decisions cached from it.
+type policies struct {
+	e         *casbin.Enforcer
+	decisions *decisions // nil: not cached
 }
 
 // Reload loads the policies again, from the file or the adapter, and puts
@@ -160,6 +186,7 @@ func (z *Authorizer) Reload(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", z.modelName, err)
 	}
+	fns := overrideFunctions(m, newPatterns().functions(), z.fns)
 	e, err := casbin.NewEnforcer(m, ad)
 	if err != nil {
 		if z.cfg.Policy == "" {
@@ -168,18 +195,25 @@ func (z *Authorizer) Reload(ctx context.Context) error {
 		return err
 	}
 	e.EnableAutoSave(false) // the store is the source of truth, not this copy
-	for name, fn := range z.fns {
+	for name, fn := range fns {
 		e.AddFunction(name, fn)
 	}
-	z.enforcer.Store(e)
+	p := &policies{e: e}
+	if z.cfg.CacheSize > 0 && z.noCache == "" {
+		p.decisions = newDecisions(z.cfg.CacheSize)
+	}
+	z.policies.Store(p)
 	z.loaded = data
 	return nil
 }
 
 // Enforcer returns the casbin enforcer in force, to ask questions of it
 // (GetRolesForUser, Enforce). It is replaced whole on a reload: do not
-// change its policies, change the file or the store and Reload.
-func (z *Authorizer) Enforcer() *casbin.Enforcer { return z.enforcer.Load() }
+// change its policies (the decisions cached from them would stay), change
+// the file or the store and Reload. Its matchers call gox's functions in
+// place of casbin's keyMatch2, keyMatch3, keyMatch5 and regexMatch (same
+// answers, patterns compiled once), under the names goxKeyMatch2 and so on.
+func (z *Authorizer) Enforcer() *casbin.Enforcer { return z.policies.Load().e }
 
 // Close stops reloading. It is safe to call more than once.
 func (z *Authorizer) Close() error {
@@ -245,22 +279,22 @@ func httpRequest(tr transport.Transporter, req any) *http.Request {
 
 // allowed reports whether a policy allows a subject of the call obj and act.
 func (z *Authorizer) allowed(ctx context.Context, obj, act string) (bool, error) {
-	e := z.enforcer.Load()
+	p := z.policies.Load()
 	claims, ok := auth.FromContext(ctx)
 	if !ok {
 		if z.cfg.Anonymous == "" {
 			return false, nil
 		}
-		return e.Enforce(z.cfg.Anonymous, obj, act)
+		return p.check(z.cfg.Anonymous, obj, act)
 	}
 	if z.cfg.Subject == "sub" {
-		return check(e, claims.Subject, obj, act)
+		return p.check(claims.Subject, obj, act)
 	}
 	switch v := claims.Raw[z.cfg.Subject].(type) {
 	case string:
-		return check(e, v, obj, act)
+		return p.check(v, obj, act)
 	case []string:
-		return anyAllowed(e, v, obj, act)
+		return p.anyAllowed(v, obj, act)
 	case []any:
 		subs := make([]string, 0, len(v))
 		for _, s := range v {
@@ -268,23 +302,34 @@ func (z *Authorizer) allowed(ctx context.Context, obj, act string) (bool, error)
 				subs = append(subs, s)
 			}
 		}
-		return anyAllowed(e, subs, obj, act)
+		return p.anyAllowed(subs, obj, act)
 	}
 	return false, nil
 }
 
-// check asks e whether sub may act on obj; an empty subject may not.
-func check(e *casbin.Enforcer, sub, obj, act string) (bool, error) {
+// check asks whether sub may act on obj, from the decisions cached or
+// from casbin; an empty subject may not. A failed check is not cached.
+func (p *policies) check(sub, obj, act string) (bool, error) {
 	if sub == "" {
 		return false, nil
 	}
-	return e.Enforce(sub, obj, act)
+	k := decisionKey{sub, obj, act}
+	if p.decisions != nil {
+		if ok, hit := p.decisions.get(k); hit {
+			return ok, nil
+		}
+	}
+	ok, err := p.e.Enforce(sub, obj, act)
+	if err == nil && p.decisions != nil {
+		p.decisions.put(k, ok)
+	}
+	return ok, err
 }
 
 // anyAllowed reports whether any of subs may act on obj.
-func anyAllowed(e *casbin.Enforcer, subs []string, obj, act string) (bool, error) {
+func (p *policies) anyAllowed(subs []string, obj, act string) (bool, error) {
 	for _, s := range subs {
-		if ok, err := check(e, s, obj, act); ok || err != nil {
+		if ok, err := p.check(s, obj, act); ok || err != nil {
 			return ok, err
 		}
 	}

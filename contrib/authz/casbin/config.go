@@ -56,6 +56,17 @@ type Config struct {
 	// of a token with 401 is the authentication middleware's job, which
 	// runs before this one.
 	Anonymous string `yaml:"anonymous"`
+	// CacheSize is how many decisions (subject, object, action → allowed
+	// or not) are kept, least recently used dropped first (default 10000;
+	// 0: none, every call asks casbin). The cache is emptied on every
+	// reload, so a revoked permission is refused from the next call on.
+	// With object "path" its keys are request input: the bound keeps memory
+	// flat (a key over 1 KiB is not kept). It assumes a decision depends
+	// only on the request and the policies: a model with conditional roles
+	// (g = _, _, (_, _)) is never cached, and one whose matchers call a
+	// function of WithFunction that reads the clock or outside state needs
+	// 0.
+	CacheSize int `yaml:"cache_size"`
 	// Public selects the operations not checked at all, named as
 	// middleware selectors name them: "GET /ping", "/user.v1.User/Login".
 	Public Selector `yaml:"public"`
@@ -74,10 +85,11 @@ type Selector struct {
 // file. It names no policy: a service sets policy or gives an adapter.
 func DefaultConfig() Config {
 	return Config{
-		Watch:   true,
-		Subject: "sub",
-		Object:  ObjectRoute,
-		Public:  Selector{Exact: []string{}, Prefix: []string{}},
+		Watch:     true,
+		Subject:   "sub",
+		Object:    ObjectRoute,
+		CacheSize: 10000,
+		Public:    Selector{Exact: []string{}, Prefix: []string{}},
 	}
 }
 
@@ -95,6 +107,9 @@ func (c Config) compile() (middleware.Matcher, error) {
 	}
 	if c.Object != ObjectRoute && c.Object != ObjectPath {
 		return nil, fmt.Errorf("authz.object: %q; want %q or %q", c.Object, ObjectRoute, ObjectPath)
+	}
+	if c.CacheSize < 0 {
+		return nil, fmt.Errorf("authz.cache_size: %d is negative; 0 turns the decision cache off", c.CacheSize)
 	}
 	if c.ReloadInterval < 0 {
 		return nil, fmt.Errorf("authz.reload_interval: %v is negative", c.ReloadInterval)

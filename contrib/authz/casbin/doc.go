@@ -35,6 +35,12 @@
 // opened with contrib/database/xgorm), reloaded every
 // Config.ReloadInterval and by Reload.
 //
+// Decisions are cached (Config.CacheSize, a bounded LRU emptied on every
+// reload), and the patterns of keyMatch2, keyMatch3, keyMatch5 and
+// regexMatch are compiled once per policy set instead of on every call:
+// an allowed call answered from the cache costs a fraction of a
+// microsecond where casbin's Enforce costs tens.
+//
 // New refuses what would make every check fail or silently mean something
 // else, naming the file and line: a model file with a syntax error, an
 // unknown section or key, an effect casbin does not know, a matcher that

@@ -9,3 +9,11 @@ func WithTicks(ch <-chan time.Time) Option {
 		z.ticker = func(time.Duration) (<-chan time.Time, func()) { return ch, func() {} }
 	}
 }
+
+// CachedDecisions is how many decisions the policies in force keep.
+func (z *Authorizer) CachedDecisions() int {
+	if d := z.policies.Load().decisions; d != nil {
+		return d.len()
+	}
+	return 0
+}

@@ -80,10 +80,12 @@ func fits(m model.Model, rule []string) error {
 		return fmt.Errorf("policy type %q is not defined by the model (it defines %s)", ptype, strings.Join(types(m), ", "))
 	}
 	fields, want := len(rule)-1, len(a.Tokens)
-	switch {
-	case sec == "p" && fields != want:
-		return fmt.Errorf("%s rule has %d fields, the model's %s = %s has %d", ptype, fields, ptype, a.Value, want)
-	case sec == "g" && (fields < want || fields > want+len(a.ParamsTokens)):
+	if sec == "g" {
+		// every _ is a field casbin needs, the link conditions' "(_, _)"
+		// too (its model copies do not keep a.ParamsTokens)
+		want = strings.Count(a.Value, "_")
+	}
+	if fields != want {
 		return fmt.Errorf("%s rule has %d fields, the model's %s = %s has %d", ptype, fields, ptype, a.Value, want)
 	}
 	for i, v := range rule[1:] {
