@@ -1,0 +1,9 @@
+//go:build !unix
+
+package devloop
+
+import "os"
+
+// terminate asks p to stop; where there is no SIGTERM, Interrupt is the
+// closest (and fails on Windows, where Stop then kills).
+func terminate(p *os.Process) error { return p.Signal(os.Interrupt) }
