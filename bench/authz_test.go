@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,14 +34,36 @@ func benchPolicy() string {
 	return b.String()
 }
 
-func newAuthorizer(b *testing.B) *casbin.Authorizer {
+// stockKeyMatch2 is casbin's util.KeyMatch2Func as casbin/v2 v2.135.0
+// ships it (util/builtin_operators.go): the pattern rewritten and compiled
+// into a regular expression on every call. It stands in for casbin's own
+// in the bare enforcer, gox's enforcer calling a memoized one instead.
+func stockKeyMatch2(args ...any) (any, error) {
+	key1, key2 := args[0].(string), args[1].(string)
+	key2 = strings.ReplaceAll(key2, "/*", "/.*")
+	key2 = stockParam.ReplaceAllString(key2, "$1[^/]+$2")
+	ok, err := regexp.MatchString("^"+key2+"$", key1)
+	if err != nil {
+		panic(err) // as casbin's RegexMatch
+	}
+	return ok, nil
+}
+
+var stockParam = regexp.MustCompile(`:[^/]+`)
+
+// newAuthorizer starts an Authorizer over benchPolicy with edit applied to
+// casbin.DefaultConfig.
+func newAuthorizer(b *testing.B, edit func(*casbin.Config), opts ...casbin.Option) *casbin.Authorizer {
 	c := casbin.DefaultConfig()
 	c.Policy = filepath.Join(b.TempDir(), "policy.csv")
 	c.Watch = false
+	if edit != nil {
+		edit(&c)
+	}
 	if err := os.WriteFile(c.Policy, []byte(benchPolicy()), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	z, err := casbin.New(c)
+	z, err := casbin.New(c, opts...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -50,14 +73,20 @@ func newAuthorizer(b *testing.B) *casbin.Authorizer {
 
 // BenchmarkCasbin is the casbin middleware's cost per request, allowed and
 // denied, against the bare enforcer.Enforce with the same (subject, object,
-// action): the gap is what gox adds — reading the transport and the claims,
-// cutting the operation into object and action, and on a denial the coded
-// error. The middleware runs around a no-op handler with an HTTP transport
-// for "GET /v1/users/:id" and claims in the context.
+// action) on an enforcer as casbin ships it (keyMatch2 compiling its
+// pattern on every call, no decision cache): what a service calling casbin
+// itself pays. The middleware runs around a no-op handler with an HTTP
+// transport for "GET /v1/users/:id" and claims in the context, with its
+// decision cache (the default, cache_size 10000) and without it
+// (cache_size 0: every call asks casbin, with gox's memoized keyMatch2);
+// memo is the bare Enforce of gox's enforcer (memoized keyMatch2, no
+// decision cache).
 func BenchmarkCasbin(b *testing.B) {
-	z := newAuthorizer(b)
-	h := z.Middleware()(noop)
-	e := z.Enforcer()
+	stock := newAuthorizer(b, func(c *casbin.Config) { c.CacheSize = 0 }, casbin.WithFunction("keyMatch2", stockKeyMatch2))
+	nocache := newAuthorizer(b, func(c *casbin.Config) { c.CacheSize = 0 })
+	z := newAuthorizer(b, nil)
+	h, hn := z.Middleware()(noop), nocache.Middleware()(noop)
+	e, em := stock.Enforcer(), nocache.Enforcer()
 	for _, c := range []struct {
 		name, sub string
 		allowed   bool
@@ -65,35 +94,47 @@ func BenchmarkCasbin(b *testing.B) {
 		tr := goxtest.NewTransport(transport.KindHTTP, "GET /v1/users/:id")
 		ctx := auth.NewContext(transport.NewServerContext(context.Background(), tr), &auth.Claims{Subject: c.sub})
 		bare := func() bool { ok, _ := e.Enforce(c.sub, "/v1/users/:id", "GET"); return ok }
-		if _, err := h(ctx, nil); (err == nil) != c.allowed || bare() != c.allowed {
-			b.Fatalf("%s: middleware %v, bare %v", c.name, err, bare())
+		memo := func() bool { ok, _ := em.Enforce(c.sub, "/v1/users/:id", "GET"); return ok }
+		_, err := h(ctx, nil)
+		_, errn := hn(ctx, nil)
+		if (err == nil) != c.allowed || (errn == nil) != c.allowed || bare() != c.allowed || memo() != c.allowed {
+			b.Fatalf("%s: middleware %v, no cache %v, bare %v, memo %v", c.name, err, errn, bare(), memo())
 		}
-		b.Run(c.name+"/bare", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_ = bare()
-			}
-		})
-		b.Run(c.name+"/middleware", func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				_, _ = h(ctx, nil)
-			}
-		})
-		// paired: one bare check and one through the middleware per
-		// iteration, each timed, so both see the same noise of a shared host
+		for _, s := range []struct {
+			name string
+			f    func()
+		}{
+			{"bare", func() { _ = bare() }},
+			{"memo", func() { _ = memo() }},
+			{"middleware-nocache", func() { _, _ = hn(ctx, nil) }},
+			{"middleware", func() { _, _ = h(ctx, nil) }},
+		} {
+			b.Run(c.name+"/"+s.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					s.f()
+				}
+			})
+		}
+		// paired: one bare check and one through each middleware per
+		// iteration, each timed, so all see the same noise of a shared host
 		b.Run(c.name+"/paired", func(b *testing.B) {
-			var tb, tm time.Duration
+			var tb, tn, tm time.Duration
 			for b.Loop() {
 				t0 := time.Now()
 				_ = bare()
 				t1 := time.Now()
+				_, _ = hn(ctx, nil)
+				t2 := time.Now()
 				_, _ = h(ctx, nil)
-				tm += time.Since(t1)
+				tm += time.Since(t2)
+				tn += t2.Sub(t1)
 				tb += t1.Sub(t0)
 			}
 			b.ReportMetric(float64(tb.Nanoseconds())/float64(b.N), "bare-ns/op")
+			b.ReportMetric(float64(tn.Nanoseconds())/float64(b.N), "nocache-ns/op")
 			b.ReportMetric(float64(tm.Nanoseconds())/float64(b.N), "mw-ns/op")
+			b.ReportMetric(float64(tn)/float64(tb), "nocache/bare")
 			b.ReportMetric(float64(tm)/float64(tb), "mw/bare")
 		})
 	}
@@ -102,7 +143,10 @@ func BenchmarkCasbin(b *testing.B) {
 // BenchmarkSecureChain serves GET /ping in process through the default
 // chain, and through the default chain with CORS (a cross-origin request
 // from an allowed origin), JWT authentication (HS256) and casbin
-// authorization after it: what securing a route costs a request.
+// authorization after it: what securing a route costs a request. The
+// secured server runs three times: with the casbin decision cache
+// (default), without it (cache_size 0), and without casbin (JWT and CORS
+// alone), which leaves casbin's share of the difference.
 func BenchmarkSecureChain(b *testing.B) {
 	secret := []byte("a-benchmark-secret-of-32-bytes-or-more")
 	ac := auth.DefaultConfig()
@@ -116,22 +160,33 @@ func BenchmarkSecureChain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	z := newAuthorizer(b)
-
 	logger := Logger(io.Discard)
 	m := prometheus.New()
 	hc := xhttp.DefaultConfig()
 	hc.CORS.AllowedOrigins = []string{"https://app.bench"}
 	hc.CORS.AllowedHeaders = []string{"Authorization"}
-	secure, err := xhttp.NewServer(hc, xhttp.WithMiddleware(append(DefaultChain(logger, m), a.Middleware(), z.Middleware())...))
-	if err != nil {
-		b.Fatal(err)
+	secured := func(cacheSize int) http.Handler {
+		chain := append(DefaultChain(logger, m), a.Middleware())
+		if cacheSize >= 0 {
+			z := newAuthorizer(b, func(c *casbin.Config) { c.CacheSize = cacheSize })
+			chain = append(chain, z.Middleware())
+		}
+		s, err := xhttp.NewServer(hc, xhttp.WithMiddleware(chain...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
 	}
 	servers := []struct {
 		name string
 		h    http.Handler
 		sec  bool
-	}{{"default", Gox(logger), false}, {"jwt+casbin+cors", secure, true}}
+	}{
+		{"default", Gox(logger), false},
+		{"jwt+casbin+cors", secured(casbin.DefaultConfig().CacheSize), true},
+		{"jwt+casbin+cors-nocache", secured(0), true},
+		{"jwt+cors", secured(-1), true},
+	}
 	reqs := make([]*http.Request, len(servers))
 	for i, s := range servers {
 		r := httptest.NewRequest(http.MethodGet, "/ping", nil)
@@ -160,7 +215,7 @@ func BenchmarkSecureChain(b *testing.B) {
 	// paired: one request of each per iteration, each timed
 	b.Run("paired", func(b *testing.B) {
 		w := &discard{h: http.Header{}}
-		var t [2]time.Duration
+		var t [4]time.Duration
 		for b.Loop() {
 			for i, s := range servers {
 				clear(w.h)
@@ -171,6 +226,11 @@ func BenchmarkSecureChain(b *testing.B) {
 		}
 		b.ReportMetric(float64(t[0].Nanoseconds())/float64(b.N), "default-ns/op")
 		b.ReportMetric(float64(t[1].Nanoseconds())/float64(b.N), "secure-ns/op")
+		b.ReportMetric(float64(t[2].Nanoseconds())/float64(b.N), "nocache-ns/op")
 		b.ReportMetric(float64(t[1])/float64(t[0]), "secure/default")
+		b.ReportMetric(float64(t[3].Nanoseconds())/float64(b.N), "jwt+cors-ns/op")
+		b.ReportMetric(float64(t[2])/float64(t[0]), "nocache/default")
+		b.ReportMetric(float64(t[3])/float64(t[0]), "jwt+cors/default")
+		b.ReportMetric(float64(t[1])/float64(t[3]), "secure/jwt+cors")
 	})
 }
