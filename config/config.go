@@ -1,17 +1,24 @@
-// Package config loads a service's typed configuration from three layers, each
-// overriding the one before (config file > environment > defaults):
+// Package config loads a service's typed configuration from layers, each
+// overriding the one before (config file > environment > remote source >
+// defaults):
 //
 //  1. defaults: the values already in the struct passed to Load;
-//  2. environment: PREFIX_SECTION_KEY for every leaf key, e.g. SHOP_HTTP_ADDR
+//  2. remote sources (WithSource): a YAML or JSON document under a key of
+//     Consul KV or etcd (contrib/config/consul, contrib/config/etcd),
+//     watched by SourceWatcher;
+//  3. environment: PREFIX_SECTION_KEY for every leaf key, e.g. SHOP_HTTP_ADDR
 //     for http.addr (maps are not reachable through the environment);
-//  3. the YAML file, after expanding ${VAR} and ${VAR:-default} in its values.
+//  4. the YAML file, after expanding ${VAR} and ${VAR:-default} in its values.
 //
 // Keys are the fields' yaml tags. YAML anchors and merge keys work as in the
 // YAML merge spec ("<<: *defaults", "<<: [*a, *b]": a mapping's own keys win,
 // then the earlier merged mapping). An unknown key, a value of the wrong type or
 // an unset ${VAR} fails the load with the file, line and full key path. If the
 // struct has a Validate() error method it runs last. Watcher reports changes
-// of the file, including a Kubernetes ConfigMap's atomic symlink swap.
+// of the file, including a Kubernetes ConfigMap's atomic symlink swap;
+// SourceWatcher those of a remote source. Diff lists the keys a reload
+// changed, so that a service can apply some and log the others as needing
+// a restart.
 package config
 
 import (
@@ -30,6 +37,9 @@ type loader struct {
 	file      string
 	envPrefix string
 	noEnv     bool
+	sources   []Source
+	fallback  bool
+	warn      func(error)
 }
 
 // WithFile reads the YAML file at path; a missing file is an error.
@@ -59,6 +69,9 @@ func Load(dst any, opts ...Option) error {
 	// load leaves dst exactly as it was.
 	tmp := reflect.New(rv.Elem().Type())
 	tmp.Elem().Set(rv.Elem())
+	if err := l.applySources(tmp.Elem()); err != nil {
+		return err
+	}
 	if !l.noEnv {
 		if err := applyEnv(tmp.Elem(), l.envPrefix, ""); err != nil {
 			return err
@@ -83,48 +96,61 @@ func (l *loader) applyFile(v reflect.Value) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("config: %s: %w", l.file, err)
-	}
-	if len(doc.Content) == 0 {
-		return nil // empty file: nothing overrides
-	}
-	if err := expand(&doc, ""); err != nil {
-		return l.wrap(err)
-	}
-	if err := resolveMerges(&doc); err != nil {
-		return l.wrap(err)
-	}
-	return l.wrap(decode(doc.Content[0], v, ""))
+	return applyDoc(data, l.file, false, v)
 }
 
-func (l *loader) wrap(err error) error {
-	if err == nil {
-		return nil
+// applyDoc decodes a YAML document over v; name is the file, or the remote
+// source when remote is set, for errors.
+func applyDoc(data []byte, name string, remote bool, v reflect.Value) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("config: %s: %w", name, err)
 	}
-	var ke *KeyError
-	if errors.As(err, &ke) {
-		ke.File = l.file
+	if len(doc.Content) == 0 {
+		return nil // empty document: nothing overrides
 	}
-	return err
+	wrap := func(err error) error {
+		var ke *KeyError
+		if errors.As(err, &ke) {
+			if remote {
+				ke.Source = name
+			} else {
+				ke.File = name
+			}
+		}
+		return err
+	}
+	if err := expand(&doc, ""); err != nil {
+		return wrap(err)
+	}
+	if err := resolveMerges(&doc); err != nil {
+		return wrap(err)
+	}
+	return wrap(decode(doc.Content[0], v, ""))
 }
 
 // KeyError is a problem with one key of the configuration.
 type KeyError struct {
-	File string // the YAML file, or "" for the environment
-	Line int    // line in File, when known
-	Env  string // the environment variable, for env errors
-	Key  string // full key path, "http.read_timeout"
-	Msg  string
+	File string // the YAML file, or "" for the environment and remote sources
+	// Source names the remote source, such as `consul key "gox/shop"`, for
+	// an error in its document.
+	Source string
+	Line   int    // line in File, when known
+	Env    string // the environment variable, for env errors
+	Key    string // full key path, "http.read_timeout"
+	Msg    string
 }
 
 func (e *KeyError) Error() string {
+	where := e.File
+	if e.Source != "" {
+		where = e.Source
+	}
 	switch {
 	case e.Env != "":
 		return fmt.Sprintf("config: environment %s (key %q): %s", e.Env, e.Key, e.Msg)
 	case e.Key == "":
-		return fmt.Sprintf("config: %s:%d: %s", e.File, e.Line, e.Msg)
+		return fmt.Sprintf("config: %s:%d: %s", where, e.Line, e.Msg)
 	}
-	return fmt.Sprintf("config: %s:%d: key %q: %s", e.File, e.Line, e.Key, e.Msg)
+	return fmt.Sprintf("config: %s:%d: key %q: %s", where, e.Line, e.Key, e.Msg)
 }
