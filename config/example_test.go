@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/config"
+	"github.com/goxkit/gox/config/configtest"
 )
 
 func ExampleLoad() {
@@ -39,4 +40,29 @@ func ExampleLoad() {
 	// Output:
 	// :8080 5s debug
 	// true
+}
+
+func ExampleWithSource() {
+	type Config struct {
+		Log struct {
+			Level string `yaml:"level"`
+		} `yaml:"log"`
+	}
+	// In a service: consul.Open(...) or etcd.Open(...) from contrib/config.
+	src := configtest.NewMemory(`consul key "config/shop"`, "log: {level: debug}\n")
+	var c Config
+	c.Log.Level = "info" // default
+	if err := config.Load(&c, config.WithSource(src), config.WithNoEnv()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(c.Log.Level)
+
+	src.Set("log:\n  levle: warn\n")
+	fmt.Println(config.Load(&c, config.WithSource(src), config.WithNoEnv()))
+	fmt.Println(c.Log.Level)
+	// Output:
+	// debug
+	// config: consul key "config/shop":2: key "log.levle": unknown key; known keys here: level
+	// debug
 }
