@@ -30,7 +30,7 @@ type Options struct {
 	Args        []string      // arguments of the service binary (default none: a gox service serves)
 	// BuildFlags go between go build and -o; nil: DefaultBuildFlags.
 	BuildFlags []string
-	Env         []string      // added to the environment of go build, the generate hook and the service
+	Env        []string // added to the environment of go build, the generate hook and the service
 	// Generate runs when a .proto file changed, before the build (gctl wires
 	// `gctl gen proto` in the project's directory); nil: rebuild only.
 	Generate func(ctx context.Context, dir string, env []string) ([]byte, error)
