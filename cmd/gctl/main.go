@@ -48,7 +48,7 @@ func newApp() *cli.Command {
 				newCommand(scaffold.KindAPI, "an HTTP service on gin"),
 				newCommand(scaffold.KindRPC, "a gRPC service with an HTTP port for probes and metrics"),
 			},
-		}, repoCommand(), genCommand(), runCommand()},
+		}, repoCommand(), genCommand(), runCommand(), deployCommand()},
 	}
 }
 

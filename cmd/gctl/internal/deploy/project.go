@@ -1,0 +1,278 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"golang.org/x/mod/modfile"
+)
+
+// DefaultGoVersion is the golang image tag of the build stage when go.mod
+// has no go line.
+const DefaultGoVersion = "1.26"
+
+// ProjectFiles are the files that make a directory a gox project, as gctl
+// new writes it.
+var ProjectFiles = []string{"go.mod", "main.go", "config.yaml"}
+
+// ErrNotProject is returned (wrapped) by Load outside a gox project.
+var ErrNotProject = errors.New("not a gox project")
+
+// Project is what the artifacts are rendered from.
+type Project struct {
+	Dir       string // the project root, absolute
+	Module    string // module path, from go.mod
+	Binary    string // the binary's name: the module path's last element
+	GoVersion string // major.minor of go.mod's go line: the golang image tag
+	HasGoSum  bool
+
+	HTTPPort    int // from http.addr; always set
+	GRPCPort    int // from grpc.addr; 0 when the service has no gRPC server
+	MetricsPort int // from http.metrics.addr; 0 when metrics are served on the HTTP port
+	// DataDir is the directory (relative to the working directory) a
+	// SQLite database is kept in, "" when there is none: the image makes it
+	// writable by the non-root user.
+	DataDir string
+
+	// Warnings are things about the project that will break an image build
+	// or a deployment, for the user to read; Load still succeeds.
+	Warnings []string
+}
+
+// Ports are the ports the service listens on, HTTP first.
+func (p *Project) Ports() []int {
+	ports := []int{p.HTTPPort}
+	for _, q := range []int{p.GRPCPort, p.MetricsPort} {
+		if q != 0 && q != p.HTTPPort && !contains(ports, q) {
+			ports = append(ports, q)
+		}
+	}
+	return ports
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// FindRoot returns the gox project holding dir: the nearest directory at
+// or above dir with a go.mod, which must also hold main.go and
+// config.yaml. The error says what was looked for and where.
+func FindRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("project directory %s: %w", dir, err)
+	}
+	root := ""
+	for d := abs; ; d = filepath.Dir(d) {
+		if fi, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !fi.IsDir() {
+			root = d
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if root == "" {
+		return "", fmt.Errorf("%w: gctl deploy looks for %s in %s or a directory above it and found no go.mod; run it inside a project gctl new wrote",
+			ErrNotProject, strings.Join(ProjectFiles, ", "), abs)
+	}
+	var missing []string
+	for _, f := range ProjectFiles {
+		if fi, err := os.Stat(filepath.Join(root, f)); err != nil || fi.IsDir() {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return "", fmt.Errorf("%w: gctl deploy looks for %s at the module root %s and %s missing there; run it inside a project gctl new wrote",
+			ErrNotProject, strings.Join(ProjectFiles, ", "), root, isAre(missing))
+	}
+	return root, nil
+}
+
+func isAre(names []string) string {
+	if len(names) == 1 {
+		return names[0] + " is"
+	}
+	return strings.Join(names, " and ") + " are"
+}
+
+// Load reads the project at or above dir.
+func Load(dir string) (*Project, error) {
+	root, err := FindRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &Project{Dir: root}
+	if err := p.readGoMod(filepath.Join(root, "go.mod")); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.sum")); err == nil {
+		p.HasGoSum = true
+	}
+	cfgFile := filepath.Join(root, "config.yaml")
+	b, err := os.ReadFile(cfgFile)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfgFile, err)
+	}
+	p.HTTPPort, p.GRPCPort, p.MetricsPort, p.DataDir = c.HTTPPort, c.GRPCPort, c.MetricsPort, c.DataDir
+	if p.DataDir == "." {
+		p.DataDir = ""
+		p.Warnings = append(p.Warnings, "the SQLite database is a file in the working directory, which the image's non-root user cannot write: "+
+			"give it a directory of its own in database.default.dsn (data/app.db) and run gctl deploy again")
+	}
+	return p, nil
+}
+
+func (p *Project) readGoMod(file string) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	f, err := modfile.Parse(file, b, nil)
+	if err != nil {
+		return err
+	}
+	if f.Module == nil || f.Module.Mod.Path == "" {
+		return fmt.Errorf("%s: no module line", file)
+	}
+	p.Module = f.Module.Mod.Path
+	p.Binary = path.Base(p.Module)
+	p.GoVersion = DefaultGoVersion
+	if f.Go != nil {
+		if parts := strings.SplitN(f.Go.Version, ".", 3); len(parts) >= 2 {
+			p.GoVersion = parts[0] + "." + parts[1]
+		}
+	}
+	var local []string
+	for _, r := range f.Replace {
+		if modfile.IsDirectoryPath(r.New.Path) && outside(p.Dir, r.New.Path) {
+			local = append(local, r.Old.Path+" => "+r.New.Path)
+		}
+	}
+	if len(local) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"go.mod replaces modules with directories outside the Docker build context (the project root): %s; "+
+				"docker build fails there until those modules are published (then drop the replace lines) or copied into the project",
+			strings.Join(local, ", ")))
+	}
+	return nil
+}
+
+// outside reports whether the replacement directory rel (absolute or
+// relative to root) lies outside root.
+func outside(root, dir string) bool {
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	rel, err := filepath.Rel(root, dir)
+	return err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// Config is what the artifacts take from config.yaml.
+type Config struct {
+	HTTPPort, GRPCPort, MetricsPort int
+	DataDir                         string
+}
+
+// ParseConfig reads the ports (and a SQLite database's directory) from the
+// text of a config.yaml. ${VAR:-default} in a value counts as its default,
+// the value the image runs with unless the deployment sets VAR. A missing
+// http.addr, or an address without a port, is an error naming the key.
+func ParseConfig(data []byte) (Config, error) {
+	var doc struct {
+		HTTP *struct {
+			Addr    *string `yaml:"addr"`
+			Metrics struct {
+				Addr string `yaml:"addr"`
+			} `yaml:"metrics"`
+		} `yaml:"http"`
+		GRPC *struct {
+			Addr *string `yaml:"addr"`
+		} `yaml:"grpc"`
+		Database map[string]struct {
+			Driver string `yaml:"driver"`
+			DSN    string `yaml:"dsn"`
+		} `yaml:"database"`
+	}
+	var c Config
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return c, fmt.Errorf("not valid YAML: %w", err)
+	}
+	if doc.HTTP == nil || doc.HTTP.Addr == nil || strings.TrimSpace(expand(*doc.HTTP.Addr)) == "" {
+		return c, errors.New(`http.addr is not set; gctl deploy needs the HTTP port (the probes /healthz and /readyz are served there): set it, e.g. http.addr: ":8080"`)
+	}
+	var err error
+	if c.HTTPPort, err = port("http.addr", *doc.HTTP.Addr); err != nil {
+		return c, err
+	}
+	if doc.GRPC != nil {
+		if doc.GRPC.Addr == nil {
+			return c, errors.New(`grpc.addr is not set while a grpc section is: set it, e.g. grpc.addr: ":9090"`)
+		}
+		if c.GRPCPort, err = port("grpc.addr", *doc.GRPC.Addr); err != nil {
+			return c, err
+		}
+	}
+	if a := expand(doc.HTTP.Metrics.Addr); strings.TrimSpace(a) != "" {
+		if c.MetricsPort, err = port("http.metrics.addr", a); err != nil {
+			return c, err
+		}
+	}
+	if db, ok := doc.Database["default"]; ok && db.Driver == "sqlite" {
+		c.DataDir = sqliteDir(expand(db.DSN))
+	}
+	return c, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(:?-([^}]*))?\}`)
+
+// expand replaces ${VAR:-default} and ${VAR-default} with the default and
+// ${VAR} with nothing, as the service does when VAR is unset.
+func expand(s string) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string {
+		return envRef.FindStringSubmatch(m)[2]
+	})
+}
+
+func port(key, addr string) (int, error) {
+	a := strings.TrimSpace(expand(addr))
+	_, p, err := net.SplitHostPort(a)
+	if err != nil {
+		return 0, fmt.Errorf("%s %q is not host:port (e.g. \":8080\"): %w", key, addr, err)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%s %q: the port must be a number from 1 to 65535 (a container image exposes a fixed port)", key, addr)
+	}
+	return n, nil
+}
+
+// sqliteDir is the directory of a relative SQLite file DSN, "." for a
+// file in the working directory, "" for memory or an absolute path.
+func sqliteDir(dsn string) string {
+	dsn = strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(dsn, '?'); i >= 0 {
+		dsn = dsn[:i]
+	}
+	if dsn == "" || strings.Contains(dsn, ":memory:") || path.IsAbs(dsn) || strings.Contains(dsn, "..") {
+		return ""
+	}
+	return path.Dir(path.Clean(dsn))
+}
