@@ -42,6 +42,18 @@ const (
 	// GovernanceRateLimitKeys is how many keys a local rate limit
 	// remembers; label rule (its index in the policy).
 	GovernanceRateLimitKeys = "gox_governance_rate_limit_keys"
+
+	// QueueBacklog is a gauge of the messages of a durable queue ready for
+	// a consumer group now (due and not held by a live reservation);
+	// labels topic, group. It is what an autoscaler (KEDA) scales
+	// consumers on.
+	QueueBacklog = "gox_queue_backlog"
+	// QueueDeadLetters is a gauge of the dead letters a consumer group
+	// left on a topic; labels topic, group.
+	QueueDeadLetters = "gox_queue_dead_letters"
+	// QueueBacklogOverflow is a gauge of the topic and group pairs the last
+	// backlog sample left out, over its bound on series.
+	QueueBacklogOverflow = "gox_queue_backlog_overflow"
 )
 
 // Label names. "code" holds the gox error code (HTTP status semantics: "200",
@@ -52,7 +64,12 @@ const (
 	LabelCode      = "code"
 	LabelOutcome   = "outcome"
 	LabelRule      = "rule"
+	LabelTopic     = "topic"
+	LabelGroup     = "group"
 )
+
+// QueueLabels returns the labels of the queue backlog gauges: topic, group.
+func QueueLabels() []string { return []string{LabelTopic, LabelGroup} }
 
 // CounterLabels returns the labels of the request counters: kind, operation, code.
 func CounterLabels() []string { return []string{LabelKind, LabelOperation, LabelCode} }

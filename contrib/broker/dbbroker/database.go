@@ -20,6 +20,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -41,11 +42,20 @@ type Config struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// MaxBytes refuses larger message bodies.
 	MaxBytes int `yaml:"max_bytes"`
+	// BacklogInterval is how often the Collector counts the backlog, once
+	// it is asked for (see Broker.Collector).
+	BacklogInterval time.Duration `yaml:"backlog_interval"`
+	// BacklogSeries bounds the topic and group pairs the Collector exports;
+	// pairs past it are counted in gox_queue_backlog_overflow.
+	BacklogSeries int `yaml:"backlog_series"`
 }
 
-// DefaultConfig: the default connection, 30 s visibility, 200 ms polling, 1 MiB.
+// DefaultConfig: the default connection, 30 s visibility, 200 ms polling,
+// 1 MiB, the backlog counted every 15 s for at most 1000 topic and group
+// pairs.
 func DefaultConfig() Config {
-	return Config{Conn: xgorm.DefaultName, Visibility: 30 * time.Second, PollInterval: 200 * time.Millisecond, MaxBytes: 1 << 20}
+	return Config{Conn: xgorm.DefaultName, Visibility: 30 * time.Second, PollInterval: 200 * time.Millisecond, MaxBytes: 1 << 20,
+		BacklogInterval: 15 * time.Second, BacklogSeries: 1000}
 }
 
 // Broker is the database Backend.
@@ -58,6 +68,13 @@ type Broker struct {
 	wake   map[string]chan struct{} // closed when this process publishes to the topic
 	closed chan struct{}
 	once   sync.Once
+
+	log       *slog.Logger
+	now       func() time.Time // the backlog's clock
+	tick      ticker           // the Collector's sampling interval
+	ctx       context.Context  // canceled by Close
+	cancel    context.CancelFunc
+	collector *Collector // started by the first Collector call
 }
 
 var _ interface {
@@ -65,9 +82,16 @@ var _ interface {
 	broker.DeadLetters
 } = (*Broker)(nil)
 
+// Option configures New.
+type Option func(*Broker)
+
+// WithLogger sets where the Collector logs a failed count or a backlog
+// over its bound (default slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(b *Broker) { b.log = l } }
+
 // New returns a Broker on db. Its tables must exist: run Models through
 // db.Migrate (the scaffold's `db migrate` does), or call Migrate.
-func New(db *xgorm.DB, c Config) (*Broker, error) {
+func New(db *xgorm.DB, c Config, opts ...Option) (*Broker, error) {
 	if c.Conn == "" {
 		c.Conn = xgorm.DefaultName
 	}
@@ -77,7 +101,16 @@ func New(db *xgorm.DB, c Config) (*Broker, error) {
 	if c.Visibility <= 0 || c.PollInterval <= 0 || c.MaxBytes <= 0 {
 		return nil, fmt.Errorf("dbbroker: visibility (%v), poll_interval (%v) and max_bytes (%d) must be positive", c.Visibility, c.PollInterval, c.MaxBytes)
 	}
-	return &Broker{db: db, c: c, joined: map[[2]string]bool{}, empty: map[string]bool{}, wake: map[string]chan struct{}{}, closed: make(chan struct{})}, nil
+	if c.BacklogInterval <= 0 || c.BacklogSeries <= 0 {
+		return nil, fmt.Errorf("dbbroker: backlog_interval (%v) and backlog_series (%d) must be positive", c.BacklogInterval, c.BacklogSeries)
+	}
+	b := &Broker{db: db, c: c, joined: map[[2]string]bool{}, empty: map[string]bool{}, wake: map[string]chan struct{}{}, closed: make(chan struct{}),
+		log: slog.Default(), now: time.Now, tick: realTicker}
+	for _, o := range opts {
+		o(b)
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	return b, nil
 }
 
 // Migrate creates the broker's tables on its connection.
@@ -314,9 +347,18 @@ func newToken() string {
 	return hex.EncodeToString(t[:])
 }
 
-// Close implements broker.Backend; it does not close the database, which the
-// service owns.
+// Close implements broker.Backend and stops the Collector's sampling; it
+// does not close the database, which the service owns.
 func (b *Broker) Close() error {
-	b.once.Do(func() { close(b.closed) })
+	b.once.Do(func() {
+		close(b.closed)
+		b.cancel()
+	})
+	b.mu.Lock()
+	c := b.collector
+	b.mu.Unlock()
+	if c != nil {
+		<-c.done
+	}
 	return nil
 }

@@ -154,6 +154,11 @@ func TestConfigChecked(t *testing.T) {
 	if _, err := dbbroker.New(db, c); err == nil {
 		t.Fatal("zero visibility was accepted")
 	}
+	c = dbbroker.DefaultConfig()
+	c.BacklogSeries = 0
+	if _, err := dbbroker.New(db, c); err == nil || !strings.Contains(err.Error(), "backlog_series (0)") {
+		t.Fatalf("zero backlog_series: %v", err)
+	}
 }
 
 // A consumer waiting in this process is woken by a publish in this process,
