@@ -3,9 +3,17 @@ package dbbroker_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -135,7 +143,7 @@ func TestBacklogGauge(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			held := receive(t, b, "orders", "billing")
+			_ = receive(t, b, "orders", "billing") // held, never settled: its consumer dies
 			if err := receive(t, b, "orders", "billing").DeadLetter(ctx, errors.New("card refused")); err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +186,6 @@ func TestBacklogGauge(t *testing.T) {
 				pairs[2] != (dbbroker.Backlog{Topic: "orders", Group: "billing", Ready: 3, DeadLetters: 1}) {
 				t.Fatalf("Backlog = %+v, %d, %v", pairs, overflow, err)
 			}
-			_ = held
 		})
 	}
 }
@@ -324,4 +331,109 @@ func TestBacklogUsesClaimIndex(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A Prometheus server scrapes the serve-like process and answers the
+// query a KEDA prometheus trigger runs. Before any consumer of a topic ever
+// ran (deployed scaled to zero), its messages wait ungrouped, under group
+// "": the query must include them or the consumers are never started.
+func TestKEDAQueryOnPrometheus(t *testing.T) {
+	bin := goxtest.RequireBinary(t, "prometheus", "apt-get install prometheus, or run bash ci/test.sh")
+	db := open(t, sqlite(t))
+	b, err := dbbroker.New(db, fast())
+	b = goxtest.Opened(t, b, err)
+	ctx := context.Background()
+	for _, id := range []string{"o1", "o2"} { // no consumer of orders ever ran
+		if err := b.Publish(ctx, "orders", &broker.Message{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	join(t, b, "invoices", "billing")
+	for _, id := range []string{"i1", "i2", "i3"} {
+		if err := b.Publish(ctx, "invoices", &broker.Message{ID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := prometheus.New(prometheus.WithoutRuntimeCollectors())
+	m.Registry().MustRegister(b.Collector())
+	if err := b.Collector().Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	target := httptest.NewServer(m.Handler())
+	t.Cleanup(target.Close)
+
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: serve\n    static_configs: [{targets: [%q]}]\n",
+		strings.TrimPrefix(target.URL, "http://"))
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--log.level=warn")
+	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	want := map[string]string{
+		`sum(gox_queue_backlog{topic="orders",group=~"billing|"}) or vector(0)`:   "2",
+		`sum(gox_queue_backlog{topic="orders",group="billing"}) or vector(0)`:     "0", // why the query needs |
+		`sum(gox_queue_backlog{topic="invoices",group=~"billing|"}) or vector(0)`: "3",
+		`sum(gox_queue_backlog{topic="refunds",group=~"billing|"}) or vector(0)`:  "0",
+	}
+	deadline := time.Now().Add(45 * time.Second) // target discovery batches every 5 s, then the first scrape
+	for len(want) > 0 && time.Now().Before(deadline) {
+		if v, ok := queryValue(addr, `up{job="serve"}`); !ok || v != "1" {
+			time.Sleep(500 * time.Millisecond) // nothing scraped yet
+			continue
+		}
+		for q, v := range want {
+			got, ok := queryValue(addr, q)
+			if !ok || got != v {
+				t.Fatalf("Prometheus answers %s with %q (%v); want %s", q, got, ok, v)
+			}
+			delete(want, q)
+		}
+	}
+	if len(want) > 0 {
+		log, _ := os.ReadFile(filepath.Join(dir, "prometheus.log"))
+		t.Fatalf("Prometheus never scraped the service; its log:\n%s", log)
+	}
+}
+
+func queryValue(addr, q string) (string, bool) {
+	resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return "", false
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Data struct {
+			Result []struct {
+				Value []any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&r) != nil || len(r.Data.Result) == 0 || len(r.Data.Result[0].Value) < 2 {
+		return "", false
+	}
+	v, _ := r.Data.Result[0].Value[1].(string)
+	return v, true
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
