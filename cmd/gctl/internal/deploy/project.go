@@ -8,8 +8,10 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/mod/modfile"
@@ -41,6 +43,15 @@ type Project struct {
 	// SQLite database is kept in, "" when there is none: the image makes it
 	// writable by the non-root user.
 	DataDir string
+
+	// Config is the rest of what config.yaml says that the Kubernetes
+	// artifacts depend on (drain timing, drivers, ${VAR} names).
+	Config Config
+	// ConfigText is config.yaml as it is: the chart's ConfigMap.
+	ConfigText string
+	// Jobs are the queue jobs of internal/job (each runs as `queue <name>`),
+	// sorted by name; empty without a queue.
+	Jobs []Job
 
 	// Warnings are things about the project that will break an image build
 	// or a deployment, for the user to read; Load still succeeds.
@@ -132,6 +143,14 @@ func Load(dir string) (*Project, error) {
 		return nil, fmt.Errorf("%s: %w", cfgFile, err)
 	}
 	p.HTTPPort, p.GRPCPort, p.MetricsPort, p.DataDir = c.HTTPPort, c.GRPCPort, c.MetricsPort, c.DataDir
+	p.Config, p.ConfigText = c, string(b)
+	if c.QueueDriver != "" && c.QueueDriver != "memory" {
+		jobs, err := ParseJobs(filepath.Join(root, "internal", "job"))
+		if err != nil {
+			p.Warnings = append(p.Warnings, err.Error())
+		}
+		p.Jobs = jobs
+	}
 	if p.DataDir == "." {
 		p.DataDir = ""
 		p.Warnings = append(p.Warnings, "the SQLite database is a file in the working directory, which the image's non-root user cannot write: "+
@@ -189,6 +208,27 @@ func outside(root, dir string) bool {
 type Config struct {
 	HTTPPort, GRPCPort, MetricsPort int
 	DataDir                         string
+
+	AppName string // app.name
+	// RequestTimeout, StopTimeout and StopDelay are app.request_timeout,
+	// app.stop_timeout and app.stop_delay (gox's defaults when unset:
+	// 10s, 30s, 0).
+	RequestTimeout, StopTimeout, StopDelay time.Duration
+
+	DBDriver          string // database.default.driver; "" without a database
+	MigrationsOnStart bool   // migrations.on_start
+
+	QueueDriver  string // queue.driver: database | memory | kafka | rabbitmq | nats; "" without a queue
+	RabbitPrefix string // queue.rabbitmq.prefix (default gox): queue names start with it
+	EventTopic   string // event.topic: what `event listen` consumes
+	EventGroup   string // event.group, or app.name when empty
+
+	RegistryDriver string // registry.driver
+	GossipPort     int    // registry.gossip.port (default 7946)
+
+	// EnvVars are the names of the ${VAR} references of config.yaml,
+	// sorted: what a deployment sets from a Secret.
+	EnvVars []string
 }
 
 // ParseConfig reads the ports (and a SQLite database's directory) from the
@@ -210,6 +250,26 @@ func ParseConfig(data []byte) (Config, error) {
 			Driver string `yaml:"driver"`
 			DSN    string `yaml:"dsn"`
 		} `yaml:"database"`
+		App        appSection `yaml:"app"`
+		Migrations struct {
+			OnStart *bool `yaml:"on_start"`
+		} `yaml:"migrations"`
+		Queue *struct {
+			Driver   string `yaml:"driver"`
+			RabbitMQ struct {
+				Prefix string `yaml:"prefix"`
+			} `yaml:"rabbitmq"`
+		} `yaml:"queue"`
+		Event struct {
+			Topic string `yaml:"topic"`
+			Group string `yaml:"group"`
+		} `yaml:"event"`
+		Registry struct {
+			Driver string `yaml:"driver"`
+			Gossip struct {
+				Port *int `yaml:"port"`
+			} `yaml:"gossip"`
+		} `yaml:"registry"`
 	}
 	var c Config
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -235,19 +295,115 @@ func ParseConfig(data []byte) (Config, error) {
 			return c, err
 		}
 	}
-	if db, ok := doc.Database["default"]; ok && db.Driver == "sqlite" {
-		c.DataDir = sqliteDir(expand(db.DSN))
+	if db, ok := doc.Database["default"]; ok {
+		c.DBDriver = expand(db.Driver)
+		if c.DBDriver == "sqlite" {
+			c.DataDir = sqliteDir(expand(db.DSN))
+		}
 	}
+	if err := parseRest(&c, &doc.App, doc.Migrations.OnStart); err != nil {
+		return c, err
+	}
+	if q := doc.Queue; q != nil {
+		c.QueueDriver, c.RabbitPrefix = expand(q.Driver), expand(q.RabbitMQ.Prefix)
+		if c.RabbitPrefix == "" {
+			c.RabbitPrefix = "gox"
+		}
+		if !validName.MatchString(c.QueueDriver) {
+			return c, fmt.Errorf("queue.driver %q is not a driver name (database, memory, kafka, rabbitmq, nats)", q.Driver)
+		}
+	}
+	c.EventTopic, c.EventGroup = expand(doc.Event.Topic), expand(doc.Event.Group)
+	if c.EventGroup == "" {
+		c.EventGroup = c.AppName
+	}
+	c.RegistryDriver = expand(doc.Registry.Driver)
+	c.GossipPort = 7946
+	if gp := doc.Registry.Gossip.Port; gp != nil {
+		if *gp < 1 || *gp > 65535 {
+			return c, fmt.Errorf("registry.gossip.port %d: a pod needs a fixed port from 1 to 65535", *gp)
+		}
+		c.GossipPort = *gp
+	}
+	c.EnvVars = envVars(data)
 	return c, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*(:?-([^}]*))?\}`)
+// validName is what a driver or an app name must look like to be put into
+// Kubernetes names and labels.
+var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// appSection is config.yaml's app section.
+type appSection struct {
+	Name           string `yaml:"name"`
+	RequestTimeout string `yaml:"request_timeout"`
+	StopTimeout    string `yaml:"stop_timeout"`
+	StopDelay      string `yaml:"stop_delay"`
+}
+
+func parseRest(c *Config, app *appSection, onStart *bool) error {
+	c.AppName = expand(app.Name)
+	if c.AppName != "" && !validName.MatchString(c.AppName) {
+		return fmt.Errorf("app.name %q must be a DNS label (lower-case letters, digits and '-', at most 63): it names consumer groups and pods", app.Name)
+	}
+	for _, d := range []struct {
+		key string
+		val string
+		def time.Duration
+		out *time.Duration
+	}{
+		{"app.request_timeout", app.RequestTimeout, 10 * time.Second, &c.RequestTimeout},
+		{"app.stop_timeout", app.StopTimeout, 30 * time.Second, &c.StopTimeout},
+		{"app.stop_delay", app.StopDelay, 0, &c.StopDelay},
+	} {
+		*d.out = d.def
+		v := strings.TrimSpace(expand(d.val))
+		if v == "" {
+			continue
+		}
+		n, err := time.ParseDuration(v)
+		if err != nil || n < 0 || n > 24*time.Hour {
+			return fmt.Errorf("%s %q is not a duration from 0 to 24h (e.g. 30s)", d.key, d.val)
+		}
+		*d.out = n
+	}
+	c.MigrationsOnStart = onStart != nil && *onStart
+	return nil
+}
+
+// envVars are the names of the ${VAR} references in the values of data
+// (not its comments), sorted, once each.
+func envVars(data []byte) []string {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	var names []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode {
+			for _, m := range envRef.FindAllStringSubmatch(n.Value, -1) {
+				if !slices.Contains(names, m[1]) {
+					names = append(names, m[1])
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&root)
+	slices.Sort(names)
+	return names
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}`)
 
 // expand replaces ${VAR:-default} and ${VAR-default} with the default and
 // ${VAR} with nothing, as the service does when VAR is unset.
 func expand(s string) string {
 	return envRef.ReplaceAllStringFunc(s, func(m string) string {
-		return envRef.FindStringSubmatch(m)[2]
+		return envRef.FindStringSubmatch(m)[3]
 	})
 }
 
