@@ -12,6 +12,11 @@
 // with the next attempt number. Dead letters go to gox_queue_failed, the
 // failed-jobs table, with the error that failed them last; Replay (`queue
 // retry`) sends them back.
+//
+// Broker.Collector exports what waits per topic and consumer group
+// (gox_queue_backlog, gox_queue_dead_letters) to Prometheus, counted every
+// backlog_interval in one statement, for dashboards and for an autoscaler
+// (KEDA) to scale consumers on; Broker.Backlog returns the same count.
 package dbbroker
 
 import (
