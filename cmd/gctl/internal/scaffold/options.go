@@ -36,6 +36,9 @@ type Options struct {
 	// calls: memory (in the process), gossip (no server), consul, etcd or
 	// dns (Kubernetes; discovery only).
 	Registry string
+	// RemoteConfig is the store more configuration is read from, under
+	// config.yaml and the environment, and watched: none, consul or etcd.
+	RemoteConfig string
 	// Jaeger is set by Validate for --trace jaeger: Trace is otlp, and the
 	// service exports to a local Jaeger (localhost:4317) unless configured
 	// otherwise, instead of waiting for TRACE_EXPORTER.
@@ -45,14 +48,15 @@ type Options struct {
 // supported lists the values each component flag accepts today. Components
 // that are not built yet are refused with this list, not half-generated.
 var supported = map[string][]string{
-	"err":      {"none", "sentry", "email"},
-	"auth":     {"none", "jwt"},
-	"trace":    {"none", "otlp", "jaeger"},
-	"metric":   {"none", "prom"},
-	"db":       {"sqlite", "mysql", "postgres", "clickhouse", "none"},
-	"queue":    {"database", "memory", "kafka", "rabbitmq", "nats", "none"},
-	"cache":    {"memory", "redis", "none"},
-	"registry": {"memory", "gossip", "consul", "etcd", "dns"},
+	"err":           {"none", "sentry", "email"},
+	"auth":          {"none", "jwt"},
+	"trace":         {"none", "otlp", "jaeger"},
+	"metric":        {"none", "prom"},
+	"db":            {"sqlite", "mysql", "postgres", "clickhouse", "none"},
+	"queue":         {"database", "memory", "kafka", "rabbitmq", "nats", "none"},
+	"cache":         {"memory", "redis", "none"},
+	"registry":      {"memory", "gossip", "consul", "etcd", "dns"},
+	"remote-config": {"none", "consul", "etcd"},
 }
 
 // Aliases are the other names a value is accepted under (the names gox's
@@ -65,7 +69,7 @@ var Aliases = map[string]map[string]string{
 }
 
 // defaults are what a flag left out means: a service that needs no server.
-var defaults = map[string]string{"err": "none", "auth": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory"} // queue: database when there is a database
+var defaults = map[string]string{"err": "none", "auth": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory", "remote-config": "none"} // queue: database when there is a database
 
 // planned are values gctl does not accept yet but a later gox release adds;
 // the error for one says so.
@@ -85,7 +89,7 @@ func (o *Options) Validate() error {
 	if err := checkName(o.Name); err != nil {
 		return fmt.Errorf("--name %q is not %w", o.Name, err)
 	}
-	for flag, v := range map[string]*string{"err": &o.Err, "auth": &o.Auth, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry} {
+	for flag, v := range map[string]*string{"err": &o.Err, "auth": &o.Auth, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry, "remote-config": &o.RemoteConfig} {
 		if *v == "" {
 			*v = defaults[flag]
 		}
@@ -153,6 +157,10 @@ func (o Options) HasDB() bool { return o.DB != "none" }
 // HasErr reports whether the service sends its unexpected failures to an
 // error reporter (--err sentry or email).
 func (o Options) HasErr() bool { return o.Err != "none" && o.Err != "" }
+
+// HasRemoteConfig reports whether the service reads configuration from a
+// store (--remote-config consul or etcd) as well as config.yaml.
+func (o Options) HasRemoteConfig() bool { return o.RemoteConfig != "none" && o.RemoteConfig != "" }
 
 // HasCache reports whether the project has a cache.
 func (o Options) HasCache() bool { return o.Cache != "none" }
