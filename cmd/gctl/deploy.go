@@ -15,11 +15,14 @@ import (
 func deployCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "deploy",
-		Usage: "write the project's deployment files: deploy/Dockerfile and .dockerignore",
+		Usage: "write the project's deployment files: deploy/Dockerfile, .dockerignore, a Helm chart and Kubernetes manifests",
 		Description: "Run inside a project gctl new wrote (go.mod, main.go and config.yaml at its root). Reads the module,\n" +
 			"the binary name and the ports of config.yaml (http.addr, grpc.addr, http.metrics.addr) and writes\n" +
 			"deploy/Dockerfile (multi-stage, static binary on distroless, non-root) and .dockerignore at the\n" +
 			"project root, the build context: docker build -f deploy/Dockerfile -t NAME .\n" +
+			"deploy/chart/ is a Helm chart (serve, consumers per job, db migrate hook, cronjobs, service, PDB, HPA,\n" +
+			"KEDA, Istio; values documented in values.yaml and typed in values.schema.json) and deploy/k8s/ the same\n" +
+			"objects rendered with the default values, for kubectl apply -f deploy/k8s/.\n" +
 			"Running it again rewrites only files nobody edited; an edited file is kept and listed. See docs/gctl.md.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: ".", Usage: "a `directory` in the project (its root is the nearest directory above with a go.mod)"},

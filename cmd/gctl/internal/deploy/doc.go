@@ -1,6 +1,15 @@
-// Package deploy writes the deployment artifacts of a gox project: today
-// its container image build, deploy/Dockerfile and the .dockerignore of the
-// build context (the project root).
+// Package deploy writes the deployment artifacts of a gox project: its
+// container image build (deploy/Dockerfile and the .dockerignore of the
+// build context, the project root), a Helm chart (deploy/chart/) and the
+// plain Kubernetes manifests (deploy/k8s/), which are the chart rendered
+// with its default values by gctl itself: one source of truth.
+//
+// The chart's templates are Helm templates embedded verbatim; gctl
+// renders only Chart.yaml, values.yaml and the README from the Project,
+// and executes the templates for the plain manifests with text/template
+// and a FuncMap mirroring the few Helm and sprig functions they use
+// (helm.go). Consumer workloads come from the job names of internal/job,
+// read from its source with go/parser (ParseJobs), not from a build.
 //
 // Load reads what the artifacts need from the project itself: the module
 // path and binary name from go.mod, the Go version from its go line, and
