@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -23,26 +24,27 @@ import (
 // bound to the template set by renderChart.
 func helmFuncs() template.FuncMap {
 	return template.FuncMap{
-		"toYaml":     toYAML,
-		"nindent":    nindent,
-		"indent":     indent,
-		"quote":      quote,
-		"default":    dfault,
-		"empty":      empty,
-		"required":   required,
-		"fail":       fail,
-		"trunc":      trunc,
-		"trimSuffix": func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
-		"replace":    func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
-		"lower":      strings.ToLower,
-		"toString":   strval,
-		"dict":       dict,
-		"list":       func(v ...any) []any { return v },
-		"hasKey":     func(m map[string]any, k string) bool { _, ok := m[k]; return ok },
-		"int":        toInt,
-		"add":        add,
-		"ternary":    func(t, f any, cond bool) any { return map[bool]any{true: t, false: f}[cond] },
-		"include":    func(string, any) (string, error) { return "", errors.New("include is bound at render time") },
+		"toYaml":         toYAML,
+		"nindent":        nindent,
+		"indent":         indent,
+		"quote":          quote,
+		"default":        dfault,
+		"empty":          empty,
+		"required":       required,
+		"fail":           fail,
+		"trunc":          trunc,
+		"trimSuffix":     func(suffix, s string) string { return strings.TrimSuffix(s, suffix) },
+		"replace":        func(old, new, s string) string { return strings.ReplaceAll(s, old, new) },
+		"lower":          strings.ToLower,
+		"regexQuoteMeta": regexp.QuoteMeta,
+		"toString":       strval,
+		"dict":           dict,
+		"list":           func(v ...any) []any { return v },
+		"hasKey":         func(m map[string]any, k string) bool { _, ok := m[k]; return ok },
+		"int":            toInt,
+		"add":            add,
+		"ternary":        func(t, f any, cond bool) any { return map[bool]any{true: t, false: f}[cond] },
+		"include":        func(string, any) (string, error) { return "", errors.New("include is bound at render time") },
 	}
 }
 
