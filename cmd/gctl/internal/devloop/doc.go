@@ -8,6 +8,13 @@
 // last good process keeps serving; the next change tries again, so a project
 // that does not build at start is watched until it does.
 //
+// On Linux the service leads a process group of its own, so a Ctrl-C in the
+// terminal reaches gctl alone, which stops the services in order. The stop
+// signal goes to the whole group, as a terminal's Ctrl-C would, and what is
+// left of the group once the service has exited (a worker it started that
+// ignores SIGTERM) is killed after a second: nothing outlives its service
+// holding ports, files or the service's output.
+//
 // What counts as a change is decided by Classify: Go files (tests aside),
 // go.mod and go.sum, templates and embedded SQL rebuild; .proto files run the
 // generate hook (gctl wires `gctl gen proto`) and rebuild; config.yaml alone

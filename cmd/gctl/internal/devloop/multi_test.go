@@ -245,6 +245,106 @@ func (g *Greeter) SayBye(ctx context.Context, req *greeterv1.SayByeRequest) (*gr
 	t.Logf("TestRunProtoChange took %s", time.Since(began).Round(time.Millisecond))
 }
 
+// TestRunStopsWhatTheServiceStarted: a service that runs a program of its
+// own (a worker, a sidecar, sh -c) and leaves it when stopped. Started from
+// a terminal without gctl, Ctrl-C reaches that program too (the foreground
+// process group); under gctl run the service has a group of its own, so
+// gctl must stop the group: on a restart and on Ctrl-C, or the program
+// outlives gctl (holding its ports and files).
+func TestRunStopsWhatTheServiceStarted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a project")
+	}
+	dir := filepath.Join(t.TempDir(), "spawner")
+	writeFile(t, filepath.Join(dir, "go.mod"), "module spawner\n\ngo 1.22\n")
+	writeFile(t, filepath.Join(dir, "main.go"), `package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// a worker that ignores SIGTERM and writes to the service's output
+	worker := exec.Command("sh", "-c", "trap '' TERM; exec sleep 600")
+	worker.Stdout, worker.Stderr = os.Stdout, os.Stderr
+	if err := worker.Start(); err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
+	fmt.Println("version 1: worker", worker.Process.Pid)
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	<-stop
+	fmt.Println("stopped; the worker is left running")
+}
+`)
+	bins := realDir(t, t.TempDir())
+	out := &lockedBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- devloop.Run(ctx, []string{dir}, devloop.Options{
+			Env: []string{"GOWORK=off", "GOFLAGS="}, Out: out, StopTimeout: 10 * time.Second, TempDir: bins,
+		})
+	}()
+	worker := func(version string) int {
+		t.Helper()
+		re := regexp.MustCompile(version + `: worker (\d+)`)
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			if m := re.FindStringSubmatch(out.String()); m != nil {
+				pid, _ := strconv.Atoi(m[1])
+				t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) }) // should the test fail
+				return pid
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s started\nlog:\n%s", version, out)
+			}
+		}
+	}
+	first := worker("version 1")
+	seen := []map[string]proc{services(t, bins)}
+	edit(t, filepath.Join(dir, "main.go"), `"version 1: worker"`, `"version 2: worker"`)
+	second := worker("version 2")
+	if !gone(first) {
+		t.Errorf("the worker of the first process (pid %d) outlived its restart\nlog:\n%s", first, out)
+	}
+	seen = append(seen, services(t, bins))
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Run did not return within 30 s of the cancel\nlog:\n%s", out)
+	}
+	if !gone(second) {
+		t.Errorf("the worker of the last process (pid %d) outlived gctl run\nlog:\n%s", second, out)
+	}
+	checkGone(t, bins, seen...)
+}
+
+// gone reports whether pid has stopped running (a zombie has) within 5 s:
+// a process killed a moment ago may still be dying.
+func gone(pid int) bool {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			return true
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && f[0] == "Z" {
+			return true
+		}
+	}
+	return false
+}
+
 // newProject renders a gctl new project of kind (no database, queue or
 // cache: the quickest to build) named name, its listeners on free ports,
 // and returns its directory and HTTP address.
@@ -422,22 +522,33 @@ func allProcs(t *testing.T) []proc {
 }
 
 // checkGone asserts that no process runs a binary under root any more and
-// that none is left in the process groups of the services seen.
+// that none is left in the process groups of the services seen. A process
+// killed a moment ago may still be dying: it is given 5 s.
 func checkGone(t *testing.T, root string, seen ...map[string]proc) {
 	t.Helper()
-	if left := services(t, root); len(left) > 0 {
-		t.Errorf("service processes still running: %v", left)
-	}
 	groups := map[int]bool{}
 	for _, m := range seen {
 		for _, p := range m {
 			groups[p.pgid] = true
 		}
 	}
-	for _, p := range allProcs(t) {
-		if groups[p.pgid] {
-			t.Errorf("process %d is still in a service's process group %d", p.pid, p.pgid)
+	var left []string
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		left = nil
+		for name, p := range services(t, root) {
+			left = append(left, fmt.Sprintf("service %s (pid %d)", name, p.pid))
 		}
+		for _, p := range allProcs(t) {
+			if groups[p.pgid] {
+				left = append(left, fmt.Sprintf("process %d in a service's process group %d", p.pid, p.pgid))
+			}
+		}
+		if len(left) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, l := range left {
+		t.Errorf("still running: %s", l)
 	}
 }
 
@@ -452,6 +563,9 @@ func readFile(t *testing.T, name string) string {
 
 func writeFile(t *testing.T, name, content string) {
 	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

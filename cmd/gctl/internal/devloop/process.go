@@ -9,6 +9,10 @@ import (
 	"time"
 )
 
+// waitDelay is how long the output of what a stopped service started is
+// still read before that is killed (see killGroup).
+const waitDelay = time.Second
+
 // proc is a running service process.
 type proc interface {
 	// Stop asks the process to stop (SIGTERM), waits up to timeout for it to
@@ -33,12 +37,20 @@ func startProcess(bin, dir string, args, env []string, stdout, stderr io.Writer,
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stdout, stderr
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = sysProcAttr()
+	// Wait returns once the output is closed, and what the service started
+	// may hold it open: give that waitDelay after the service exited.
+	cmd.WaitDelay = waitDelay
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	p := &process{cmd: cmd, done: make(chan struct{}), clock: clock}
 	go func() {
-		p.err = cmd.Wait()
+		err := cmd.Wait()
+		if errors.Is(err, exec.ErrWaitDelay) {
+			err = nil // it exited with status 0; what it left running held the output
+		}
+		p.err = err
+		killGroup(cmd.Process.Pid) // what it started and left running
 		close(p.done)
 	}()
 	return p, nil
