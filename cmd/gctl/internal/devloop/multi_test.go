@@ -146,9 +146,10 @@ func TestRunProtoChange(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
+	waited := false
 	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
+		if !waited { // failed: gctl and its builds (the services die with gctl)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			<-exited
 		}
 	}()
@@ -228,6 +229,7 @@ func (g *Greeter) SayBye(ctx context.Context, req *greeterv1.SayByeRequest) (*gr
 	}
 	select {
 	case err := <-exited:
+		waited = true
 		if err != nil {
 			t.Errorf("gctl run after SIGINT: %v\nlog:\n%s", err, out)
 		}
