@@ -121,8 +121,9 @@ func TestRunTwoServices(t *testing.T) {
 // scaffolded rpc project; an RPC with an HTTP binding added to the .proto
 // and its handler written in the same burst are generated (gctl gen proto,
 // no protoc), built and served; a syntax error in the .proto is reported
-// with its file and line and the last good process keeps serving; SIGINT
-// to gctl's process group (Ctrl-C) stops gctl and the service.
+// with its file and line and the last good process keeps serving until the
+// fix is saved; SIGINT to gctl's process group (Ctrl-C) stops gctl and the
+// service.
 func TestRunProtoChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds gctl and a scaffolded rpc project")
@@ -220,6 +221,18 @@ func (g *Greeter) SayBye(ctx context.Context, req *greeterv1.SayByeRequest) (*gr
 	}
 	if _, err := get("http://"+addr+"/v1/bye/bob", `{"message":"bye, bob"}`, time.Second); err != nil {
 		t.Errorf("the last good process stopped answering after a .proto syntax error: %v\nlog:\n%s", err, out)
+	}
+
+	// the fix is generated, built and served again
+	mark = len(out.String())
+	edit(t, proto, "  string oops = ;\n", "")
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(out.String()[mark:], "gctl: rebuilt in "); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the fixed .proto was not rebuilt\nlog:\n%s", out)
+		}
+	}
+	if _, err := get("http://"+addr+"/v1/bye/cy", `{"message":"bye, cy"}`, 10*time.Second); err != nil {
+		t.Errorf("after the .proto was fixed: %v\nlog:\n%s", err, out)
 	}
 
 	running := services(t, tmp)
