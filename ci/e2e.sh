@@ -107,6 +107,7 @@ expect_has "$(curl -s http://127.0.0.1:18180/v1/hello/ann)" '"count":2' "hello a
 expect_has "$(curl -s -X POST -d '{"text":' http://127.0.0.1:18180/v1/echo)" '"reason":"MALFORMED_JSON"' "malformed JSON"
 expect_has "$(curl -s http://127.0.0.1:18180/nope)" '"code":404' "unknown route"
 expect_has "$(curl -s http://127.0.0.1:18180/metrics)" 'gox_server_requests_total{code="200",kind="http",operation="GET /ping"}' "/metrics"
+expect_has "$(curl -s http://127.0.0.1:18180/metrics)" 'gox_queue_backlog_overflow 0' "the database queue's backlog gauges (KEDA's trigger) are exported"
 
 step "hot reload of log.level, and a broken edit rejected"
 sed -i 's/^  level: info /  level: debug/' "$W/shop/config.yaml"
