@@ -9,8 +9,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"golang.org/x/sync/singleflight"
-
+	"github.com/goxkit/gox/conc/singleflight"
 	xerrors "github.com/goxkit/gox/errors"
 )
 
@@ -18,7 +17,7 @@ import (
 type Cache[T any] struct {
 	store Store
 	o     options
-	group singleflight.Group
+	group singleflight.Group[string, T]
 }
 
 type options struct {
@@ -237,18 +236,12 @@ func (c *Cache[T]) GetOrLoad(ctx context.Context, key string, load func(ctx cont
 	default:
 		c.o.onError(ctx, key, err)
 	}
-	ch := c.group.DoChan(key, func() (_ any, err error) {
-		defer func() { // singleflight would re-panic on another goroutine and end the process
+	v, _, err := c.group.Do(ctx, key, func(lctx context.Context) (v T, err error) {
+		defer func() { // a panic is the callers' error, naming the key
 			if p := recover(); p != nil {
 				err = xerrors.Internal("LOADER_PANIC", fmt.Sprintf("cache: the loader of key %q panicked: %v", key, p))
 			}
 		}()
-		lctx := context.WithoutCancel(ctx)
-		if dl, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			lctx, cancel = context.WithDeadline(lctx, dl)
-			defer cancel()
-		}
 		// A caller that missed just before the previous flight stored its
 		// value starts a new flight; looking again spares the loader.
 		if b, err := c.store.Fetch(lctx, key); err == nil {
@@ -256,7 +249,7 @@ func (c *Cache[T]) GetOrLoad(ctx context.Context, key string, load func(ctx cont
 				return v, derr
 			}
 		}
-		v, err := load(lctx)
+		v, err = load(lctx)
 		switch {
 		case err == nil:
 			if serr := c.Save(lctx, key, v); serr != nil {
@@ -269,13 +262,8 @@ func (c *Cache[T]) GetOrLoad(ctx context.Context, key string, load func(ctx cont
 		}
 		return v, err
 	})
-	select {
-	case r := <-ch:
-		if r.Err != nil {
-			return zero, r.Err
-		}
-		return r.Val.(T), nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
+	if err != nil {
+		return zero, err
 	}
+	return v, nil
 }
