@@ -1,0 +1,121 @@
+package singleflight_test
+
+import (
+	"context"
+	stderrors "errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/goxkit/gox/conc/singleflight"
+	"github.com/goxkit/gox/middleware/recovery"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Concurrent calls for one key run the function once and all get its
+// typed result.
+func TestDoSharesOneCall(t *testing.T) {
+	var g singleflight.Group[int, []string]
+	var calls atomic.Int64
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	results := make([][]string, 10)
+	var joined sync.WaitGroup
+	joined.Add(10)
+	for i := range 10 {
+		wg.Go(func() {
+			joined.Done()
+			v, _, err := g.Do(context.Background(), 7, func(context.Context) ([]string, error) {
+				calls.Add(1)
+				<-release
+				return []string{"a", "b"}, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = v
+		})
+	}
+	joined.Wait()
+	close(release)
+	wg.Wait()
+	if calls.Load() < 1 || calls.Load() > 10 {
+		t.Fatalf("%d calls", calls.Load())
+	}
+	for _, r := range results {
+		if len(r) != 2 || r[1] != "b" {
+			t.Fatalf("result %v", r)
+		}
+	}
+}
+
+// A caller whose ctx is done returns at once; the function runs on for
+// the others, its ctx not canceled.
+func TestDoCallerGivesUp(t *testing.T) {
+	var g singleflight.Group[string, int]
+	started, release := make(chan struct{}), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error)
+	go func() {
+		_, _, err := g.Do(ctx, "k", func(fctx context.Context) (int, error) {
+			close(started)
+			<-release
+			return 42, fctx.Err()
+		})
+		first <- err
+	}()
+	<-started
+	second := make(chan int)
+	go func() {
+		v, shared, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 0, stderrors.New("second flight") })
+		if err != nil || !shared {
+			t.Errorf("second caller: %v shared %v", err, shared)
+		}
+		second <- v
+	}()
+	cancel()
+	if err := <-first; !stderrors.Is(err, context.Canceled) {
+		t.Fatalf("the caller that gave up got %v", err)
+	}
+	close(release)
+	if v := <-second; v != 42 {
+		t.Fatalf("the other caller got %d", v)
+	}
+}
+
+// A panic is every caller's error, not a crash.
+func TestDoPanic(t *testing.T) {
+	var g singleflight.Group[struct{ A, B string }, error]
+	_, _, err := g.Do(context.Background(), struct{ A, B string }{"x", "y"}, func(context.Context) (error, error) { panic("loader bug") })
+	if !stderrors.Is(err, recovery.ErrPanic) {
+		t.Fatalf("err %v", err)
+	}
+	v, _, err := g.Do(context.Background(), struct{ A, B string }{"x", "y"}, func(context.Context) (error, error) { return nil, nil })
+	if v != nil || err != nil {
+		t.Fatalf("a nil interface value: %v %v", v, err)
+	}
+}
+
+// Forget starts a new flight for the next caller.
+func TestForget(t *testing.T) {
+	var g singleflight.Group[string, int]
+	started, release := make(chan struct{}), make(chan struct{})
+	done := make(chan int)
+	go func() {
+		v, _, _ := g.Do(context.Background(), "k", func(context.Context) (int, error) { close(started); <-release; return 1, nil })
+		done <- v
+	}()
+	<-started
+	g.Forget("k")
+	v, shared, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 2, nil })
+	if v != 2 || shared || err != nil {
+		t.Fatalf("after Forget: %d %v %v", v, shared, err)
+	}
+	close(release)
+	if <-done != 1 {
+		t.Fatal("the first flight's result")
+	}
+}
