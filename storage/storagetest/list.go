@@ -91,7 +91,9 @@ func testListPages(t *testing.T, s storage.Store) {
 func testListOrder(t *testing.T, s storage.Store) {
 	// byte order of whole keys: '.' (0x2e) < '/' (0x2f) < '0' (0x30), so
 	// "a.txt" comes before "a/b" though a directory walk meets "a" first
-	keys := []string{"a/b", "a.txt", "a0", "a/a/z", "a-b", "A", "a", "ab/c", "é"}
+	// (no key is both an object and the "directory" of others: a disk
+	// store cannot have both "a" and "a/b")
+	keys := []string{"a/b", "a.txt", "a0", "a/a/z", "a-b", "B", "ab/c", "é"}
 	for _, k := range keys {
 		put(t, s, k, k, storage.PutOptions{})
 	}
