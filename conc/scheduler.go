@@ -121,7 +121,7 @@ func (s *Scheduler) Schedule(t time.Time, fn func(ctx context.Context) error) er
 	if s.o.maxPending > 0 && len(s.tasks) >= s.o.maxPending {
 		return fmt.Errorf("%w: %d tasks pending (max pending)", ErrFull, len(s.tasks))
 	}
-	heap.Push(&s.tasks, task{at: t, seq: s.seq, fn: fn})
+	heap.Push(&s.tasks, &task{at: t, seq: s.seq, fn: fn})
 	s.seq++
 	if s.tasks[0].seq == s.seq-1 { // the new task is the next one: wait less
 		s.signal()
@@ -227,7 +227,7 @@ func (s *Scheduler) loop() {
 		if exit {
 			return
 		}
-		if t.fn != nil {
+		if t != nil {
 			s.run(t)
 			continue
 		}
@@ -249,30 +249,30 @@ func (s *Scheduler) loop() {
 
 // nextLocked returns the task to run now, or how long to wait for the next
 // one (-1: until woken), or that the loop is to end. s.mu is held.
-func (s *Scheduler) nextLocked() (t task, wait time.Duration, exit bool) {
+func (s *Scheduler) nextLocked() (t *task, wait time.Duration, exit bool) {
 	if s.abort {
 		s.dropLocked()
-		return task{}, 0, true
+		return nil, 0, true
 	}
 	now := s.clock.Now()
 	if len(s.tasks) > 0 {
 		at := s.tasks[0].at
 		if s.closed && s.drop {
 			if !at.After(s.cutoff) {
-				return heap.Pop(&s.tasks).(task), 0, false
+				return heap.Pop(&s.tasks).(*task), 0, false
 			}
 			s.dropLocked()
-			return task{}, 0, true
+			return nil, 0, true
 		}
 		if !at.After(now) {
-			return heap.Pop(&s.tasks).(task), 0, false
+			return heap.Pop(&s.tasks).(*task), 0, false
 		}
-		return task{}, at.Sub(now), false
+		return nil, at.Sub(now), false
 	}
 	if s.closed {
-		return task{}, 0, true
+		return nil, 0, true
 	}
-	return task{}, -1, false
+	return nil, -1, false
 }
 
 // dropLocked drops the pending tasks, counting and logging them.
@@ -285,7 +285,7 @@ func (s *Scheduler) dropLocked() {
 }
 
 // run runs t, logging and reporting its failure.
-func (s *Scheduler) run(t task) {
+func (s *Scheduler) run(t *task) {
 	ctx, cancel := bounded(s.base, s.o.timeout)
 	err := call(ctx, t.fn)
 	cancel()
@@ -310,8 +310,10 @@ type task struct {
 	fn  func(ctx context.Context) error
 }
 
-// taskHeap is a min-heap of tasks by time, then by seq.
-type taskHeap []task
+// taskHeap is a min-heap of tasks by time, then by seq. It holds pointers:
+// container/heap passes elements as any, which boxes a struct (an
+// allocation per Push and per Pop) but not a pointer.
+type taskHeap []*task
 
 func (h taskHeap) Len() int { return len(h) }
 func (h taskHeap) Less(i, j int) bool {
@@ -321,11 +323,11 @@ func (h taskHeap) Less(i, j int) bool {
 	return h[i].seq < h[j].seq
 }
 func (h taskHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *taskHeap) Push(x any)   { *h = append(*h, x.(task)) }
+func (h *taskHeap) Push(x any)   { *h = append(*h, x.(*task)) }
 func (h *taskHeap) Pop() any {
 	old := *h
 	t := old[len(old)-1]
-	old[len(old)-1] = task{} // let the closure be collected
+	old[len(old)-1] = nil // let the task be collected
 	*h = old[:len(old)-1]
 	return t
 }
