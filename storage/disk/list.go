@@ -122,4 +122,3 @@ func (l *lister) add(key string) error {
 	}
 	return err
 }
-
