@@ -5,6 +5,7 @@ import (
 	stderrors "errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrGroupDone is returned by Group.Go called after Wait returned.
@@ -18,20 +19,22 @@ var ErrGroupDone = stderrors.New("conc: Group.Go after Wait returned")
 // the process: it fails with an error wrapping a *recovery.PanicError that
 // carries the panic's stack.
 //
-// A Group is used once: NewGroup, any number of Go (from any goroutine,
-// the group's functions included), one Wait. It is safe for concurrent use.
+// A Group is used once: NewGroup, any number of Go, Wait. It is safe for
+// concurrent use, with errgroup's one rule: a Go that is not called from
+// one of the group's functions must happen before Wait is called (Go after
+// Wait returned is ErrGroupDone, never a panic).
 type Group struct {
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	o       options
-	sem     chan struct{}
-	mu      sync.Mutex
-	idle    sync.Cond // signalled when running drops to 0
-	seq     int
-	running int
-	done    bool
-	errs    []seqErr
-	err     error // Wait's result
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	o      options
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	seq    atomic.Int64
+	done   atomic.Bool
+	mu     sync.Mutex // guards errs, err
+	errs   []seqErr
+	waited bool
+	err    error // Wait's result
 }
 
 type seqErr struct {
@@ -46,7 +49,6 @@ type seqErr struct {
 func NewGroup(ctx context.Context, opts ...Option) *Group {
 	g := &Group{o: newOptions(opts)}
 	g.ctx, g.cancel = context.WithCancelCause(ctx)
-	g.idle.L = &g.mu
 	if g.o.limit > 0 {
 		g.sem = make(chan struct{}, g.o.limit)
 	}
@@ -62,21 +64,22 @@ func (g *Group) Context() context.Context { return g.ctx }
 // slot frees up (the first error with WithCancelOnError, or ctx canceled).
 // A nil fn fails with an error, like any failing function.
 func (g *Group) Go(fn func(ctx context.Context) error) error {
-	g.mu.Lock()
-	if g.done {
-		g.mu.Unlock()
+	if g.done.Load() {
 		return ErrGroupDone
 	}
-	seq := g.seq
-	g.seq++
-	g.running++ // counted before the slot is awaited, so Wait waits for it
-	g.mu.Unlock()
+	seq := int(g.seq.Add(1) - 1)
+	g.wg.Add(1) // counted before the slot is awaited, so Wait waits for it
 	slot := false
 	if g.sem != nil {
 		select {
 		case g.sem <- struct{}{}:
 			slot = true
-		case <-g.ctx.Done():
+		default:
+			select {
+			case g.sem <- struct{}{}:
+				slot = true
+			case <-g.ctx.Done():
+			}
 		}
 	}
 	if g.ctx.Err() != nil {
@@ -107,18 +110,15 @@ func (g *Group) run(fn func(ctx context.Context) error) error {
 
 // finish records the error of function seq and counts it done.
 func (g *Group) finish(seq int, err error) {
-	g.mu.Lock()
 	if err != nil {
+		g.mu.Lock()
 		if g.o.cancelOnError && len(g.errs) == 0 {
 			g.cancel(err)
 		}
 		g.errs = append(g.errs, seqErr{seq, err})
+		g.mu.Unlock()
 	}
-	g.running--
-	if g.running == 0 {
-		g.idle.Broadcast()
-	}
-	g.mu.Unlock()
+	g.wg.Done()
 }
 
 // Wait waits until every function submitted has returned, including those
@@ -127,13 +127,12 @@ func (g *Group) finish(seq int, err error) {
 // Later calls return the same. Go after Wait returned fails with
 // ErrGroupDone.
 func (g *Group) Wait() error {
+	g.wg.Wait()
+	g.done.Store(true)
 	g.mu.Lock()
-	for g.running > 0 {
-		g.idle.Wait()
-	}
 	defer g.mu.Unlock()
-	if !g.done {
-		g.done = true
+	if !g.waited {
+		g.waited = true
 		g.cancel(context.Canceled)
 		slices.SortFunc(g.errs, func(a, b seqErr) int { return a.seq - b.seq })
 		out := make([]error, len(g.errs))
