@@ -52,37 +52,49 @@ func TestDoSharesOneCall(t *testing.T) {
 	}
 }
 
-// A caller whose ctx is done returns at once; the function runs on for
-// the others, its ctx not canceled.
+// A caller whose ctx is done returns at once; the function runs on, its
+// ctx not canceled, and the other callers get its result.
 func TestDoCallerGivesUp(t *testing.T) {
 	var g singleflight.Group[string, int]
 	started, release := make(chan struct{}), make(chan struct{})
+	fnSaw := make(chan error, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	first := make(chan error)
-	go func() {
+	starter := make(chan error)
+	go func() { // starts the flight, then gives up
 		_, _, err := g.Do(ctx, "k", func(fctx context.Context) (int, error) {
 			close(started)
 			<-release
-			return 42, fctx.Err()
+			fnSaw <- fctx.Err()
+			return 42, nil
 		})
-		first <- err
+		starter <- err
 	}()
 	<-started
-	second := make(chan int)
-	go func() {
-		v, shared, err := g.Do(context.Background(), "k", func(context.Context) (int, error) { return 0, stderrors.New("second flight") })
-		if err != nil || !shared {
-			t.Errorf("second caller: %v shared %v", err, shared)
-		}
-		second <- v
-	}()
 	cancel()
-	if err := <-first; !stderrors.Is(err, context.Canceled) {
+	if err := <-starter; !stderrors.Is(err, context.Canceled) {
 		t.Fatalf("the caller that gave up got %v", err)
 	}
 	close(release)
-	if v := <-second; v != 42 {
-		t.Fatalf("the other caller got %d", v)
+	if err := <-fnSaw; err != nil {
+		t.Fatalf("the function saw its starter's cancellation: %v", err)
+	}
+
+	// A caller that joins a flight and gives up does not fail its starter.
+	started, release = make(chan struct{}), make(chan struct{})
+	owner := make(chan int)
+	go func() {
+		v, _, _ := g.Do(context.Background(), "j", func(context.Context) (int, error) { close(started); <-release; return 7, nil })
+		owner <- v
+	}()
+	<-started
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := g.Do(ctx, "j", func(context.Context) (int, error) { return 0, stderrors.New("a second flight") }); !stderrors.Is(err, context.Canceled) {
+		t.Fatalf("the joined caller got %v", err)
+	}
+	close(release)
+	if v := <-owner; v != 7 {
+		t.Fatalf("the starter got %d", v)
 	}
 }
 
