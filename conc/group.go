@@ -60,8 +60,8 @@ func (g *Group) Context() context.Context { return g.ctx }
 
 // Go runs fn in a goroutine once a slot is free (WithLimit), blocking the
 // caller until then. It returns ErrGroupDone after Wait returned, and the
-// group context's cause, not running fn, when that context is done before a
-// slot frees up (the first error with WithCancelOnError, or ctx canceled).
+// group context's cause, not running fn, when that context is done before
+// fn could start (the first error with WithCancelOnError, or ctx canceled).
 // A nil fn fails with an error, like any failing function.
 func (g *Group) Go(fn func(ctx context.Context) error) error {
 	if g.done.Load() {
@@ -122,7 +122,7 @@ func (g *Group) finish(seq int, err error) {
 }
 
 // Wait waits until every function submitted has returned, including those
-// submitted while it waits, cancels the group's context, and returns their
+// the group's functions submit while it waits, cancels the group's context, and returns their
 // errors joined (errors.Join) in submission order, nil if none failed.
 // Later calls return the same. Go after Wait returned fails with
 // ErrGroupDone.
