@@ -35,12 +35,17 @@ type requester interface{ Request() *http.Request }
 // (broker.ConsumerOptions.Reporter) and an event channel its listeners'
 // failures (event.WithReporter), so that a retried message is not reported
 // at every attempt. A nil s reports nothing.
+//
+// It also puts s in the call's context (NewContext), so that goroutines the
+// handler starts with conc.Go report their panics and errors to it without
+// being handed it.
 func Middleware(s Submitter) middleware.Middleware {
 	return func(next middleware.Handler) middleware.Handler {
 		if off(s) {
 			return next
 		}
 		return func(ctx context.Context, req any) (reply any, err error) {
+			ctx = NewContext(ctx, s)
 			ok := false
 			defer func() {
 				if ok {

@@ -187,3 +187,26 @@ func TestMiddlewareOff(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Goroutines a handler starts find the dispatcher in the call's context:
+// a failure in one goes to the same place as the handler's own.
+func TestMiddlewarePutsTheDispatcherInTheContext(t *testing.T) {
+	rec := newRecorder()
+	d := newDispatcher(t, report.WithReporter(rec))
+	h := report.Middleware(d)(func(ctx context.Context, _ any) (any, error) {
+		s := report.FromContext(ctx)
+		if s == nil {
+			t.Error("no Submitter in the handler's context")
+			return nil, nil
+		}
+		<-report.Go(ctx, s, "background", func(context.Context) error { panic("late bug") })
+		return nil, nil
+	})
+	if _, err := h(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	closeNow(t, d)
+	if r := rec.next(t); !r.Panic || !strings.Contains(r.Message, "late bug") {
+		t.Fatalf("report %+v; want the goroutine's panic", r)
+	}
+}
