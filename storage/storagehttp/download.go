@@ -68,16 +68,17 @@ func Download(store storage.Store, key KeyFunc, opts DownloadOptions) xhttp.Hand
 			if err != nil {
 				return err
 			}
-			defer body.Close()
 			if got.ETag != info.ETag {
-				// replaced since Stat: serve what Get opened, whole
-				info, etag, off, n, partial = got, quote(got.ETag), 0, got.Size, false
-				h.Set("ETag", etag)
+				// replaced since Stat: serve the new object, whole
 				body.Close()
-				if body, _, err = store.Get(ctx, k, storage.GetOptions{}); err != nil {
+				if body, got, err = store.Get(ctx, k, storage.GetOptions{}); err != nil {
 					return err
 				}
+				info, etag, off, n, partial = got, quote(got.ETag), 0, got.Size, false
+				h.Set("ETag", etag)
+				h.Set("Last-Modified", info.ModTime.UTC().Format(http.TimeFormat))
 			}
+			defer body.Close()
 		}
 		h.Set("Content-Type", info.ContentType)
 		h.Set("X-Content-Type-Options", "nosniff")
