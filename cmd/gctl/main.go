@@ -72,6 +72,7 @@ func newCommand(kind, usage string) *cli.Command {
 				"which runs the consumers; not durable, messages are lost when it stops) | kafka | rabbitmq | nats | none (default: database with a SQL database, else none)"},
 			&cli.StringFlag{Name: "cache", Value: "memory", Usage: "cache `store`: memory (alias sync: in the process) | redis | none"},
 			&cli.StringFlag{Name: "registry", Value: "memory", Usage: "service `registry`: memory | gossip | consul | etcd | dns (mono or micro mode is a setting in config.yaml)"},
+			&cli.StringFlag{Name: "storage", Value: "none", Usage: "file `store` behind PUT/GET /v1/files/{key}: none | local (a directory) | s3 (an S3-compatible server: AWS, SeaweedFS, ...)"},
 			&cli.StringFlag{Name: "remote-config", Value: "none", Usage: "configuration `store` read under config.yaml and the environment, and watched: none | consul | etcd (a YAML or JSON document under remote_config's key)"},
 			&cli.StringFlag{Name: "dir", Usage: "target `directory`, empty or missing (default: ./<last element of --name> with --name, else the current directory)"},
 			&cli.BoolFlag{Name: "force", Usage: "write into a non-empty directory; existing files are still never overwritten"},
@@ -91,7 +92,7 @@ func newCommand(kind, usage string) *cli.Command {
 				name = n
 			}
 			o := scaffold.Options{Kind: kind, Name: name, Err: c.String("err"), Auth: c.String("auth"), Trace: c.String("trace"),
-				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache"), Registry: c.String("registry"), RemoteConfig: c.String("remote-config")}
+				Metric: c.String("metric"), DB: c.String("db"), Queue: c.String("queue"), Cache: c.String("cache"), Registry: c.String("registry"), RemoteConfig: c.String("remote-config"), Storage: c.String("storage")}
 			if err := o.Validate(); err != nil {
 				return err
 			}

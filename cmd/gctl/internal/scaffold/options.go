@@ -39,6 +39,9 @@ type Options struct {
 	// RemoteConfig is the store more configuration is read from, under
 	// config.yaml and the environment, and watched: none, consul or etcd.
 	RemoteConfig string
+	// Storage is where uploaded files are kept: none, local (a directory)
+	// or s3 (an S3-compatible server).
+	Storage string
 	// Jaeger is set by Validate for --trace jaeger: Trace is otlp, and the
 	// service exports to a local Jaeger (localhost:4317) unless configured
 	// otherwise, instead of waiting for TRACE_EXPORTER.
@@ -57,6 +60,7 @@ var supported = map[string][]string{
 	"cache":         {"memory", "redis", "none"},
 	"registry":      {"memory", "gossip", "consul", "etcd", "dns"},
 	"remote-config": {"none", "consul", "etcd"},
+	"storage":       {"none", "local", "s3"},
 }
 
 // Aliases are the other names a value is accepted under (the names gox's
@@ -69,7 +73,7 @@ var Aliases = map[string]map[string]string{
 }
 
 // defaults are what a flag left out means: a service that needs no server.
-var defaults = map[string]string{"err": "none", "auth": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory", "remote-config": "none"} // queue: database when there is a database
+var defaults = map[string]string{"err": "none", "auth": "none", "trace": "none", "metric": "none", "db": "sqlite", "queue": "", "cache": "memory", "registry": "memory", "remote-config": "none", "storage": "none"} // queue: database when there is a database
 
 // planned are values gctl does not accept yet but a later gox release adds;
 // the error for one says so.
@@ -89,7 +93,7 @@ func (o *Options) Validate() error {
 	if err := checkName(o.Name); err != nil {
 		return fmt.Errorf("--name %q is not %w", o.Name, err)
 	}
-	for flag, v := range map[string]*string{"err": &o.Err, "auth": &o.Auth, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry, "remote-config": &o.RemoteConfig} {
+	for flag, v := range map[string]*string{"err": &o.Err, "auth": &o.Auth, "trace": &o.Trace, "metric": &o.Metric, "db": &o.DB, "queue": &o.Queue, "cache": &o.Cache, "registry": &o.Registry, "remote-config": &o.RemoteConfig, "storage": &o.Storage} {
 		if *v == "" {
 			*v = defaults[flag]
 		}
@@ -210,7 +214,11 @@ func (o Options) QueueField() string {
 }
 
 // HasData reports whether the project has internal/data (a database, a cache or a queue).
-func (o Options) HasData() bool { return o.HasDB() || o.HasCache() || o.HasQueue() }
+func (o Options) HasData() bool { return o.HasDB() || o.HasCache() || o.HasQueue() || o.HasStorage() }
+
+// HasStorage reports whether the service keeps files (--storage local or s3):
+// PUT and GET /v1/files/{key}.
+func (o Options) HasStorage() bool { return o.Storage != "none" && o.Storage != "" }
 
 // DefaultDSN is the DSN config.yaml shows for the chosen database: a local
 // server with the service's name as database.

@@ -145,14 +145,14 @@ func TestGeneratedProjectsBuildAndPass(t *testing.T) {
 	}
 	variants := []scaffold.Options{
 		{Kind: "api", Name: "shop"},
-		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none", Registry: "dns"},
+		{Kind: "api", Name: "github.com/acme/shop-lite", Metric: "none", Trace: "otlp", DB: "none", Cache: "none", Registry: "dns", Storage: "local"},
 		{Kind: "api", Name: "shop-pg", DB: "postgres", Cache: "redis", Metric: "prom", Registry: "etcd", RemoteConfig: "etcd"},
 		{Kind: "api", Name: "shop-my", DB: "mysql", Cache: "none", Queue: "none", Auth: "jwt", Err: "sentry"},
 		{Kind: "rpc", Name: "user"},
 		{Kind: "rpc", Name: "user-traced", Trace: "otlp", Metric: "prom", DB: "clickhouse", Cache: "redis", Registry: "consul", RemoteConfig: "consul"},
 		{Kind: "api", Name: "shop-kafka", DB: "none", Cache: "none", Queue: "kafka", Err: "email"},
 		{Kind: "api", Name: "shop-rabbit", DB: "postgres", Queue: "rabbitmq", Trace: "otlp"},
-		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip", Auth: "jwt"},
+		{Kind: "rpc", Name: "user-nats", Queue: "nats", Metric: "prom", Registry: "gossip", Auth: "jwt", Storage: "s3"},
 		{Kind: "rpc", Name: "user-local", Queue: "local", Cache: "sync", Trace: "jaeger", Metric: "prom", Err: "email"}, // aliases
 	}
 	for _, o := range variants {
