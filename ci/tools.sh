@@ -24,7 +24,8 @@ install_apt() {
   apt-get install -y -qq --no-install-recommends ca-certificates "${missing[@]}" >/dev/null
 }
 
-# build_tools: staticcheck and grpcurl (tools/dev), Consul (tools/consul), Jaeger (tools/jaeger), from
+# build_tools: staticcheck and grpcurl (tools/dev), Consul (tools/consul), Jaeger (tools/jaeger), SeaweedFS
+# (tools/seaweedfs), from
 # pinned go.mod/go.sum files with -mod=readonly; protoc-gen-go and protoc-gen-go-grpc by go install @version.
 build_tools() {
   mkdir -p tools/bin
@@ -47,5 +48,9 @@ build_tools() {
   if [[ ! -x tools/bin/jaeger ]]; then
     ( cd tools/jaeger && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/jaeger \
         github.com/jaegertracing/jaeger/cmd/jaeger )
+  fi
+  if [[ ! -x tools/bin/weed ]]; then   # SeaweedFS (tools/seaweedfs): ~5-6 min with empty caches
+    ( cd tools/seaweedfs && GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -ldflags=-s -o ../bin/weed \
+        github.com/seaweedfs/seaweedfs/weed )
   fi
 }

@@ -11,10 +11,10 @@ source ci/lib.sh
 source ci/tools.sh
 source ci/jaeger.sh
 source ci/mailpit.sh
-for c in redis postgres mariadb clickhouse nats rabbitmq etcd consul; do source ci/$c.sh; done
+for c in redis postgres mariadb clickhouse nats rabbitmq etcd consul seaweedfs; do source ci/$c.sh; done
 export PATH=$PWD/tools/bin:$PATH
 
-MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/ratelimit/redis contrib/database/xgorm contrib/broker/dbbroker contrib/broker/kafka contrib/broker/nats contrib/broker/rabbitmq contrib/event/cloudevents contrib/registry/gossip contrib/registry/etcd contrib/registry/consul contrib/registry/dns contrib/config/consul contrib/config/etcd contrib/validate/protovalidate contrib/report/sentry contrib/report/email contrib/authz/casbin contrib/profiling/pyroscope cmd/gctl bench examples/hello examples/users openapi/conformance transport/http/httprule/conformance cmd/gctl/internal/deploy/deploycheck)
+MODULES=(. contrib/otel contrib/prometheus contrib/cache/redis contrib/ratelimit/redis contrib/database/xgorm contrib/broker/dbbroker contrib/broker/kafka contrib/broker/nats contrib/broker/rabbitmq contrib/event/cloudevents contrib/registry/gossip contrib/registry/etcd contrib/registry/consul contrib/registry/dns contrib/config/consul contrib/config/etcd contrib/validate/protovalidate contrib/report/sentry contrib/report/email contrib/authz/casbin contrib/profiling/pyroscope cmd/gctl bench examples/hello examples/users openapi/conformance transport/http/httprule/conformance cmd/gctl/internal/deploy/deploycheck contrib/storage/s3)
 
 step "install packages"
 install_apt
