@@ -154,3 +154,23 @@ func TestMaxSizeMidMultipart(t *testing.T) {
 		t.Fatalf("incomplete uploads left: %+v", ups)
 	}
 }
+
+// TestCanceledMidMultipart: a Put whose context is cancelled while the
+// second part is read fails with context.Canceled and aborts the upload,
+// although its own context is done.
+func TestCanceledMidMultipart(t *testing.T) {
+	s := openTest(t, nil)
+	emptyBucket(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := s.Put(ctx, "cancel/mid", &hookReader{left: 20 << 20, mark: 7 << 20, at: cancel}, storage.PutOptions{})
+	if !stderrors.Is(err, context.Canceled) {
+		t.Fatalf("Put cancelled mid-upload = %v, want context.Canceled", err)
+	}
+	if ups := incomplete(t, s, "cancel/"); len(ups) != 0 {
+		t.Fatalf("incomplete uploads left: %+v", ups)
+	}
+	if _, err := s.Stat(context.Background(), "cancel/mid"); !stderrors.Is(err, storage.ErrNotExist) {
+		t.Fatalf("Stat after the cancelled Put = %v, want ErrNotExist", err)
+	}
+}
