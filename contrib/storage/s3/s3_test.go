@@ -121,6 +121,19 @@ func TestSignedURLs(t *testing.T) {
 	if code, _ := httpDo(t, http.MethodGet, tampered, nil); code != http.StatusForbidden {
 		t.Fatalf("GET of a tampered signed URL = %d, want 403", code)
 	}
+	// keys that need escaping in the URL
+	for _, k := range []string{"signed/with space+plus.txt", "signed/ünïcödé/名前.txt", "signed/a..b?x=1&y#z"} {
+		if _, err := s.Put(ctx, k, strings.NewReader(k), storage.PutOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.SignedURL(ctx, k, http.MethodGet, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, body := httpDo(t, http.MethodGet, u, nil); code != 200 || body != k {
+			t.Fatalf("GET signed URL of %q = %d %q", k, code, body)
+		}
+	}
 	put, err := s.SignedURL(ctx, "signed/up.bin", http.MethodPut, 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
