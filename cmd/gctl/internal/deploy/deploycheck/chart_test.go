@@ -18,8 +18,12 @@ import (
 
 // ordersMySQL is a service on MySQL with the database queue: consumers
 // are Deployments of their own, db migrate a hook Job, and KEDA scales
-// them on the gox_queue_backlog gauge through Prometheus.
-var ordersMySQL = variant{name: "orders", opts: scaffold.Options{Kind: "api", DB: "mysql", Queue: "database", Cache: "memory", Metric: "prom", Registry: "consul"}}
+// them on the gox_queue_backlog gauge through Prometheus. Its metrics
+// have a listener of their own (http.metrics.addr).
+var ordersMySQL = variant{name: "orders", opts: scaffold.Options{Kind: "api", DB: "mysql", Queue: "database", Cache: "memory", Metric: "prom", Registry: "consul"},
+	edit: func(c string) string {
+		return strings.Replace(c, `addr: ""                # a listener of its own`, `addr: ":9100"           # a listener of its own`, 1)
+	}}
 
 // valueSet is one `helm install -f values.yaml` of a project's chart.
 type valueSet struct {
@@ -102,7 +106,9 @@ func TestChartRendersStrictly(t *testing.T) {
 			}
 			report(t, checkPods(objs, p.config, vs.v.opts.Registry == "gossip"))
 			report(t, checkNames(objs))
+			report(t, checkStatefulSet(objs))
 			report(t, checkKEDA(objs))
+			report(t, checkKEDAQueues(objs, p))
 			report(t, checkIstio(objs, p))
 			report(t, checkScaling(objs))
 		})

@@ -198,8 +198,9 @@ func checkConfigMount(where string, c corev1.Container, vols map[string]corev1.V
 			problems = append(problems, fmt.Sprintf("%s: ConfigMap %s has no %s, which the binary reads as %s", where, v.ConfigMap.Name, key, configPath))
 		default:
 			mounted = data[key]
-			if d := lineDiff(withoutGossipAddrs(configText, gossip), withoutGossipAddrs(mounted, gossip)); d != "" {
-				problems = append(problems, fmt.Sprintf("%s: ConfigMap %s's %s differs from the project's config.yaml:\n%s", where, v.ConfigMap.Name, key, d))
+			if withoutGossipAddrs(configText, gossip) != withoutGossipAddrs(mounted, gossip) {
+				problems = append(problems, fmt.Sprintf("%s: ConfigMap %s's %s differs from the project's config.yaml:\n%s", where, v.ConfigMap.Name, key,
+					lineDiff(withoutGossipAddrs(configText, gossip), withoutGossipAddrs(mounted, gossip))))
 			}
 		}
 	}
@@ -352,4 +353,39 @@ func lineDiff(a, b string) string {
 		out = append(out[:20], fmt.Sprintf("  ... %d more", len(out)-20))
 	}
 	return strings.Join(out, "\n")
+}
+
+// checkStatefulSet: the gossip StatefulSet's serviceName is a rendered
+// headless Service selecting its pods and publishing them before they are
+// ready (members must find each other to become ready), and the gossip
+// seed is its pod 0 under that Service's DNS name.
+func checkStatefulSet(objs []object) []string {
+	var problems []string
+	svcs := map[string]*corev1.Service{}
+	for _, s := range byKind[*corev1.Service](objs) {
+		svcs[s.Name] = s
+	}
+	for _, sts := range byKind[*appsv1.StatefulSet](objs) {
+		svc, ok := svcs[sts.Spec.ServiceName]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("StatefulSet %s: serviceName %s is not rendered", sts.Name, sts.Spec.ServiceName))
+			continue
+		case svc.Spec.ClusterIP != corev1.ClusterIPNone:
+			problems = append(problems, fmt.Sprintf("StatefulSet %s: Service %s is not headless: pods get no DNS names", sts.Name, svc.Name))
+		case !svc.Spec.PublishNotReadyAddresses:
+			problems = append(problems, fmt.Sprintf("StatefulSet %s: Service %s does not publish unready pods: gossip members cannot find each other before they are ready", sts.Name, svc.Name))
+		}
+		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(sts.Spec.Template.Labels)) {
+			problems = append(problems, fmt.Sprintf("StatefulSet %s: Service %s does not select its pods", sts.Name, svc.Name))
+		}
+		for _, c := range sts.Spec.Template.Spec.Containers {
+			for _, e := range c.Env {
+				if e.Name == "GOSSIP_SEED" && !strings.HasPrefix(e.Value, sts.Name+"-0."+svc.Name+".") {
+					problems = append(problems, fmt.Sprintf("StatefulSet %s: GOSSIP_SEED %s is not pod 0 (%s-0.%s...)", sts.Name, e.Value, sts.Name, svc.Name))
+				}
+			}
+		}
+	}
+	return problems
 }

@@ -109,7 +109,11 @@ func newProject(v variant) (*project, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(cfgFile, []byte(v.edit(string(b))), 0o644); err != nil {
+		edited := v.edit(string(b))
+		if edited == string(b) {
+			return nil, fmt.Errorf("the test's edit of config.yaml changed nothing: the scaffold's config.yaml changed")
+		}
+		if err := os.WriteFile(cfgFile, []byte(edited), 0o644); err != nil {
 			return nil, err
 		}
 	}
