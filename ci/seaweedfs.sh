@@ -2,6 +2,8 @@
 # (ci/tools.sh) from tools/seaweedfs (SeaweedFS from the Go module proxy; go install @v fails on its replace).
 # --- SeaweedFS 'weed server -s3' (Apache-2.0): the S3-compatible server of contrib/storage/s3's tests ---
 # Credentials are checked (-s3.config identities), so a wrong secret key gets SignatureDoesNotMatch.
+# Space: 64 MB volumes, at most 100; deleted objects are reclaimed by a vacuum every minute (the
+# default, 14 min, let repeated 100 MiB benchmark uploads fill 40 volumes: "no writable volumes").
 # Ports: S3 on 19633, the master/volume/filer/gRPC ports on 19640-19646, every one explicit (gRPC ports
 # would default to port+10000), Iceberg and Lance listeners off, telemetry off, loopback only.
 start_seaweedfs() {
@@ -15,7 +17,8 @@ start_seaweedfs() {
   WEED_S3_SSE_KEK=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') \
   weed server -dir="$d" -ip=127.0.0.1 -ip.bind=127.0.0.1 \
     -master.port="$b" -master.port.grpc=$((b + 1)) -master.telemetry=false -master.volumeSizeLimitMB=64 \
-    -volume.port=$((b + 2)) -volume.port.grpc=$((b + 3)) -volume.max=40 -volume.preStopSeconds=0 \
+    -master.vacuumIntervalSeconds=60 -master.garbageThreshold=0.1 \
+    -volume.port=$((b + 2)) -volume.port.grpc=$((b + 3)) -volume.max=100 -volume.preStopSeconds=0 \
     -filer -filer.port=$((b + 4)) -filer.port.grpc=$((b + 5)) -filer.localSocket="$d/filer.sock" \
     -s3 -s3.port="$S3_PORT" -s3.port.grpc=$((b + 6)) -s3.port.iceberg=0 -s3.port.lance=0 \
     -s3.localSocket="$d/s3.sock" -s3.config="$d/s3.json" >"$d/weed.log" 2>&1 &

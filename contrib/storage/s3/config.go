@@ -82,6 +82,12 @@ type Config struct {
 	// MaxPartSize; the largest object is 10,000 parts (160 GiB at the 16
 	// MiB default). A body shorter than PartSize is stored with one PUT.
 	PartSize int64 `yaml:"part_size"`
+	// Concurrency is how many parts of one multipart upload are in flight
+	// at once, each in a buffer of its own, so a Put holds up to
+	// Concurrency × PartSize. 0 or 1: one buffer, the next part is read
+	// from the body once the previous one is sent. 2 overlaps reading and
+	// sending; more helps on links with latency. At most 64.
+	Concurrency int `yaml:"concurrency"`
 	// MaxRetries is how many times one request is tried on a network error
 	// or a retryable server answer; 0 keeps minio-go's default (10), 1
 	// never retries.
@@ -136,6 +142,9 @@ func (c Config) Validate() error {
 	}
 	if c.PartSize != 0 && (c.PartSize < MinPartSize || c.PartSize > MaxPartSize) {
 		return fmt.Errorf("s3.part_size %d is not within %d (5 MiB) .. %d (5 GiB), S3's part size limits", c.PartSize, MinPartSize, int64(MaxPartSize))
+	}
+	if c.Concurrency < 0 || c.Concurrency > 64 {
+		return fmt.Errorf("s3.concurrency %d is not within 0..64 (parts sent at once; each holds a part_size buffer)", c.Concurrency)
 	}
 	if c.MaxRetries < 0 {
 		return fmt.Errorf("s3.max_retries %d is negative; 1 means no retry, 0 the default", c.MaxRetries)

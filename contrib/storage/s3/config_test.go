@@ -46,6 +46,7 @@ func TestConfigValidate(t *testing.T) {
 		{"part size small", func(c *Config) { c.PartSize = 1 << 20 }, "s3.part_size"},
 		{"part size large", func(c *Config) { c.PartSize = 6 << 30 }, "s3.part_size"},
 		{"retries", func(c *Config) { c.MaxRetries = -1 }, "s3.max_retries"},
+		{"concurrency", func(c *Config) { c.Concurrency = 65 }, "s3.concurrency"},
 		{"timeout", func(c *Config) { c.Timeout = -time.Second }, "s3.timeout"},
 		{"sse mode", func(c *Config) { c.SSE.Mode = "aes" }, "s3.sse.mode"},
 		{"sse s3", func(c *Config) { c.SSE.Mode = SSES3 }, ""},

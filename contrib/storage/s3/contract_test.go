@@ -22,3 +22,13 @@ func TestContract(t *testing.T) {
 		return s
 	}, storagetest.WithLargeObject(32<<20, 16<<20))
 }
+
+// TestContractConcurrentParts runs the suite with three parts in flight: the
+// large object then allocates less than 28 MiB (three 5 MiB part buffers).
+func TestContractConcurrentParts(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s := openTest(t, func(c *Config) { c.Concurrency = 3 })
+		emptyBucket(t, s)
+		return s
+	}, storagetest.WithLargeObject(32<<20, 28<<20))
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	stderrors "errors"
+	"fmt"
 	"io"
 	"net/url"
 	"strings"
@@ -57,7 +58,7 @@ func incomplete(t *testing.T, s *Store, prefix string) []minio.ObjectMultipartIn
 
 // viaProxy opens a Store reaching the test server through a proxy, with no
 // retries, so that a cut fails the request it hits.
-func viaProxy(t *testing.T) (*Store, *proxy) {
+func viaProxy(t *testing.T, concurrency int) (*Store, *proxy) {
 	t.Helper()
 	u, err := url.Parse(testConfig(t).Endpoint)
 	if err != nil || u.Host == "" {
@@ -68,6 +69,7 @@ func viaProxy(t *testing.T) (*Store, *proxy) {
 		c.Endpoint = "http://" + p.Addr()
 		c.MaxRetries = 1
 		c.Timeout = 10 * time.Second
+		c.Concurrency = concurrency
 	})
 	return s, p
 }
@@ -76,10 +78,12 @@ func viaProxy(t *testing.T) (*Store, *proxy) {
 // second part of a 20 MiB upload is on the wire. Put fails with
 // ErrUnavailable, aborts its multipart upload (the server is reachable
 // again), and leaves nothing: no object, no upload with parts on the server.
-func TestConnectionCutMidUpload(t *testing.T) {
+func TestConnectionCutMidUpload(t *testing.T) { forConcurrency(t, testConnectionCutMidUpload) }
+
+func testConnectionCutMidUpload(t *testing.T, concurrency int) {
 	direct := openTest(t, nil)
 	emptyBucket(t, direct)
-	s, p := viaProxy(t)
+	s, p := viaProxy(t, concurrency)
 	const key = "faults/cut.bin"
 	r := &hookReader{left: 20 << 20, mark: 7 << 20, at: func() { p.CutAfter(1 << 20) }}
 	_, err := s.Put(context.Background(), key, r, storage.PutOptions{})
@@ -103,10 +107,12 @@ func TestConnectionCutMidUpload(t *testing.T) {
 // is back, the upload is there; AbortIncomplete leaves a young upload alone
 // and removes it once it is older than asked (a fake clock), and then
 // nothing remains.
-func TestServerDownMidUpload(t *testing.T) {
+func TestServerDownMidUpload(t *testing.T) { forConcurrency(t, testServerDownMidUpload) }
+
+func testServerDownMidUpload(t *testing.T, concurrency int) {
 	direct := openTest(t, nil)
 	emptyBucket(t, direct)
-	s, p := viaProxy(t)
+	s, p := viaProxy(t, concurrency)
 	const key = "faults/down.bin"
 	r := &hookReader{left: 20 << 20, mark: 7 << 20, at: p.Down}
 	_, err := s.Put(context.Background(), key, r, storage.PutOptions{})
@@ -158,8 +164,10 @@ func TestMaxSizeMidMultipart(t *testing.T) {
 // TestCanceledMidMultipart: a Put whose context is cancelled while the
 // second part is read fails with context.Canceled and aborts the upload,
 // although its own context is done.
-func TestCanceledMidMultipart(t *testing.T) {
-	s := openTest(t, nil)
+func TestCanceledMidMultipart(t *testing.T) { forConcurrency(t, testCanceledMidMultipart) }
+
+func testCanceledMidMultipart(t *testing.T, concurrency int) {
+	s := openTest(t, func(c *Config) { c.Concurrency = concurrency })
 	emptyBucket(t, s)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -172,5 +180,12 @@ func TestCanceledMidMultipart(t *testing.T) {
 	}
 	if _, err := s.Stat(context.Background(), "cancel/mid"); !stderrors.Is(err, storage.ErrNotExist) {
 		t.Fatalf("Stat after the cancelled Put = %v, want ErrNotExist", err)
+	}
+}
+
+// forConcurrency runs test with one part at a time and with three in flight.
+func forConcurrency(t *testing.T, test func(t *testing.T, concurrency int)) {
+	for _, c := range []int{1, 3} {
+		t.Run(fmt.Sprintf("concurrency=%d", c), func(t *testing.T) { test(t, c) })
 	}
 }

@@ -16,8 +16,9 @@
 //     Config.PartSize (16 MiB by default): a body that ends before the buffer
 //     is full is stored with a single PUT; a longer one (or one of unknown
 //     size, from a non-seekable reader) is sent as a multipart upload, one
-//     part at a time from the same buffer. So a Put holds about PartSize of
-//     memory whatever the object's size (minio-go's own PutObject with size
+//     part at a time from the same buffer (or Config.Concurrency parts at
+//     once, from as many buffers). So a Put holds about PartSize (times
+//     Concurrency) of memory whatever the object's size (minio-go's own PutObject with size
 //     -1 would pick ~576 MiB parts). Small bodies use a 32 KiB buffer.
 //   - Nothing left behind. A multipart upload that fails (the body's
 //     reader fails, PutOptions.MaxSize is exceeded, the context is
@@ -53,6 +54,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,18 +88,19 @@ var (
 // S3-compatible server. It is safe for concurrent use. Close releases its
 // idle connections.
 type Store struct {
-	client    *minio.Client
-	core      minio.Core
-	transport *http.Transport
-	bucket    string
-	endpoint  string // for messages
-	accessKey string // for messages
-	partSize  int64
-	timeout   time.Duration
-	putSSE    encrypt.ServerSide // sent with PUT and multipart initiation
-	readSSE   encrypt.ServerSide // sent with GET/HEAD and parts: SSE-C only
-	parts     sync.Pool          // *[]byte of partSize
-	now       func() time.Time
+	client      *minio.Client
+	core        minio.Core
+	transport   *http.Transport
+	bucket      string
+	endpoint    string // for messages
+	accessKey   string // for messages
+	partSize    int64
+	concurrency int
+	timeout     time.Duration
+	putSSE      encrypt.ServerSide // sent with PUT and multipart initiation
+	readSSE     encrypt.ServerSide // sent with GET/HEAD and parts: SSE-C only
+	parts       sync.Pool          // *[]byte of partSize
+	now         func() time.Time
 }
 
 // New returns a Store for cfg without contacting the server (see Open). It
@@ -140,6 +143,7 @@ func New(cfg Config) (*Store, error) {
 	if s.partSize == 0 {
 		s.partSize = DefaultPartSize
 	}
+	s.concurrency = max(cfg.Concurrency, 1)
 	switch cfg.SSE.Mode {
 	case SSES3:
 		s.putSSE = encrypt.NewSSE()
@@ -295,38 +299,110 @@ func (s *Store) putMultipart(ctx context.Context, key string, body io.Reader, bu
 			err = s.abort(ctx, key, id, err)
 		}
 	}()
-	var (
-		parts []minio.CompletePart
-		total int64
-		n     = len(buf)
-	)
-	for part := 1; ; part++ {
-		if part > maxParts {
-			return storage.Info{}, storage.ErrTooLarge.WithMessage("storage/s3: put %q: longer than %d parts of %d bytes; raise s3.part_size", key, maxParts, s.partSize)
-		}
-		p, err := s.core.PutObjectPart(ctx, s.bucket, key, id, part, bytes.NewReader(buf[:n]), int64(n),
-			minio.PutObjectPartOptions{SSE: s.readSSE})
-		if err != nil {
-			return storage.Info{}, s.mapErr(ctx, fmt.Sprintf("put (part %d)", part), key, err)
-		}
-		parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
-		total += int64(n)
-		if n < len(buf) { // a short part is the last
-			break
-		}
-		n, err = io.ReadFull(body, buf)
-		if err == io.EOF {
-			break
-		}
-		if err != nil && err != io.ErrUnexpectedEOF {
-			return storage.Info{}, s.bodyErr(ctx, key, err)
-		}
+	parts, total, err := s.uploadParts(ctx, key, id, body, buf)
+	if err != nil {
+		return storage.Info{}, err
 	}
 	ui, err := s.core.CompleteMultipartUpload(ctx, s.bucket, key, id, parts, po)
 	if err != nil {
 		return storage.Info{}, s.mapErr(ctx, "put (complete multipart upload)", key, err)
 	}
 	return s.putInfo(key, total, ui, po), nil
+}
+
+// uploadParts sends buf (full) and the rest of body as the parts of upload
+// id, at most s.concurrency at a time, each from a buffer of its own: buf,
+// then buffers of the pool, so at most s.concurrency part buffers exist. It
+// returns the parts in order and the bytes sent, or the first error (which
+// stops the reading and the other parts).
+func (s *Store) uploadParts(ctx context.Context, key, id string, body io.Reader, buf []byte) ([]minio.CompletePart, int64, error) {
+	uctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		parts    []minio.CompletePart
+		firstErr error
+		wg       sync.WaitGroup
+		total    int64
+		free     = make(chan []byte, s.concurrency)
+		borrowed []*[]byte // from the pool, returned at the end
+	)
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	defer func() {
+		for _, bp := range borrowed {
+			s.parts.Put(bp)
+		}
+	}()
+	b, n := buf, len(buf)
+	for part := 1; ; part++ {
+		if part > maxParts {
+			fail(storage.ErrTooLarge.WithMessage("storage/s3: put %q: longer than %d parts of %d bytes; raise s3.part_size", key, maxParts, s.partSize))
+			break
+		}
+		wg.Add(1)
+		go func(part int, b []byte, n int) {
+			defer wg.Done()
+			defer func() { free <- b }()
+			p, err := s.core.PutObjectPart(uctx, s.bucket, key, id, part, bytes.NewReader(b[:n]), int64(n),
+				minio.PutObjectPartOptions{SSE: s.readSSE})
+			if err != nil {
+				fail(s.mapErr(ctx, fmt.Sprintf("put (part %d)", part), key, err))
+				return
+			}
+			mu.Lock()
+			parts = append(parts, minio.CompletePart{PartNumber: part, ETag: p.ETag})
+			mu.Unlock()
+		}(part, b, n)
+		total += int64(n)
+		if n < len(b) { // a short part is the last
+			break
+		}
+		// the next part's buffer: a free one, a new one while fewer than
+		// s.concurrency exist, else wait for a part to finish
+		select {
+		case b = <-free:
+		default:
+			if len(borrowed)+1 < s.concurrency {
+				bp := s.parts.Get().(*[]byte)
+				borrowed = append(borrowed, bp)
+				b = *bp
+			} else {
+				select {
+				case b = <-free:
+				case <-uctx.Done():
+					b = nil
+				}
+			}
+		}
+		if b == nil || uctx.Err() != nil {
+			break
+		}
+		var err error
+		n, err = io.ReadFull(body, b)
+		if err == io.EOF {
+			break
+		}
+		if err != nil && err != io.ErrUnexpectedEOF {
+			fail(s.bodyErr(ctx, key, err))
+			break
+		}
+	}
+	wg.Wait()
+	if firstErr == nil && ctx.Err() != nil {
+		firstErr = s.mapErr(ctx, "put", key, ctx.Err())
+	}
+	if firstErr != nil {
+		return nil, 0, firstErr
+	}
+	slices.SortFunc(parts, func(a, b minio.CompletePart) int { return a.PartNumber - b.PartNumber })
+	return parts, total, nil
 }
 
 // abort aborts the multipart upload id after cause, with a context that

@@ -72,8 +72,10 @@ func TestOpenMissingBucket(t *testing.T) {
 // TestMultipart: a body longer than a part, from a reader that is not
 // seekable and of unknown size, is stored whole as a multipart upload (its
 // ETag has S3's "-<parts>" suffix); one shorter than a part with one PUT.
-func TestMultipart(t *testing.T) {
-	s := openTest(t, nil)
+func TestMultipart(t *testing.T) { forConcurrency(t, testMultipart) }
+
+func testMultipart(t *testing.T, concurrency int) {
+	s := openTest(t, func(c *Config) { c.Concurrency = concurrency })
 	emptyBucket(t, s)
 	ctx := context.Background()
 	const size = 12<<20 + 123 // 3 parts of 5 MiB, the last short

@@ -36,6 +36,7 @@ func main() {
 	mode := flag.String("mode", "gox", "gox (contrib/storage/s3 Store.Put) or minio (minio-go PutObject, size -1)")
 	sizeMiB := flag.Int64("size", 100, "MiB to upload")
 	partSize := flag.Int64("part-size", 0, "part size in bytes: 0 is the default (gox 16 MiB, minio-go its own choice for unknown sizes)")
+	concurrency := flag.Int("concurrency", 1, "gox: parts in flight (s3.concurrency)")
 	flag.Parse()
 
 	cfg := s3.DefaultConfig()
@@ -44,6 +45,7 @@ func main() {
 	if *partSize > 0 {
 		cfg.PartSize = *partSize
 	}
+	cfg.Concurrency = *concurrency
 	ctx := context.Background()
 	st, err := s3.Open(ctx, cfg)
 	if err != nil {
@@ -81,6 +83,9 @@ func main() {
 	ps := "default"
 	if *partSize > 0 {
 		ps = fmt.Sprintf("%d MiB", *partSize>>20)
+	}
+	if *mode == "gox" {
+		ps += fmt.Sprintf(" concurrency=%d", *concurrency)
 	}
 	fmt.Printf("mode=%s part_size=%s size=%d MiB time=%.2fs throughput=%.1f MiB/s peak_heap=%.1f MiB allocated=%.1f MiB peak_rss=%.1f MiB\n",
 		*mode, ps, *sizeMiB, elapsed.Seconds(), float64(*sizeMiB)/elapsed.Seconds(),
