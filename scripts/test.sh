@@ -49,6 +49,7 @@ start_nats
 start_rabbitmq
 start_etcd
 start_consul
+start_seaweedfs
 start_mailpit
 
 for m in "${MODULES[@]}"; do
