@@ -186,3 +186,9 @@ func runHelp(bin string, args []string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}

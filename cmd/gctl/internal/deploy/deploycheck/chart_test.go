@@ -13,6 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/goxkit/gox/cmd/gctl/internal/scaffold"
 )
 
@@ -107,6 +109,7 @@ func TestChartRendersStrictly(t *testing.T) {
 			report(t, checkPods(objs, p.config, vs.v.opts.Registry == "gossip"))
 			report(t, checkNames(objs))
 			report(t, checkStatefulSet(objs))
+			report(t, checkSQLiteSingle(objs, p))
 			report(t, checkKEDA(objs))
 			report(t, checkKEDAQueues(objs, p))
 			report(t, checkIstio(objs, p))
@@ -270,6 +273,8 @@ var knownBugs = []string{
 	"(no default) and the container does not set it",
 	// B2: such a variable comes from an optional Secret key.
 	"has no default in config.yaml but comes from an optional Secret key",
+	// B3: a SQLite service (colocate) accepts replicas > 1 and an HPA.
+	"each pod has a database of its own",
 }
 
 func report(t *testing.T, problems []string) {
@@ -281,4 +286,31 @@ func report(t *testing.T, problems []string) {
 		}
 		t.Error(pr)
 	}
+}
+
+// checkSQLiteSingle: a SQLite database is a file in one pod, so the serve
+// workload holding it runs one replica and nothing scales it out (each
+// extra pod would get a database of its own).
+func checkSQLiteSingle(objs []object, p *project) []string {
+	var cfg struct {
+		Database map[string]struct{ Driver string }
+	}
+	if err := yaml.Unmarshal([]byte(p.config), &cfg); err != nil || cfg.Database["default"].Driver != "sqlite" {
+		return nil
+	}
+	var problems []string
+	for _, d := range byKind[*appsv1.Deployment](objs) {
+		if !slices.ContainsFunc(d.Spec.Template.Spec.Containers, isServe) {
+			continue
+		}
+		if d.Spec.Replicas != nil && *d.Spec.Replicas > 1 {
+			problems = append(problems, fmt.Sprintf("Deployment %s: %d replicas of a SQLite service: each pod has a database of its own", d.Name, *d.Spec.Replicas))
+		}
+		for _, h := range byKind[*autoscalingv2.HorizontalPodAutoscaler](objs) {
+			if h.Spec.ScaleTargetRef.Name == d.Name && h.Spec.MaxReplicas > 1 {
+				problems = append(problems, fmt.Sprintf("HPA %s scales the SQLite service %s up to %d pods: each pod has a database of its own", h.Name, d.Name, h.Spec.MaxReplicas))
+			}
+		}
+	}
+	return problems
 }
