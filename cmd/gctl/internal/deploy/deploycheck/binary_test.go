@@ -128,9 +128,9 @@ func startServe(bin, configText string, args func(string) []string, env []string
 	}
 }
 
-// replaceKey replaces the value of key under the top-level section in a
-// YAML text, keeping the rest of the line's layout out: a line edit, so
-// comments and order stay as the user wrote them.
+// replaceKey replaces the value of key directly under the top-level
+// section of a YAML text, returning how many lines it changed: a line
+// edit, so the rest of the file stays byte for byte as rendered.
 func replaceKey(text, section, key, value string) (string, int) {
 	lines := strings.Split(text, "\n")
 	in, n := false, 0

@@ -52,17 +52,3 @@ spec:
 		})
 	}
 }
-
-// FuzzDecode: no document, however malformed, panics the decoder.
-func FuzzDecode(f *testing.F) {
-	f.Add("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n")
-	f.Add("apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata: {name: a}\nspec: {triggers: [{type: x}]}\n")
-	f.Add("apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: a}\nspec: {host: a, trafficPolicy: {outlierDetection: {consecutive5xxErrors: 5}}}\n")
-	f.Add("kind: [\n")
-	f.Fuzz(func(t *testing.T, text string) {
-		o, err := decode(doc{text: text})
-		if err == nil && o.obj == nil {
-			t.Fatalf("no error and no object for %q", text)
-		}
-	})
-}
