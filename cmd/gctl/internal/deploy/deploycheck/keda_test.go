@@ -2,6 +2,8 @@ package deploycheck
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -191,6 +193,14 @@ func checkTrigger(tr ScaleTriggers, authParams []string) []string {
 			problems = append(problems, fmt.Sprintf("%s trigger: needs metadata %s", tr.Type, strings.Join(group, " or ")))
 		}
 	}
+	for _, k := range []string{"bootstrapServers", "natsServerMonitoringEndpoint", "serverAddress", "host"} {
+		for _, addr := range strings.Split(tr.Metadata[k], ",") {
+			if loopback(addr) {
+				problems = append(problems, fmt.Sprintf("%s trigger: %s %q is a loopback address: KEDA's operator runs in a pod of its own and would ask itself", tr.Type, k, tr.Metadata[k]))
+				break
+			}
+		}
+	}
 	for _, p := range authParams {
 		if !slices.Contains(s.auth, p) {
 			problems = append(problems, fmt.Sprintf("%s trigger: authentication parameter %q is not one KEDA's %s scaler takes (%s)", tr.Type, p, tr.Type, strings.Join(s.auth, ", ")))
@@ -206,4 +216,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// loopback reports whether addr (host, host:port or a URL) names this
+// host.
+func loopback(addr string) bool {
+	addr = strings.TrimSpace(addr)
+	if u, err := url.Parse(addr); err == nil && u.Host != "" {
+		addr = u.Host
+	}
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
