@@ -112,6 +112,33 @@ func TestReadOnlyDirectory(t *testing.T) {
 	}
 }
 
+// As root, a directory the kernel refuses to create files in (sysfs)
+// stands for a read-only one: the Put fails naming the path, and the
+// object is not there afterwards.
+func TestUnwritableDirectoryAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("TestReadOnlyDirectory covers this for a normal user")
+	}
+	const dir = "/sys/kernel"
+	if f, err := os.CreateTemp(dir, ".gox-probe-*"); err == nil {
+		f.Close()
+		os.Remove(f.Name())
+		t.Skipf("%s accepts new files on this machine", dir)
+	}
+	s, err := disk.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Put(context.Background(), "gox-obj", strings.NewReader("x"), storage.PutOptions{})
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("Put into %s = %v, want an error naming the directory", dir, err)
+	}
+	t.Logf("Put: %v", err)
+	if _, err := s.Stat(context.Background(), "gox-obj"); !errors.Is(err, storage.ErrNotExist) {
+		t.Fatalf("Stat after the failed Put = %v, want ErrNotExist", err)
+	}
+}
+
 // A symbolic link under the root pointing outside it does not expose what
 // it points at: reads and writes through it fail, and listing skips it.
 func TestSymlinkEscape(t *testing.T) {
