@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"net"
 	"path"
 	"regexp"
 	"sort"
@@ -67,7 +68,10 @@ func newChartData(p *Project) *chartData {
 var kafkaBrokersRE = regexp.MustCompile(`(?m)^\s+brokers:\s*\[(.*)\]`)
 
 // kafkaBrokers is queue.kafka.brokers as a comma-separated list, their
-// ${VAR:-default} defaults taken.
+// ${VAR:-default} defaults taken and loopback addresses (the development
+// default, 127.0.0.1:9092) left out: KEDA's operator runs in a pod of its
+// own and would ask itself. "" when none is left: the chart then requires
+// keda.kafka.bootstrapServers with keda.enabled.
 func kafkaBrokers(cfg string) string {
 	m := kafkaBrokersRE.FindStringSubmatch(cfg)
 	if m == nil {
@@ -75,11 +79,26 @@ func kafkaBrokers(cfg string) string {
 	}
 	var out []string
 	for _, b := range strings.Split(m[1], ",") {
-		if b = strings.Trim(strings.TrimSpace(expand(b)), `"'`); b != "" {
+		if b = strings.Trim(strings.TrimSpace(expand(b)), `"'`); b != "" && !loopback(b) {
 			out = append(out, b)
 		}
 	}
 	return strings.Join(out, ",")
+}
+
+// loopback reports whether the broker address addr (host or host:port)
+// names the host it is used on.
+func loopback(addr string) bool {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.Trim(host, "[]"))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // chartFiles are the gctl templates of the chart, rendered from chartData.

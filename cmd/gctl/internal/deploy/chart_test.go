@@ -172,8 +172,13 @@ func TestChartRPCPostgresKafkaGossip(t *testing.T) {
 	if p.KEDATrigger() != "kafka" || p.Config.RegistryDriver != "gossip" {
 		t.Errorf("trigger %q registry %q", p.KEDATrigger(), p.Config.RegistryDriver)
 	}
-	kafka := kedaRender(t, p, files, nil)
-	for _, want := range []string{"type: kafka", `consumerGroup: "example-queue"`, `topic: "example-topic"`, `consumerGroup: "svc"`, `topic: "events"`, `bootstrapServers: "127.0.0.1:9092"`} {
+	// config.yaml's brokers are the development default, 127.0.0.1:9092:
+	// KEDA's operator would ask itself, so the value is required
+	if _, err := kedaRenderErr(p, files, nil); err == nil || !strings.Contains(err.Error(), "keda.kafka.bootstrapServers") {
+		t.Errorf("kafka KEDA with loopback brokers: %v", err)
+	}
+	kafka := kedaRender(t, p, files, nil, "keda.kafka.bootstrapServers=kafka-0.kafka:9092")
+	for _, want := range []string{"type: kafka", `consumerGroup: "example-queue"`, `topic: "example-topic"`, `consumerGroup: "svc"`, `topic: "events"`, `bootstrapServers: "kafka-0.kafka:9092"`} {
 		if !strings.Contains(kafka, want) {
 			t.Errorf("kafka ScaledObjects lack %s:\n%s", want, kafka)
 		}

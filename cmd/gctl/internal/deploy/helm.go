@@ -41,6 +41,10 @@ func helmFuncs() template.FuncMap {
 		"dict":           dict,
 		"list":           func(v ...any) []any { return v },
 		"hasKey":         func(m map[string]any, k string) bool { _, ok := m[k]; return ok },
+		"has":            has,
+		"append":         push,
+		"set":            func(d map[string]any, k string, v any) map[string]any { d[k] = v; return d },
+		"join":           join,
 		"int":            toInt,
 		"add":            add,
 		"ternary":        func(t, f any, cond bool) any { return map[bool]any{true: t, false: f}[cond] },
@@ -157,6 +161,56 @@ func dict(kv ...any) map[string]any {
 		m[k] = kv[i+1]
 	}
 	return m
+}
+
+// has is sprig's: whether the list haystack holds needle (a nil list
+// holds nothing); Helm fails the render on a haystack that is no list.
+func has(needle, haystack any) (bool, error) {
+	if haystack == nil {
+		return false, nil
+	}
+	r := reflect.ValueOf(haystack)
+	if r.Kind() != reflect.Slice && r.Kind() != reflect.Array {
+		return false, fmt.Errorf("cannot find has on type %s", r.Type())
+	}
+	for i := range r.Len() {
+		if reflect.DeepEqual(needle, r.Index(i).Interface()) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// push is sprig's append: a new list, list's items then v.
+func push(list, v any) ([]any, error) {
+	r := reflect.ValueOf(list)
+	if !r.IsValid() || r.Kind() != reflect.Slice && r.Kind() != reflect.Array {
+		return nil, fmt.Errorf("cannot push on type %T", list)
+	}
+	out := make([]any, 0, r.Len()+1)
+	for i := range r.Len() {
+		out = append(out, r.Index(i).Interface())
+	}
+	return append(out, v), nil
+}
+
+// join is sprig's: the items of a list (nil ones left out) as strings,
+// sep between them; anything else as one string.
+func join(sep string, v any) string {
+	r := reflect.ValueOf(v)
+	if !r.IsValid() {
+		return ""
+	}
+	if r.Kind() != reflect.Slice && r.Kind() != reflect.Array {
+		return strval(v)
+	}
+	out := make([]string, 0, r.Len())
+	for i := range r.Len() {
+		if x := r.Index(i).Interface(); x != nil {
+			out = append(out, strval(x))
+		}
+	}
+	return strings.Join(out, sep)
 }
 
 // toInt converts the numbers values hold (float64 from YAML) as sprig's

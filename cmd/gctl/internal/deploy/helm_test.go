@@ -32,6 +32,10 @@ func TestHelmFuncs(t *testing.T) {
 		{`{{ if empty .m }}e{{ else }}f{{ end }}{{ if empty 0.0 }}z{{ end }}`, "fz"},
 		{`{{ add 1 .n }}`, "8081"},
 		{`{{ hasKey .m "a" }}`, "true"},
+		{`{{ has "x" .m.b }}{{ has "y" .m.b }}{{ has "x" .missing }}`, "truefalsefalse"},
+		{`{{ toYaml (append .m.b "z") }}|{{ len .m.b }}`, "- x\n- z|1"},
+		{`{{ $d := dict "a" 1 }}{{ $_ := set $d "b" "c" }}{{ toYaml $d }}`, "a: 1\nb: c"},
+		{`{{ join ", " (list "a" 1 "b") }}|{{ join "," .s }}`, "a, 1, b|a b"},
 		{`{{ include "h" .s }}`, "<a b>"},
 	} {
 		out, err := renderChart("c", "1", map[string]string{"c/templates/_h.tpl": `{{- define "h" -}}<{{ . }}>{{- end -}}`, "c/templates/t.yaml": "{{with .Values}}" + c.tmpl + "{{end}}"}, vals, release{Name: "r"})

@@ -229,6 +229,15 @@ type Config struct {
 	// EnvVars are the names of the ${VAR} references of config.yaml,
 	// sorted: what a deployment sets from a Secret.
 	EnvVars []string
+	// RequiredEnv are the EnvVars referenced somewhere without a default
+	// (${VAR}, not ${VAR:-x}), sorted: gox refuses to start while one is
+	// unset, so a deployment must set them. OptionalEnv are the others.
+	RequiredEnv, OptionalEnv []string
+
+	// Metrics reports whether config.yaml has a top-level metrics section,
+	// which gctl new --metric prom writes with the Prometheus handler: the
+	// service serves /metrics.
+	Metrics bool
 }
 
 // ParseConfig reads the ports (and a SQLite database's directory) from the
@@ -325,7 +334,13 @@ func ParseConfig(data []byte) (Config, error) {
 		}
 		c.GossipPort = *gp
 	}
-	c.EnvVars = envVars(data)
+	c.EnvVars, c.RequiredEnv = envVars(data)
+	for _, v := range c.EnvVars {
+		if !slices.Contains(c.RequiredEnv, v) {
+			c.OptionalEnv = append(c.OptionalEnv, v)
+		}
+	}
+	c.Metrics = hasTopKey(data, "metrics")
 	return c, nil
 }
 
@@ -372,19 +387,23 @@ func parseRest(c *Config, app *appSection, onStart *bool) error {
 }
 
 // envVars are the names of the ${VAR} references in the values of data
-// (not its comments), sorted, once each.
-func envVars(data []byte) []string {
+// (not its comments), sorted, once each; required are those referenced
+// at least once without a default (${VAR}), which gox's config loader
+// refuses to leave unset.
+func envVars(data []byte) (names, required []string) {
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil {
-		return nil
+		return nil, nil
 	}
-	var names []string
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.ScalarNode {
 			for _, m := range envRef.FindAllStringSubmatch(n.Value, -1) {
 				if !slices.Contains(names, m[1]) {
 					names = append(names, m[1])
+				}
+				if m[2] == "" && !slices.Contains(required, m[1]) {
+					required = append(required, m[1])
 				}
 			}
 		}
@@ -394,7 +413,24 @@ func envVars(data []byte) []string {
 	}
 	walk(&root)
 	slices.Sort(names)
-	return names
+	slices.Sort(required)
+	return names, required
+}
+
+// hasTopKey reports whether the YAML mapping data has key at its top
+// level, whatever its value (an empty section included).
+func hasTopKey(data []byte, key string) bool {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	m := root.Content[0].Content
+	for i := 0; i+1 < len(m); i += 2 {
+		if m[i].Value == key {
+			return true
+		}
+	}
+	return false
 }
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}`)

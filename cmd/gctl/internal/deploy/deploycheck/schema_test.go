@@ -28,6 +28,13 @@ func TestBadValuesRefused(t *testing.T) {
 		{"nats keda without the monitoring endpoint", apiNATS, `keda: {enabled: true}`, []string{"keda.nats.monitoringEndpoint"}},
 		{"prometheus keda without the server", ordersMySQL, `keda: {enabled: true}`, []string{"keda.prometheus.serverAddress"}},
 		{"istio timeout not a duration", apiSQLite, `istio: {enabled: true, timeout: soon}`, []string{"timeout"}},
+		// SQLite is a file in one pod (colocate): scaling serve out splits the writes
+		{"sqlite with replicas", apiSQLite, `replicas: 3`, []string{"replicas 3", "MySQL or PostgreSQL"}},
+		{"sqlite with an HPA", apiSQLite, `autoscaling: {enabled: true}`, []string{"autoscaling.enabled", "MySQL or PostgreSQL"}},
+		// config.yaml's brokers are loopback (the development default): KEDA would ask itself
+		{"kafka keda without the brokers", rpcKafkaGossip, `keda: {enabled: true}`, []string{"keda.kafka.bootstrapServers"}},
+		// management.password: ${MANAGEMENT_PASSWORD} has no default
+		{"a variable without a default and no secret", apiSQLite, `secrets: {existingSecret: ""}`, []string{"secrets.existingSecret", "MANAGEMENT_PASSWORD"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

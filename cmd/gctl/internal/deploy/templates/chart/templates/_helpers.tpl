@@ -109,6 +109,14 @@ app.kubernetes.io/part-of: {{ .Chart.Name }}
       value: {{ printf "%s-0.%s-headless.$(POD_NAMESPACE).svc.%s:%d" (include "gox.fullname" .root) (include "gox.fullname" .root) $v.gossip.clusterDomain (int $v.gossip.port) | quote }}
     {{- end }}
     {{- if $v.secrets.existingSecret }}
+    {{- range $v.secrets.required }}
+    - name: {{ . }}
+      valueFrom:
+        secretKeyRef:
+          name: {{ $v.secrets.existingSecret | quote }}
+          key: {{ . }}
+          optional: false
+    {{- end }}
     {{- range $v.secrets.env }}
     - name: {{ . }}
       valueFrom:
@@ -181,4 +189,29 @@ volumes:
       sizeLimit: {{ $v.dataDir.sizeLimit }}
     {{- end }}
   {{- end }}
+{{- end -}}
+
+
+{{- /* gox.validate: what values.schema.json cannot judge alone, refused with the key named. */ -}}
+{{- define "gox.validate" -}}
+{{- $v := .Values -}}
+{{- if $v.colocate }}
+{{- if gt (int $v.replicas) 1 }}
+{{- fail (printf "replicas %d: this service keeps its SQLite database in a file of one pod (colocate), so every other pod would get an empty database of its own and writes would split across them; keep replicas 1, or switch database.default to MySQL or PostgreSQL to scale out" (int $v.replicas)) }}
+{{- end }}
+{{- if $v.autoscaling.enabled }}
+{{- fail "autoscaling.enabled: this service keeps its SQLite database in a file of one pod (colocate), so every pod the HPA adds would get an empty database of its own and writes would split across them; keep autoscaling.enabled false, or switch database.default to MySQL or PostgreSQL to scale out" }}
+{{- end }}
+{{- end }}
+{{- if not $v.secrets.existingSecret }}
+{{- $unset := list }}
+{{- range $name := $v.secrets.required }}
+{{- $set := false }}
+{{- range $v.env }}{{ if eq (toString .name) $name }}{{ $set = true }}{{ end }}{{ end }}
+{{- if not $set }}{{ $unset = append $unset $name }}{{ end }}
+{{- end }}
+{{- if $unset }}
+{{- fail (printf "secrets.existingSecret is empty, but config.yaml reads %s without a default (secrets.required) and gox does not start while one is unset: set secrets.existingSecret to a Secret holding those keys (kubectl create secret generic %s-secrets --from-literal=%s=...), or set them in env" (join ", " $unset) .Chart.Name (index $unset 0)) }}
+{{- end }}
+{{- end }}
 {{- end -}}
