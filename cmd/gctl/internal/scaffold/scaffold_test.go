@@ -63,7 +63,7 @@ func TestValidateAcceptsAliases(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := scaffold.Options{Kind: "api", Name: "shop", Err: "none", Auth: "none", DB: "postgres", Cache: "memory", Queue: "memory", Metric: "prom",
-		Trace: "otlp", Jaeger: true, Registry: "memory"}
+		Trace: "otlp", Jaeger: true, Registry: "memory", RemoteConfig: "none", Storage: "none"}
 	if o != want {
 		t.Fatalf("got  %+v\nwant %+v", o, want)
 	}
