@@ -15,35 +15,52 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// Concurrent calls for one key run the function once and all get its
-// typed result.
+// Concurrent calls for one key share one run of the function and all get
+// its typed result: while a run is in flight, no other run of the key
+// starts (a caller arriving after it ended may start the next one, so the
+// count of runs is not asserted, the overlap is).
 func TestDoSharesOneCall(t *testing.T) {
 	var g singleflight.Group[int, []string]
-	var calls atomic.Int64
-	release := make(chan struct{})
-	var wg sync.WaitGroup
+	var calls, overlaps atomic.Int64
+	var inFlight atomic.Bool
+	started, release := make(chan struct{}), make(chan struct{})
+	fn := func(context.Context) ([]string, error) {
+		if !inFlight.CompareAndSwap(false, true) {
+			overlaps.Add(1) // a second run while one is in flight: not shared
+		}
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+		inFlight.Store(false)
+		return []string{"a", "b"}, nil
+	}
 	results := make([][]string, 10)
-	var joined sync.WaitGroup
-	joined.Add(10)
+	var shared atomic.Int64
+	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Go(func() {
-			joined.Done()
-			v, _, err := g.Do(context.Background(), 7, func(context.Context) ([]string, error) {
-				calls.Add(1)
-				<-release
-				return []string{"a", "b"}, nil
-			})
+			if i > 0 {
+				<-started // the first run is in flight: these callers must join it
+			}
+			v, sh, err := g.Do(context.Background(), 7, fn)
 			if err != nil {
 				t.Error(err)
+			}
+			if sh {
+				shared.Add(1)
 			}
 			results[i] = v
 		})
 	}
-	joined.Wait()
+	<-started
 	close(release)
 	wg.Wait()
-	if calls.Load() < 1 || calls.Load() > 10 {
-		t.Fatalf("%d calls", calls.Load())
+	if overlaps.Load() != 0 {
+		t.Fatalf("%d runs started while one was in flight for the same key", overlaps.Load())
+	}
+	if calls.Load() < 1 || (calls.Load() > 1 && shared.Load() == 0) {
+		t.Fatalf("%d runs, %d shared results", calls.Load(), shared.Load())
 	}
 	for _, r := range results {
 		if len(r) != 2 || r[1] != "b" {
