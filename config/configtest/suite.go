@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/goxkit/gox/config"
+	"github.com/goxkit/gox/goxtest"
 )
 
 // Options describe the store under test to Run.
@@ -268,7 +269,7 @@ func unreachableAtStart(t *testing.T, o Options) {
 func outage(t *testing.T, o Options) {
 	key := Key(t)
 	o.Put(t, key, "log: {level: debug}\n")
-	p := NewProxy(t, o.Store)
+	p := goxtest.NewProxy(t, o.Store)
 	r, l := serve(t, o.New(t, p.Addr(), key))
 	p.Down()
 	eventually(t, 3*o.Within, "the outage logged", func() bool {

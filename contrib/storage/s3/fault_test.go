@@ -13,6 +13,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/goxkit/gox/goxtest"
 	"github.com/goxkit/gox/storage"
 )
 
@@ -58,13 +59,13 @@ func incomplete(t *testing.T, s *Store, prefix string) []minio.ObjectMultipartIn
 
 // viaProxy opens a Store reaching the test server through a proxy, with no
 // retries, so that a cut fails the request it hits.
-func viaProxy(t *testing.T, concurrency int) (*Store, *proxy) {
+func viaProxy(t *testing.T, concurrency int) (*Store, *goxtest.Proxy) {
 	t.Helper()
 	u, err := url.Parse(testConfig(t).Endpoint)
 	if err != nil || u.Host == "" {
 		t.Fatalf("S3_ENDPOINT %q is not a URL", testConfig(t).Endpoint)
 	}
-	p := newProxy(t, u.Host)
+	p := goxtest.NewProxy(t, u.Host)
 	s := openTest(t, func(c *Config) {
 		c.Endpoint = "http://" + p.Addr()
 		c.MaxRetries = 1

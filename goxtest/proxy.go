@@ -1,15 +1,18 @@
-package configtest
+package goxtest
 
 import (
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
-// Proxy forwards TCP connections to a store, so that a test can take the
-// store away from a client (Down) and give it back (Up) without touching
-// the real server, which other tests share.
+// Proxy forwards TCP connections to a server, so that a test can take the
+// server away from a client without touching the real one, which other
+// tests share: Down stops listening and cuts every connection (the server
+// is gone), Up listens again on the same address (it is back), and
+// CutAfter cuts the connections once n more client bytes went through
+// while still accepting new ones (a connection dropped mid-request).
 type Proxy struct {
 	t      testing.TB
 	target string
@@ -19,6 +22,9 @@ type Proxy struct {
 	ln    net.Listener
 	conns map[net.Conn]struct{}
 	wg    sync.WaitGroup
+
+	cutAt atomic.Int64 // client bytes forwarded at which to cut; 0: never
+	sent  atomic.Int64
 }
 
 // NewProxy listens on a free loopback port and forwards to target; it is
@@ -38,7 +44,7 @@ func NewProxy(t testing.TB, target string) *Proxy {
 // Addr is the proxy's host:port, for the client under test.
 func (p *Proxy) Addr() string { return p.addr }
 
-// Down stops listening and cuts every forwarded connection: the store is
+// Down stops listening and cuts every forwarded connection: the server is
 // unreachable through the proxy.
 func (p *Proxy) Down() {
 	p.mu.Lock()
@@ -47,9 +53,7 @@ func (p *Proxy) Down() {
 		_ = p.ln.Close()
 		p.ln = nil
 	}
-	for c := range p.conns {
-		_ = c.Close()
-	}
+	p.cutLocked()
 }
 
 // Up listens again on the same address.
@@ -60,6 +64,17 @@ func (p *Proxy) Up() {
 		p.t.Fatalf("proxy: listening again on %s: %v", p.addr, err)
 	}
 	p.serve(ln)
+}
+
+// CutAfter cuts every connection once n more bytes from clients were
+// forwarded; new connections are still accepted.
+func (p *Proxy) CutAfter(n int64) { p.cutAt.Store(p.sent.Load() + n) }
+
+func (p *Proxy) cutLocked() {
+	for c := range p.conns {
+		_ = c.Close()
+		delete(p.conns, c)
+	}
 }
 
 func (p *Proxy) serve(ln net.Listener) {
@@ -94,17 +109,41 @@ func (p *Proxy) forward(c net.Conn) {
 	}
 	p.conns[c], p.conns[s] = struct{}{}, struct{}{}
 	p.mu.Unlock()
-	pipe := func(dst, src net.Conn) {
-		defer p.wg.Done()
-		_, _ = io.Copy(dst, src)
+	p.wg.Add(2)
+	go p.pipe(s, c, true)
+	go p.pipe(c, s, false)
+}
+
+// pipe copies src to dst, counting client bytes (up) against the cut.
+func (p *Proxy) pipe(dst, src net.Conn, up bool) {
+	defer p.wg.Done()
+	defer func() {
 		_ = dst.Close()
 		_ = src.Close()
 		p.mu.Lock()
 		delete(p.conns, dst)
 		delete(p.conns, src)
 		p.mu.Unlock()
+	}()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+			if up {
+				if sent, at := p.sent.Add(int64(n)), p.cutAt.Load(); at > 0 && sent >= at {
+					p.cutAt.Store(0)
+					p.mu.Lock()
+					p.cutLocked()
+					p.mu.Unlock()
+					return
+				}
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
-	p.wg.Add(2)
-	go pipe(s, c)
-	go pipe(c, s)
 }
