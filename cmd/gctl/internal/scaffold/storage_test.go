@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,39 +24,10 @@ func TestStorageS3OnSeaweedFS(t *testing.T) {
 		t.Skip("builds a project")
 	}
 	endpoint := storeAddr(t, "S3_ENDPOINT")
-	source := scaffold.FindSource("")
-	if source == "" {
-		t.Fatal("the test runs inside the gox checkout but FindSource found none")
-	}
-	dir := filepath.Join(t.TempDir(), "files")
 	o := scaffold.Options{Kind: "api", Name: "files", DB: "none", Queue: "none", Cache: "none", Metric: "none", Storage: "s3"}
-	if err := o.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := scaffold.Render(o, dir, source, false); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-	for _, args := range [][]string{{"mod", "tidy"}, {"build", "-o", "svc", "."}} {
-		cmd := exec.Command("go", args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cfgFile := filepath.Join(dir, "config.yaml")
-	b, _ := os.ReadFile(cfgFile)
-	cfg := strings.Replace(string(b), `addr: ":8080"`, `addr: "`+addr+`"`, 1)
-	cfg = strings.Replace(cfg, "max_bytes: 33554432", "max_bytes: 1048576", 1)
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir, addr := builtService(t, o, func(cfg string) string {
+		return strings.Replace(cfg, "max_bytes: 33554432", "max_bytes: 1048576", 1)
+	})
 	s3env := []string{"S3_ENDPOINT=" + endpoint, "S3_BUCKET=" + os.Getenv("S3_BUCKET"), "S3_REGION=" + os.Getenv("S3_REGION"),
 		"S3_ACCESS_KEY=" + os.Getenv("S3_ACCESS_KEY")}
 
@@ -71,32 +39,8 @@ func TestStorageS3OnSeaweedFS(t *testing.T) {
 		t.Fatalf("serve with a wrong S3 secret: %v, want a failed start naming the signature error:\n%s", err, out)
 	}
 
-	logPath := filepath.Join(t.TempDir(), "serve.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	svc := exec.Command("./svc", "serve")
-	svc.Dir, svc.Stdout, svc.Stderr = dir, logFile, logFile
-	svc.Env = append(append(os.Environ(), s3env...), "S3_SECRET_KEY="+os.Getenv("S3_SECRET_KEY"))
-	if err := svc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = svc.Process.Kill() }()
-	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	svc := startService(t, dir, addr, append(s3env, "S3_SECRET_KEY="+os.Getenv("S3_SECRET_KEY"))...)
 	base := "http://" + addr
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if res, err := http.Get(base + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready within 30 s:\n%s", logs())
-		}
-	}
 	call := func(method, path string, body []byte, header ...string) (int, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, base+path, bytes.NewReader(body))
@@ -117,7 +61,7 @@ func TestStorageS3OnSeaweedFS(t *testing.T) {
 	key := fmt.Sprintf("scaffold-test/%d/notes.txt", time.Now().UnixNano())
 	payload := bytes.Repeat([]byte("gox on s3. "), 1000) // 11,000 bytes of text
 	if code, body := call("PUT", "/v1/files/"+key, payload); code != http.StatusCreated || !strings.Contains(body, `"size":11000`) {
-		t.Fatalf("PUT = %d %s, want 201 with 11000 bytes\n%s", code, body, logs())
+		t.Fatalf("PUT = %d %s, want 201 with 11000 bytes\n%s", code, body, svc.logs())
 	}
 	if code, body := call("GET", "/v1/files/"+key, nil); code != http.StatusOK || body != string(payload) {
 		t.Fatalf("GET = %d, %d bytes, want 200 and the 11000 bytes put", code, len(body))
@@ -132,8 +76,5 @@ func TestStorageS3OnSeaweedFS(t *testing.T) {
 	if code, _ := call("GET", "/v1/files/"+big, nil); code != http.StatusNotFound {
 		t.Fatalf("GET after a refused upload = %d, want 404: nothing is kept", code)
 	}
-	_ = svc.Process.Signal(syscall.SIGTERM)
-	if err := svc.Wait(); err != nil {
-		t.Fatalf("serve after SIGTERM: %v\n%s", err, logs())
-	}
+	svc.stop()
 }
